@@ -1,0 +1,25 @@
+//! The pure types and rules of the 1Stop account server.
+//!
+//! Nothing here performs I/O: values from the outside world (form fields, CLI flags, API bodies) are
+//! parsed into these types once, at the edge, and the rest of the program trusts them. Each type has
+//! private fields and a fallible constructor whose error says what is wrong and how to fix it.
+
+pub mod clock;
+pub mod email;
+pub mod names;
+pub mod password;
+pub mod permission;
+pub mod redirect;
+pub mod status;
+pub mod token;
+pub mod username;
+
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use email::{EmailAddress, EmailAddressError};
+pub use names::{AccountName, CompanyName, FirstName, LastName, NameError};
+pub use password::{Password, PasswordError, PersonalWords};
+pub use permission::{Permission, PermissionSet};
+pub use redirect::LocalRedirect;
+pub use status::UserStatus;
+pub use token::{SecretToken, TokenHash};
+pub use username::{Username, UsernameError};

@@ -1,0 +1,119 @@
+//! Secret tokens (sessions, invitations, set-up links, CSRF) and the hashes we store instead.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+const TOKEN_BYTES: usize = 32;
+
+/// 256 bits from the operating system's CSPRNG, written as base64url without padding (43
+/// characters). Its `Debug` form prints nothing; only its [`TokenHash`] is ever stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretToken(String);
+
+impl SecretToken {
+    /// A fresh token.
+    ///
+    /// Panics only if the operating system cannot supply randomness, in which case nothing
+    /// secure can be done at all.
+    #[allow(clippy::expect_used)]
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        getrandom::fill(&mut bytes).expect("the operating system must provide random bytes");
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Accepts text that has the exact shape of a token; anything else (truncated, padded, 10 KB)
+    /// is refused before any lookup.
+    pub fn parse(input: &str) -> Option<Self> {
+        let decoded = URL_SAFE_NO_PAD.decode(input).ok()?;
+        (decoded.len() == TOKEN_BYTES && input.len() == 43).then(|| Self(input.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(hex(&Sha256::digest(self.0.as_bytes())))
+    }
+
+    /// Compares in constant time (for CSRF tokens compared in memory).
+    pub fn matches(&self, other: &str) -> bool {
+        self.0.as_bytes().ct_eq(other.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for SecretToken {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("SecretToken(..)")
+    }
+}
+
+/// The SHA-256 of a token, in lower-case hex: what the database stores and looks up by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn one_hundred_thousand_tokens_are_unique() {
+        let tokens: HashSet<String> = (0..100_000).map(|_| SecretToken::generate().0).collect();
+        assert_eq!(tokens.len(), 100_000);
+    }
+
+    #[test]
+    fn a_token_is_43_url_safe_characters_and_parses_back() {
+        let token = SecretToken::generate();
+        assert_eq!(token.expose().len(), 43);
+        assert!(
+            token
+                .expose()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(SecretToken::parse(token.expose()), Some(token));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        let token = SecretToken::generate();
+        let text = token.expose();
+        for bad in [
+            String::new(),
+            text[..42].to_owned(),
+            format!("{text}="),
+            format!("{text}A"),
+            "A".repeat(10_000),
+            text.replace(|_| true, "!"),
+        ] {
+            assert!(SecretToken::parse(&bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_hash_is_sha256_hex_and_never_the_token() {
+        let token = SecretToken::generate();
+        let hash = token.hash();
+        assert_eq!(hash.as_str().len(), 64);
+        assert!(!hash.as_str().contains(token.expose()));
+        assert_eq!(hash, token.hash());
+        assert_ne!(hash, SecretToken::generate().hash());
+        assert_eq!(format!("{token:?}"), "SecretToken(..)");
+    }
+}
