@@ -2,6 +2,7 @@
 //! exactly one second before or after an edge without sleeping.
 
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A moment in UTC, in milliseconds since the Unix epoch (the portable storage format).
@@ -84,6 +85,27 @@ impl Clock for SystemClock {
             .map(|elapsed| elapsed.as_millis())
             .unwrap_or(0);
         Timestamp(i64::try_from(millis).unwrap_or(i64::MAX))
+    }
+}
+
+/// A clock that stands still until told to move: for tests at the edges of expiry and limits.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn starting_at(moment: Timestamp) -> Self {
+        Self(AtomicI64::new(moment.0))
+    }
+
+    pub fn advance(&self, duration: Duration) {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(millis, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
     }
 }
 

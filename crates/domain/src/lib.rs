@@ -4,6 +4,7 @@
 //! parsed into these types once, at the edge, and the rest of the program trusts them. Each type has
 //! private fields and a fallible constructor whose error says what is wrong and how to fix it.
 
+pub mod audit;
 pub mod clock;
 pub mod email;
 pub mod names;
@@ -14,7 +15,8 @@ pub mod status;
 pub mod token;
 pub mod username;
 
-pub use clock::{Clock, SystemClock, Timestamp};
+pub use audit::AuditAction;
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::{EmailAddress, EmailAddressError};
 pub use names::{AccountName, CompanyName, FirstName, LastName, NameError};
 pub use password::{Password, PasswordError, PersonalWords};

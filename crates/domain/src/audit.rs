@@ -1,0 +1,27 @@
+//! The kinds of event the audit trail records.
+
+/// An administrative or security event. The stored form is `as_str`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    OrganizationCreated,
+    UserCreated,
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    TermsAccepted,
+    TermsDeclined,
+}
+
+impl AuditAction {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::OrganizationCreated => "organization_created",
+            Self::UserCreated => "user_created",
+            Self::SignedIn => "signed_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignedOut => "signed_out",
+            Self::TermsAccepted => "terms_accepted",
+            Self::TermsDeclined => "terms_declined",
+        }
+    }
+}

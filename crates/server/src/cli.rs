@@ -1,0 +1,184 @@
+//! The command line (a contract: see DESIGN.md). Each subcommand calls the same use cases as the
+//! web pages.
+
+use crate::config::{Config, Options, unknown_variables};
+use crate::server::{init_logging, open_store, serve};
+use crate::usecases::Services;
+use crate::usecases::create_organization::{CreateError, OrganizationInput, create_organization, field};
+use clap::{Args, Parser, Subcommand};
+use onestop_domain::SystemClock;
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(name = "onestop", version, about = "The 1Stop account server")]
+pub struct Cli {
+    #[command(flatten)]
+    options: Options,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (migrations run automatically).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Check the configuration and print it (secrets redacted).
+    CheckConfig,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organization with its built-in profiles, roles and terms, and its first
+    /// administrator (Administrator profile, CEO role).
+    Create(OrgCreateArgs),
+}
+
+#[derive(Debug, Args)]
+struct OrgCreateArgs {
+    #[arg(long)]
+    company_name: String,
+    /// Defaults to the company name.
+    #[arg(long)]
+    account_name: Option<String>,
+    #[arg(long)]
+    admin_email: String,
+    #[arg(long)]
+    admin_last_name: String,
+    #[arg(long)]
+    admin_first_name: Option<String>,
+    /// Make the administrator Active with this username (needs --admin-password-stdin).
+    #[arg(long, requires = "admin_password_stdin")]
+    admin_username: Option<String>,
+    /// Read the administrator's password from standard input (one line).
+    #[arg(long, requires = "admin_username")]
+    admin_password_stdin: bool,
+}
+
+/// Exit codes: 0 done, 1 failed while running, 2 bad usage, configuration or input.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.options.check() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("onestop: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log, config.log_format);
+    for name in unknown_variables() {
+        tracing::warn!(variable = %name, "unknown ONESTOP_* environment variable ignored (a typo?)");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("onestop: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("onestop: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve => serve(config).await.map(|()| ExitCode::SUCCESS),
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            store.close().await;
+            println!("The database is up to date.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig => {
+            print!("{}", config.describe());
+            let unknown = unknown_variables();
+            if !unknown.is_empty() {
+                println!("unknown variables (ignored): {}", unknown.join(", "));
+            }
+            println!("The configuration is valid.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Org { command: OrgCommand::Create(args) } => create_org(args, &config).await,
+    }
+}
+
+async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(username) = args.admin_username else {
+        eprintln!(
+            "onestop: creating the administrator without --admin-username sends them an invitation, \
+             which this version cannot do yet. Pass --admin-username NAME --admin-password-stdin \
+             (the password on standard input), or use the first-run link that `onestop serve` prints. \
+             Nothing was created."
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let mut password = String::new();
+    std::io::stdin().take(64 * 1024).read_to_string(&mut password)?;
+    let password = password.lines().next().unwrap_or_default().to_owned();
+
+    let store = open_store(config).await?;
+    let services = Services::new(store.clone(), Arc::new(SystemClock))?;
+    let input = OrganizationInput {
+        company_name: args.company_name,
+        account_name: args.account_name.unwrap_or_default(),
+        first_name: args.admin_first_name.unwrap_or_default(),
+        last_name: args.admin_last_name,
+        email: args.admin_email,
+        username,
+        password,
+        password_confirmation: None,
+    };
+    let result = create_organization(&services, &input, None, None).await;
+    store.close().await;
+    match result {
+        Ok(summary) => {
+            println!(
+                "Created the organization (id {}). The administrator can sign in at {}login as {}.",
+                summary.org_id,
+                config.public_url,
+                input.username.trim()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CreateError::Invalid(errors)) => {
+            for (name, message) in errors.iter() {
+                eprintln!("onestop: {}: {message}", flag_of(name));
+            }
+            eprintln!("Nothing was created.");
+            Ok(ExitCode::from(2))
+        }
+        Err(CreateError::FirstRunCodeInvalid) => unreachable_first_run(),
+        Err(CreateError::Internal(error)) => Err(error),
+    }
+}
+
+/// The CLI never passes a first-run code, so this cannot happen; report it plainly if it does.
+fn unreachable_first_run() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("internal error: a first-run code was rejected in the command line")
+}
+
+fn flag_of(name: &str) -> &'static str {
+    match name {
+        field::COMPANY_NAME => "--company-name",
+        field::ACCOUNT_NAME => "--account-name",
+        field::FIRST_NAME => "--admin-first-name",
+        field::LAST_NAME => "--admin-last-name",
+        field::EMAIL => "--admin-email",
+        field::USERNAME => "--admin-username",
+        field::PASSWORD => "password (standard input)",
+        _ => "input",
+    }
+}

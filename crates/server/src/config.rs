@@ -1,0 +1,272 @@
+//! Configuration: flags, then `ONESTOP_*` environment variables, then defaults; parsed and checked
+//! once at start-up into a [`Config`] that is passed down (never a global). Every error says what
+//! to fix.
+
+use clap::{Args, ValueEnum};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+/// The environment variables this program reads; others with the prefix are reported as unknown.
+pub const KNOWN_VARIABLES: &[&str] = &[
+    "ONESTOP_LISTEN",
+    "ONESTOP_DATA_DIR",
+    "ONESTOP_DATABASE_URL",
+    "ONESTOP_PUBLIC_URL",
+    "ONESTOP_SMTP_URL",
+    "ONESTOP_MAIL_FROM",
+    "ONESTOP_LOG",
+    "ONESTOP_LOG_FORMAT",
+];
+
+/// The settings as given (flags and environment), before checking.
+#[derive(Debug, Clone, Args)]
+pub struct Options {
+    /// Address to bind.
+    #[arg(long, env = "ONESTOP_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: String,
+    /// Where the default SQLite database and the .eml files go.
+    #[arg(long, env = "ONESTOP_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// sqlite://... or postgres://... (default: SQLite file onestop.db in the data directory).
+    #[arg(long, env = "ONESTOP_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Base of every link in emails and the first-run link (default http://{listen}).
+    #[arg(long, env = "ONESTOP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// smtp://[user:pass@]host:port[?tls=required] or smtps://...; unset writes .eml files.
+    #[arg(long, env = "ONESTOP_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of emails, e.g. "1Stop <no-reply@example.com>".
+    #[arg(long, env = "ONESTOP_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+    /// Log filter, e.g. info or onestop_server=debug.
+    #[arg(long, env = "ONESTOP_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Log format.
+    #[arg(long, env = "ONESTOP_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never be printed: its `Debug` and `Display` show a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("[redacted]")
+    }
+}
+
+/// Checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// May hold a password, hence secret.
+    pub database_url: Secret,
+    pub public_url: Url,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("ONESTOP_LISTEN / --listen: {0:?} is not an address to bind; use HOST:PORT such as 127.0.0.1:8080 or 0.0.0.0:8080")]
+    Listen(String),
+    #[error("ONESTOP_DATABASE_URL / --database-url must start with sqlite:// or postgres://")]
+    DatabaseUrl,
+    #[error("ONESTOP_PUBLIC_URL / --public-url: {0:?} is not the root of an http:// or https:// site; use the address people open, without a path, such as https://1stop.example.com")]
+    PublicUrl(String),
+    #[error("ONESTOP_SMTP_URL / --smtp-url: use smtp://[user:pass@]host:port or smtps://host:port ({0})")]
+    SmtpUrl(&'static str),
+    #[error("ONESTOP_MAIL_FROM / --mail-from: {0:?} is not a sender; use an address, optionally with a name: \"1Stop <no-reply@example.com>\"")]
+    MailFrom(String),
+    #[error("ONESTOP_LOG / --log: {0:?} is not a log filter; use a level such as info or debug")]
+    Log(String),
+}
+
+impl Options {
+    pub fn check(&self) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = self
+            .listen
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::Listen(self.listen.clone()))?;
+        let database_url = match &self.database_url {
+            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url.clone(),
+            Some(_) => return Err(ConfigError::DatabaseUrl),
+            None => format!("sqlite://{}", self.data_dir.join("onestop.db").display()),
+        };
+        let public_url_text = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+        let public_url = Url::parse(public_url_text.trim())
+            .ok()
+            .filter(|url| {
+                matches!(url.scheme(), "http" | "https") && url.host().is_some() && url.path() == "/" && url.query().is_none()
+            })
+            .ok_or_else(|| ConfigError::PublicUrl(public_url_text.clone()))?;
+        let smtp_url = match &self.smtp_url {
+            None => None,
+            Some(text) => {
+                let url = Url::parse(text).map_err(|_| ConfigError::SmtpUrl("not a URL"))?;
+                if !matches!(url.scheme(), "smtp" | "smtps") {
+                    return Err(ConfigError::SmtpUrl("the scheme must be smtp or smtps"));
+                }
+                if url.host_str().is_none_or(str::is_empty) {
+                    return Err(ConfigError::SmtpUrl("a host is missing"));
+                }
+                Some(Secret(text.clone()))
+            }
+        };
+        let mail_from = self
+            .mail_from
+            .clone()
+            .unwrap_or_else(|| format!("1Stop <no-reply@{}>", public_url.host_str().unwrap_or("localhost")));
+        if !is_plausible_sender(&mail_from) {
+            return Err(ConfigError::MailFrom(mail_from));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(ConfigError::Log(self.log.clone()));
+        }
+        Ok(Config {
+            listen,
+            data_dir: self.data_dir.clone(),
+            database_url: Secret(database_url),
+            public_url,
+            smtp_url,
+            mail_from,
+            log: self.log.clone(),
+            log_format: self.log_format,
+        })
+    }
+}
+
+/// `name@host` or `Display Name <name@host>`, without line breaks.
+fn is_plausible_sender(text: &str) -> bool {
+    let address = match (text.rfind('<'), text.ends_with('>')) {
+        (Some(open), true) => &text[open + 1..text.len() - 1],
+        _ => text,
+    };
+    !text.contains(['\r', '\n'])
+        && (onestop_domain::EmailAddress::parse(address).is_ok() || address.ends_with("@localhost"))
+}
+
+/// Names of `ONESTOP_*` variables that this program does not know (likely typos).
+pub fn unknown_variables() -> Vec<String> {
+    std::env::vars()
+        .map(|(name, _)| name)
+        .filter(|name| name.starts_with("ONESTOP_") && !KNOWN_VARIABLES.contains(&name.as_str()))
+        .collect()
+}
+
+impl Config {
+    pub fn uses_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The configuration as an operator reads it, secrets redacted.
+    pub fn describe(&self) -> String {
+        let database = if self.database_url.expose().starts_with("sqlite:") {
+            self.database_url.expose().to_owned()
+        } else {
+            redact_url_password(self.database_url.expose())
+        };
+        format!(
+            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\n",
+            self.listen,
+            self.data_dir.display(),
+            database,
+            self.public_url,
+            match &self.smtp_url {
+                Some(url) => format!("SMTP {}", redact_url_password(url.expose())),
+                None => format!(".eml files in {}", self.data_dir.join("mail").display()),
+            },
+            self.mail_from,
+            self.log,
+            self.log_format,
+        )
+    }
+}
+
+fn redact_url_password(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("redacted"));
+            }
+            url.to_string()
+        }
+        Err(_) => "[unparsable URL]".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        Options {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: "./data".into(),
+            database_url: None,
+            public_url: None,
+            smtp_url: None,
+            mail_from: None,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+
+    #[test]
+    fn defaults_are_sqlite_in_the_data_dir_and_a_public_url_from_the_listen_address() {
+        let config = options().check().unwrap();
+        assert_eq!(config.database_url.expose(), "sqlite://./data/onestop.db");
+        assert_eq!(config.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert!(!config.uses_https());
+    }
+
+    #[test]
+    fn bad_values_name_the_setting_and_the_fix() {
+        let mut bad = options();
+        bad.listen = "localhost".into();
+        assert!(bad.check().unwrap_err().to_string().starts_with("ONESTOP_LISTEN / --listen"));
+        let mut bad = options();
+        bad.database_url = Some("mysql://x".into());
+        assert!(matches!(bad.check(), Err(ConfigError::DatabaseUrl)));
+        let mut bad = options();
+        bad.public_url = Some("ftp://x".into());
+        assert!(matches!(bad.check(), Err(ConfigError::PublicUrl(_))));
+        let mut bad = options();
+        bad.smtp_url = Some("http://mail.example.com".into());
+        assert!(matches!(bad.check(), Err(ConfigError::SmtpUrl(_))));
+        let mut bad = options();
+        bad.mail_from = Some("1Stop <nobody>".into());
+        assert!(matches!(bad.check(), Err(ConfigError::MailFrom(_))));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let mut with_secrets = options();
+        with_secrets.database_url = Some("postgres://app:hunter2hunter2@db/onestop".into());
+        with_secrets.smtp_url = Some("smtp://mailer:s3cretpass@mail.example.com:587".into());
+        let config = with_secrets.check().unwrap();
+        let printed = format!("{config:?} {}", config.describe());
+        assert!(!printed.contains("hunter2hunter2"), "{printed}");
+        assert!(!printed.contains("s3cretpass"), "{printed}");
+    }
+}

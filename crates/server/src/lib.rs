@@ -1,0 +1,13 @@
+//! The 1Stop account server: the `onestop` binary's library.
+//!
+//! Dependencies point inward: `web` and `cli` call `usecases`, which call `store` and the pure
+//! `onestop_domain` crate; nothing calls outward.
+
+pub mod cli;
+pub mod config;
+pub mod defaults;
+pub mod passwords;
+pub mod server;
+pub mod store;
+pub mod usecases;
+pub mod web;

@@ -1,0 +1,73 @@
+//! Hashing and verifying passwords with argon2id, off the async runtime and bounded, so that a
+//! burst of sign-ins cannot starve other requests or exhaust memory (19 MiB per hash).
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
+use onestop_domain::Password;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+#[derive(Clone, Debug)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+    /// Verified against when the account does not exist or cannot sign in, so that such
+    /// attempts take as long as real ones.
+    dummy_hash: Arc<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashingError(String);
+
+impl PasswordHasher {
+    /// At most `concurrency` hashes run at once; the rest wait their turn.
+    pub fn new(concurrency: usize) -> Result<Self, HashingError> {
+        let dummy_hash = hash_now(&Password::for_sign_in("dummy password for timing").ok_or_else(|| HashingError("dummy".into()))?)?;
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    /// Returns an argon2id PHC string (m = 19 MiB, t = 2, p = 1: OWASP's recommendation).
+    pub async fn hash(&self, password: &Password) -> Result<String, HashingError> {
+        let password = password.clone();
+        self.run(move || hash_now(&password)).await?
+    }
+
+    /// Checks `password` against `stored`, or against a dummy hash when there is none; a
+    /// corrupt stored hash counts as a mismatch.
+    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool, HashingError> {
+        let password = password.clone();
+        let (stored, real) = match stored {
+            Some(hash) => (hash.to_owned(), true),
+            None => (self.dummy_hash.as_str().to_owned(), false),
+        };
+        let matched = self
+            .run(move || {
+                PasswordHash::new(&stored)
+                    .map(|parsed| Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
+            })
+            .await?;
+        Ok(matched && real)
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashingError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| HashingError(error.to_string()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|error| HashingError(error.to_string()))
+    }
+}
+
+fn hash_now(password: &Password) -> Result<String, HashingError> {
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.expose().as_bytes())
+        .map_err(|error| HashingError(error.to_string()))?;
+    Ok(hash.to_string())
+}

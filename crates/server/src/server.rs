@@ -1,0 +1,128 @@
+//! Putting the parts together: logging, the application (router + listener), `serve`.
+
+use crate::config::{Config, LogFormat};
+use crate::passwords::PasswordHasher;
+use crate::store::{self, Store};
+use crate::usecases::Services;
+use crate::usecases::first_run::issue_first_run_code;
+use crate::web::{AppState, WebSettings, router};
+use anyhow::Context;
+use axum::Router;
+use onestop_domain::{Clock, SystemClock};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// Logs go to standard error, so that standard output carries only what a command prints.
+pub fn init_logging(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+impl Services {
+    /// Hashing runs on as many threads as there are cores, and no more.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            store,
+            clock,
+            hasher: PasswordHasher::new(cores)?,
+        })
+    }
+}
+
+/// Opens the configured database (creating the data directory for the default SQLite file) and
+/// applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url.expose();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("could not create the data directory {}", config.data_dir.display()))?;
+    }
+    store::connect(url)
+        .await
+        .context("could not open the database (check ONESTOP_DATABASE_URL / --database-url)")
+}
+
+/// The web application bound to its listener.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn bind(listen: SocketAddr, state: AppState) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("could not listen on {listen} (is another program using it? set ONESTOP_LISTEN)"))?;
+        Ok(Self { listener, router: router(state) })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+pub fn app_state(services: Services, config: &Config) -> AppState {
+    AppState {
+        services,
+        settings: Arc::new(WebSettings {
+            public_url: config.public_url.clone(),
+            https: config.uses_https(),
+        }),
+    }
+}
+
+/// `onestop serve`.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let services = Services::new(store.clone(), Arc::new(SystemClock))?;
+    let application = Application::bind(config.listen, app_state(services.clone(), &config)).await?;
+    if let Some(code) = issue_first_run_code(&services).await? {
+        let link = config.public_url.join(&format!("first-run/{}", code.expose()))?;
+        println!("No company is set up yet. Open this one-time link to create it and its first administrator:\n\n    {link}\n");
+        tracing::info!(%link, "first run: open the link to create the company and its first administrator");
+    }
+    println!("1Stop is running at {}", config.public_url);
+    tracing::info!(listen = %application.local_addr()?, public_url = %config.public_url, "serving");
+    application.run_until_stopped(shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,132 @@
+//! Storage on SQLite or PostgreSQL.
+//!
+//! One [`Store`] holds a native sqlx pool of either kind. Each method is sized to one step of a use
+//! case and runs in its own transaction. The SQL text is written once and is portable (`$1`
+//! placeholders, TEXT ids, BIGINT times); the [`on_pool!`] and [`in_transaction!`] macros compile
+//! each body once per backend, so both are type-checked and the differences (how a write
+//! transaction begins, how a unique violation is reported) are handled here, in the open, rather
+//! than hidden behind `sqlx::Any`.
+
+pub(crate) mod audit;
+mod connect;
+mod first_run;
+mod organizations;
+mod sessions;
+mod terms;
+mod throttle;
+mod users;
+
+pub use audit::AuditEvent;
+pub use connect::{DatabaseKind, connect};
+pub use organizations::{CreateOrganizationError, NewOrganization, OrganizationSummary};
+pub use sessions::{NewSession, SessionRecord};
+pub use terms::TermsVersion;
+pub use throttle::ThrottleLimit;
+pub use users::{NewActiveUser, SignInCandidate};
+
+use sqlx::{PgPool, SqlitePool};
+
+/// The database, whichever it is.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Errors of the storage layer that callers can act on; everything else is `Database`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a row with this {0} already exists")]
+    Duplicate(&'static str),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's native pool.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body`, which yields a `Result`, inside a write transaction bound to `$transaction`; the
+/// transaction commits when the body yields `Ok` and rolls back otherwise (an early `?` or
+/// `return` drops it, which rolls it back too). SQLite write
+/// transactions begin IMMEDIATE so that concurrent writers wait for the lock (busy_timeout)
+/// instead of failing with "database is locked" when they upgrade from reading to writing.
+macro_rules! in_transaction {
+    ($store:expr, |$transaction:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                let mut $transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let result = $body;
+                if result.is_ok() {
+                    $transaction.commit().await?;
+                }
+                result
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut $transaction = pool.begin().await?;
+                let result = $body;
+                if result.is_ok() {
+                    $transaction.commit().await?;
+                }
+                result
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, on_pool};
+
+impl Store {
+    pub fn kind(&self) -> DatabaseKind {
+        match self {
+            Self::Sqlite(_) => DatabaseKind::Sqlite,
+            Self::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// Whether the database answers and every migration this binary knows is applied.
+    pub async fn is_ready(&self) -> bool {
+        let latest = connect::latest_migration_version(self.kind());
+        let applied: Result<Option<i64>, sqlx::Error> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(pool)
+                .await
+        });
+        matches!(applied, Ok(Some(version)) if version >= latest)
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await);
+    }
+}
+
+/// Maps a unique violation on one of `columns` to [`StoreError::Duplicate`] naming it.
+pub(crate) fn classify(error: sqlx::Error, columns: &[&'static str]) -> StoreError {
+    if let sqlx::Error::Database(database_error) = &error
+        && database_error.is_unique_violation()
+    {
+        // PostgreSQL names the index; SQLite names the columns in its message.
+        let described = format!(
+            "{} {}",
+            database_error.constraint().unwrap_or_default(),
+            database_error.message()
+        );
+        if let Some(column) = columns.iter().find(|column| described.contains(*column)) {
+            return StoreError::Duplicate(column);
+        }
+    }
+    StoreError::Database(error)
+}
+
+/// A fresh id: UUID v7, so ids sort by creation time.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,156 @@
+//! Server-side sessions, looked up by the SHA-256 of the cookie's token.
+
+use super::audit::insert_audit_event;
+use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
+use onestop_domain::{AuditAction, PermissionSet, Timestamp, TokenHash, UserStatus};
+
+pub struct NewSession<'a> {
+    pub id_hash: &'a TokenHash,
+    pub user_id: &'a str,
+    pub org_id: &'a str,
+    pub csrf_token: &'a str,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
+    pub ip: Option<&'a str>,
+}
+
+/// A session with everything a page needs about its user, read in one query.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub csrf_token: String,
+    pub expires_at: i64,
+    pub last_seen_at: i64,
+    pub user_id: String,
+    pub org_id: String,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    status: String,
+    permissions: String,
+    pub profile_name: String,
+    pub role_name: String,
+    pub role_headline: String,
+    pub role_introduction: String,
+    pub account_name: String,
+    pub company_name: String,
+    /// 1 when the user has accepted the organization's current Terms of Service version.
+    pub accepted_current_terms: i64,
+}
+
+impl SessionRecord {
+    pub fn status(&self) -> Result<UserStatus, StoreError> {
+        self.status.parse().map_err(|error| StoreError::Corrupt(format!("{error}")))
+    }
+
+    pub fn permissions(&self) -> Result<PermissionSet, StoreError> {
+        PermissionSet::parse_stored(&self.permissions).map_err(|error| StoreError::Corrupt(format!("{error}")))
+    }
+}
+
+impl Store {
+    /// Starts a session after a successful sign-in, records the sign-in, and forgets the
+    /// session that the browser presented before (`replaced`), if any.
+    pub async fn start_session(&self, new: &NewSession<'_>, replaced: Option<&TokenHash>) -> Result<(), StoreError> {
+        in_transaction!(self, |transaction| {
+            if let Some(replaced) = replaced {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(replaced.as_str())
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $5)",
+            )
+            .bind(new.id_hash.as_str())
+            .bind(new.user_id)
+            .bind(new.org_id)
+            .bind(new.csrf_token)
+            .bind(new.now.unix_millis())
+            .bind(new.expires_at.unix_millis())
+            .execute(&mut *transaction)
+            .await?;
+            sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+                .bind(new.now.unix_millis())
+                .bind(new.user_id)
+                .execute(&mut *transaction)
+                .await?;
+            insert_audit_event!(
+                &mut *transaction,
+                &AuditEvent {
+                    org_id: new.org_id,
+                    actor_user_id: Some(new.user_id),
+                    action: AuditAction::SignedIn,
+                    target_user_id: Some(new.user_id),
+                    details: "",
+                    ip: new.ip,
+                    at: new.now,
+                }
+            )?;
+            Ok::<(), StoreError>(())
+        })
+    }
+
+    pub async fn find_session(&self, id_hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+        let record = on_pool!(self, |pool| {
+            sqlx::query_as::<_, SessionRecord>(
+                "SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.org_id, \
+                        u.first_name, u.last_name, u.email, u.status, p.permissions, p.name AS profile_name, \
+                        r.name AS role_name, r.headline AS role_headline, r.introduction AS role_introduction, \
+                        o.account_name, o.company_name, \
+                        (SELECT COUNT(*) FROM terms_acceptances a \
+                          WHERE a.user_id = u.id AND a.terms_version_id = \
+                                (SELECT t.id FROM terms_versions t WHERE t.org_id = u.org_id \
+                                  ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms \
+                   FROM sessions s \
+                   JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
+                   JOIN profiles p ON p.id = u.profile_id \
+                   JOIN roles r ON r.id = u.role_id \
+                   JOIN organizations o ON o.id = u.org_id \
+                  WHERE s.id_hash = $1",
+            )
+            .bind(id_hash.as_str())
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(record)
+    }
+
+    /// Marks the session as used now (callers do this at most once a minute).
+    pub async fn touch_session(&self, id_hash: &TokenHash, now: Timestamp) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(now.unix_millis())
+                .bind(id_hash.as_str())
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Ends one session; `audit` records who signed out and how.
+    pub async fn end_session(&self, id_hash: &TokenHash, audit: Option<&AuditEvent<'_>>) -> Result<(), StoreError> {
+        in_transaction!(self, |transaction| {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                .bind(id_hash.as_str())
+                .execute(&mut *transaction)
+                .await?;
+            if let Some(event) = audit {
+                insert_audit_event!(&mut *transaction, event)?;
+            }
+            Ok::<(), StoreError>(())
+        })
+    }
+
+    /// How many sessions a user has (tests and operators check this).
+    pub async fn session_count(&self, user_id: &str) -> Result<i64, StoreError> {
+        let count = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(count)
+    }
+}

@@ -1,0 +1,115 @@
+//! Creating an organization with its first administrator: from the first-run page and from
+//! `onestop org create`.
+
+use super::{FieldErrors, Services};
+use crate::defaults::INVITATION_LIFETIME;
+use crate::store::{CreateOrganizationError, NewActiveUser, NewOrganization, OrganizationSummary, StoreError};
+use onestop_domain::{AccountName, CompanyName, EmailAddress, FirstName, LastName, Password, PasswordError, PersonalWords, TokenHash, Username};
+
+/// The fields as typed. `account_name` empty means "same as the company name".
+#[derive(Debug, Default, Clone)]
+pub struct OrganizationInput {
+    pub company_name: String,
+    pub account_name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub username: String,
+    pub password: String,
+    /// `None` where no confirmation is asked (the CLI reads the password once from stdin).
+    pub password_confirmation: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("the first-run link is not valid, or an organization already exists")]
+    FirstRunCodeInvalid,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Field names, shared with the first-run form and the CLI's messages.
+pub mod field {
+    pub const COMPANY_NAME: &str = "company_name";
+    pub const ACCOUNT_NAME: &str = "account_name";
+    pub const FIRST_NAME: &str = "first_name";
+    pub const LAST_NAME: &str = "last_name";
+    pub const EMAIL: &str = "email";
+    pub const USERNAME: &str = "username";
+    pub const PASSWORD: &str = "password";
+    pub const PASSWORD_CONFIRMATION: &str = "password_confirmation";
+}
+
+pub async fn create_organization(
+    services: &Services,
+    input: &OrganizationInput,
+    first_run_code: Option<&TokenHash>,
+    ip: Option<&str>,
+) -> Result<OrganizationSummary, CreateError> {
+    let mut errors = FieldErrors::default();
+    let company_name = errors.check(field::COMPANY_NAME, CompanyName::parse(&input.company_name));
+    let account_name = if input.account_name.trim().is_empty() {
+        company_name.as_ref().map(|company| AccountName::parse(company.as_str()))
+    } else {
+        Some(AccountName::parse(&input.account_name))
+    }
+    .and_then(|parsed| errors.check(field::ACCOUNT_NAME, parsed));
+    let first_name = errors.check(field::FIRST_NAME, FirstName::parse(&input.first_name));
+    let last_name = errors.check(field::LAST_NAME, LastName::parse(&input.last_name));
+    let email = errors.check(field::EMAIL, EmailAddress::parse(&input.email));
+    let username = errors.check(field::USERNAME, Username::parse(&input.username));
+
+    let personal = PersonalWords::default()
+        .with("username", input.username.trim())
+        .with("first name", input.first_name.trim())
+        .with("last name", input.last_name.trim())
+        .with("email address", email.as_ref().map(EmailAddress::local_part).unwrap_or_default())
+        .with("company name", input.company_name.trim())
+        .with("account name", input.account_name.trim());
+    let password = errors.check(field::PASSWORD, Password::choose(&input.password, &personal));
+    if let Some(confirmation) = &input.password_confirmation
+        && password.is_some()
+        && Password::for_sign_in(confirmation) != password
+    {
+        errors.add(field::PASSWORD_CONFIRMATION, PasswordError::ConfirmationMismatch.to_string());
+    }
+
+    let (Some(company_name), Some(account_name), Some(first_name), Some(last_name), Some(email), Some(username), Some(password), true) =
+        (company_name, account_name, first_name, last_name, email, username, password, errors.is_empty())
+    else {
+        return Err(CreateError::Invalid(errors));
+    };
+
+    let password_hash = services.hasher.hash(&password).await.map_err(anyhow::Error::from)?;
+    let new = NewOrganization {
+        company_name: &company_name,
+        account_name: &account_name,
+        invitation_lifetime: INVITATION_LIFETIME,
+        administrator: NewActiveUser {
+            first_name: &first_name,
+            last_name: &last_name,
+            email: &email,
+            username: &username,
+            password_hash,
+        },
+        first_run_code,
+        ip,
+        now: services.clock.now(),
+    };
+    match services.store.create_organization(&new).await {
+        Ok(summary) => Ok(summary),
+        Err(CreateOrganizationError::FirstRunCodeInvalid) => Err(CreateError::FirstRunCodeInvalid),
+        Err(CreateOrganizationError::Store(StoreError::Duplicate(column))) => {
+            let mut errors = FieldErrors::default();
+            if column == "email_normalized" {
+                errors.add(field::EMAIL, "A user with this email address already exists; use another address.");
+            } else {
+                errors.add(field::USERNAME, "This username is taken; choose another.");
+            }
+            Err(CreateError::Invalid(errors))
+        }
+        Err(CreateOrganizationError::Store(other)) => Err(CreateError::Internal(other.into())),
+    }
+}

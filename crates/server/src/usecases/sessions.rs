@@ -1,0 +1,146 @@
+//! Starting, resolving and ending sessions.
+
+use super::Services;
+use crate::store::{AuditEvent, NewSession, SessionRecord, StoreError};
+use onestop_domain::{AuditAction, PermissionSet, SecretToken, Timestamp, TokenHash, UserStatus};
+use std::time::Duration;
+
+/// A session ends after this long without a request...
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+/// ...and in any case this long after sign-in (a working day).
+pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
+/// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
+const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The secret values of a new session, for the cookie and for forms.
+#[derive(Debug)]
+pub struct SessionTokens {
+    pub session_token: SecretToken,
+    pub csrf_token: SecretToken,
+}
+
+/// A live session of an Active user.
+#[derive(Debug, Clone)]
+pub struct SignedInSession {
+    pub id_hash: TokenHash,
+    pub csrf_token: String,
+    pub user_id: String,
+    pub org_id: String,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    pub permissions: PermissionSet,
+    pub profile_name: String,
+    pub role_name: String,
+    pub role_headline: String,
+    pub role_introduction: String,
+    pub account_name: String,
+    pub company_name: String,
+    pub accepted_current_terms: bool,
+}
+
+impl SignedInSession {
+    /// "Ada Lovelace", or the last name alone.
+    pub fn full_name(&self) -> String {
+        match &self.first_name {
+            Some(first) => format!("{first} {}", self.last_name),
+            None => self.last_name.clone(),
+        }
+    }
+
+    /// For "Welcome, {first name}": the first name, or the full name when there is none.
+    pub fn greeting_name(&self) -> String {
+        self.first_name.clone().unwrap_or_else(|| self.last_name.clone())
+    }
+}
+
+/// Starts a fresh session for a user who has just proved who they are; the session the browser
+/// presented before (possibly planted by someone else) is ended.
+pub async fn start_session(
+    services: &Services,
+    user_id: &str,
+    org_id: &str,
+    ip: Option<&str>,
+    replaced: Option<&TokenHash>,
+) -> Result<SessionTokens, StoreError> {
+    let tokens = SessionTokens {
+        session_token: SecretToken::generate(),
+        csrf_token: SecretToken::generate(),
+    };
+    let now = services.clock.now();
+    services
+        .store
+        .start_session(
+            &NewSession {
+                id_hash: &tokens.session_token.hash(),
+                user_id,
+                org_id,
+                csrf_token: tokens.csrf_token.expose(),
+                now,
+                expires_at: now.plus(ABSOLUTE_TIMEOUT),
+                ip,
+            },
+            replaced,
+        )
+        .await?;
+    Ok(tokens)
+}
+
+/// The session a cookie names, if it is live and its user may sign in. Expired sessions are
+/// deleted on sight.
+pub async fn resolve_session(services: &Services, token: &SecretToken) -> Result<Option<SignedInSession>, StoreError> {
+    let id_hash = token.hash();
+    let Some(record) = services.store.find_session(&id_hash).await? else {
+        return Ok(None);
+    };
+    let now = services.clock.now();
+    let expired = now >= Timestamp::from_unix_millis(record.expires_at)
+        || now >= Timestamp::from_unix_millis(record.last_seen_at).plus(IDLE_TIMEOUT);
+    if expired || record.status()? != UserStatus::Active {
+        services.store.end_session(&id_hash, None).await?;
+        return Ok(None);
+    }
+    if now >= Timestamp::from_unix_millis(record.last_seen_at).plus(TOUCH_INTERVAL) {
+        services.store.touch_session(&id_hash, now).await?;
+    }
+    into_signed_in(record, id_hash).map(Some)
+}
+
+fn into_signed_in(record: SessionRecord, id_hash: TokenHash) -> Result<SignedInSession, StoreError> {
+    Ok(SignedInSession {
+        permissions: record.permissions()?,
+        id_hash,
+        csrf_token: record.csrf_token,
+        user_id: record.user_id,
+        org_id: record.org_id,
+        first_name: record.first_name,
+        last_name: record.last_name,
+        email: record.email,
+        profile_name: record.profile_name,
+        role_name: record.role_name,
+        role_headline: record.role_headline,
+        role_introduction: record.role_introduction,
+        account_name: record.account_name,
+        company_name: record.company_name,
+        accepted_current_terms: record.accepted_current_terms > 0,
+    })
+}
+
+/// Ends the session and records why (`SignedOut`, or `TermsDeclined`).
+pub async fn end_session(services: &Services, session: &SignedInSession, action: AuditAction, ip: Option<&str>) -> Result<(), StoreError> {
+    services
+        .store
+        .end_session(
+            &session.id_hash,
+            Some(&AuditEvent {
+                org_id: &session.org_id,
+                actor_user_id: Some(&session.user_id),
+                action,
+                target_user_id: Some(&session.user_id),
+                details: "",
+                ip,
+                at: services.clock.now(),
+            }),
+        )
+        .await
+}

@@ -1,0 +1,78 @@
+//! The web face: pages (server-rendered, askama), operations endpoints, and the layers every
+//! request passes through. Handlers are thin: they extract, call one use case, and map the result.
+
+mod assets;
+mod client;
+mod cookies;
+mod csrf;
+mod error;
+mod operations;
+mod pages;
+mod security;
+mod session;
+
+pub use error::WebError;
+
+use crate::usecases::Services;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::routing::{get, post};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use url::Url;
+
+/// Forms are small; a larger body is refused before anything reads it (and before any hashing).
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// What the web layer knows beyond the use cases.
+#[derive(Debug)]
+pub struct WebSettings {
+    /// Base of every absolute link; never taken from the request's Host header.
+    pub public_url: Url,
+    /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix, responses get HSTS.
+    pub https: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub services: Services,
+    pub settings: Arc<WebSettings>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home::show))
+        .route("/login", get(pages::login::show).post(pages::login::submit))
+        .route("/logout", post(pages::login::sign_out))
+        .route("/terms", get(pages::terms::show))
+        .route("/terms/accept", post(pages::terms::accept))
+        .route("/terms/decline", post(pages::terms::decline))
+        .route("/setup", get(pages::setup::show))
+        .route("/first-run/{code}", get(pages::first_run::show))
+        .route("/first-run", post(pages::first_run::submit))
+        .route("/healthz", get(operations::healthz))
+        .route("/readyz", get(operations::readyz))
+        .route("/static/app.css", get(assets::stylesheet))
+        .route("/static/favicon.svg", get(assets::favicon))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_session))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::reject_cross_origin_writes))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::add_security_headers))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+/// Logs the route pattern, never the concrete path: paths can hold one-time codes.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(no route)", MatchedPath::as_str);
+    tracing::info_span!("request", method = %request.method(), route)
+}

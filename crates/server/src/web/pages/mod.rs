@@ -1,0 +1,45 @@
+//! Server-rendered pages, one module per screen; every page is a typed askama template.
+
+pub mod first_run;
+pub mod home;
+pub mod login;
+pub mod setup;
+pub mod terms;
+
+use super::error::WebError;
+use crate::usecases::sessions::SignedInSession;
+use askama::Template;
+use onestop_domain::Permission;
+
+/// The header of every signed-in page.
+#[derive(Debug, Clone)]
+pub struct Shell {
+    pub account_name: String,
+    pub user_name: String,
+    pub can_view_setup: bool,
+    pub csrf_token: String,
+}
+
+impl Shell {
+    pub fn of(session: &SignedInSession) -> Self {
+        Self {
+            account_name: session.account_name.clone(),
+            user_name: session.full_name(),
+            can_view_setup: session.permissions.contains(Permission::ViewSetup),
+            csrf_token: session.csrf_token.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    /// Always `None`: error pages must render even when the session is the problem.
+    pub shell: Option<Shell>,
+    pub title: &'a str,
+    pub message: &'a str,
+}
+
+pub async fn not_found() -> WebError {
+    WebError::NotFound
+}

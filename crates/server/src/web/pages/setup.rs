@@ -1,0 +1,56 @@
+//! `/setup`: the sections of Setup. A section's link appears only once its page exists.
+
+use super::Shell;
+use crate::web::session::{RequirePermission, ViewSetup};
+use askama::Template;
+use askama_web::WebTemplate;
+
+pub struct SetupSection {
+    pub name: &'static str,
+    pub items: &'static [SetupItem],
+}
+
+pub struct SetupItem {
+    pub name: &'static str,
+    /// `None` until the page is built; the item is then listed without a link.
+    pub href: Option<&'static str>,
+}
+
+const SECTIONS: &[SetupSection] = &[
+    SetupSection {
+        name: "Users and Control",
+        items: &[
+            SetupItem { name: "Users", href: None },
+            SetupItem { name: "Profiles", href: None },
+            SetupItem { name: "Roles", href: None },
+            SetupItem { name: "Audit Log", href: None },
+        ],
+    },
+    SetupSection {
+        name: "Company",
+        items: &[
+            SetupItem { name: "Company Details", href: None },
+            SetupItem { name: "Terms of Service", href: None },
+        ],
+    },
+    SetupSection {
+        name: "Developer Space",
+        items: &[SetupItem { name: "API Tokens", href: None }],
+    },
+];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "setup.html")]
+pub struct SetupPage {
+    shell: Option<Shell>,
+    title: &'static str,
+    sections: &'static [SetupSection],
+}
+
+pub async fn show(user: RequirePermission<ViewSetup>) -> SetupPage {
+    SetupPage {
+        shell: Some(Shell::of(&user)),
+        title: "Setup",
+        sections: SECTIONS,
+    }
+}

@@ -1,0 +1,133 @@
+//! Who is asking: the session middleware, and the extractors that put authorization in handler
+//! signatures. A route that takes [`SignedInUser`] cannot forget the sign-in check or the Terms
+//! gate; one that takes [`RequirePermission`] cannot forget its permission.
+
+use super::cookies;
+use super::error::WebError;
+use super::AppState;
+use crate::usecases::sessions::{SignedInSession, resolve_session};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use onestop_domain::{Permission, SecretToken};
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// The request's live session, if any, put into the request's extensions by [`load_session`].
+#[derive(Clone, Debug)]
+pub struct CurrentSession(pub Option<Arc<SignedInSession>>);
+
+/// Reads the session cookie once per request. Static files skip it.
+pub async fn load_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/static/") {
+        return next.run(request).await;
+    }
+    let jar = CookieJar::from_headers(request.headers());
+    let token = jar
+        .get(&cookies::name(cookies::SESSION, state.settings.https))
+        .and_then(|cookie| SecretToken::parse(cookie.value()));
+    let session = match token {
+        Some(token) => match resolve_session(&state.services, &token).await {
+            Ok(session) => session.map(Arc::new),
+            Err(error) => return WebError::from(error).into_response(),
+        },
+        None => None,
+    };
+    request.extensions_mut().insert(CurrentSession(session));
+    next.run(request).await
+}
+
+fn current(parts: &Parts) -> Option<Arc<SignedInSession>> {
+    parts.extensions.get::<CurrentSession>().and_then(|current| current.0.clone())
+}
+
+/// Where to come back to after signing in: the path and query of this request (GET only).
+fn return_path(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET {
+        parts.uri.path_and_query().map_or("/", |path| path.as_str()).to_owned()
+    } else {
+        "/".to_owned()
+    }
+}
+
+/// A signed-in user who may not have accepted the current Terms yet: for the Terms page itself
+/// and for signing out.
+#[derive(Debug, Clone)]
+pub struct SignedInAnyTerms(pub Arc<SignedInSession>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyTerms {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        current(parts)
+            .map(Self)
+            .ok_or_else(|| WebError::SignInRequired { next: return_path(parts) })
+    }
+}
+
+/// A signed-in user who has accepted the organization's current Terms of Service.
+#[derive(Debug, Clone)]
+pub struct SignedInUser(pub Arc<SignedInSession>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedInUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let SignedInAnyTerms(session) = SignedInAnyTerms::from_request_parts(parts, state).await?;
+        if !session.accepted_current_terms {
+            return Err(WebError::TermsRequired);
+        }
+        Ok(Self(session))
+    }
+}
+
+impl Deref for SignedInUser {
+    type Target = SignedInSession;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// Names one permission at the type level, for [`RequirePermission`].
+pub trait RequiredPermission {
+    const PERMISSION: Permission;
+}
+
+/// Marker: the profile may view Setup.
+#[derive(Debug)]
+pub struct ViewSetup;
+
+impl RequiredPermission for ViewSetup {
+    const PERMISSION: Permission = Permission::ViewSetup;
+}
+
+/// A signed-in user (Terms accepted) whose profile holds `P`; others get 403.
+#[derive(Debug)]
+pub struct RequirePermission<P: RequiredPermission> {
+    pub user: SignedInUser,
+    permission: PhantomData<P>,
+}
+
+impl<S: Send + Sync, P: RequiredPermission> FromRequestParts<S> for RequirePermission<P> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = SignedInUser::from_request_parts(parts, state).await?;
+        if !user.permissions.contains(P::PERMISSION) {
+            return Err(WebError::Forbidden);
+        }
+        Ok(Self { user, permission: PhantomData })
+    }
+}
+
+impl<P: RequiredPermission> Deref for RequirePermission<P> {
+    type Target = SignedInSession;
+
+    fn deref(&self) -> &Self::Target {
+        &self.user
+    }
+}
