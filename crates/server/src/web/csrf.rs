@@ -7,6 +7,8 @@ use super::error::WebError;
 use super::session::CurrentSession;
 use super::AppState;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum_extra::extract::CookieJar;
 use onestop_domain::SecretToken;
 use onestop_domain::token::constant_time_eq;
@@ -40,6 +42,9 @@ where
             .await
             .map_err(|rejection| {
                 tracing::info!(%rejection, "malformed form");
+                if rejection.into_response().status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    return WebError::PayloadTooLarge;
+                }
                 WebError::BadRequest(
                     "The form was incomplete or malformed. Go back, reload the page and try again.".to_owned(),
                 )

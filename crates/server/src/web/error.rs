@@ -16,6 +16,8 @@ pub enum WebError {
     Forbidden,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
     #[error("the CSRF token or origin did not match")]
     CsrfRejected,
     #[error("cookies are disabled")]
@@ -55,6 +57,11 @@ impl IntoResponse for WebError {
             Self::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is no page at this address. Check the link, or start again from the homepage.".to_owned()),
             Self::Forbidden => (StatusCode::FORBIDDEN, "Not allowed", "Your profile does not allow this. Ask an administrator if you need access.".to_owned()),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "Something is wrong with this request", message.clone()),
+            Self::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too much data",
+                "This form sent far more data than any field accepts. Shorten what you typed and try again.".to_owned(),
+            ),
             Self::CsrfRejected => (
                 StatusCode::FORBIDDEN,
                 "This form has expired",

@@ -1,1 +1,1 @@
-
+// browser tests: see tests/browser

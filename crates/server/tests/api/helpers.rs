@@ -1,0 +1,228 @@
+//! The test harness: the real application on a random port with a fresh database per test,
+//! SQLite or PostgreSQL, and an HTTP client that keeps cookies like a browser.
+
+use onestop_domain::{ManualClock, Timestamp};
+use onestop_server::config::{LogFormat, Options};
+use onestop_server::server::{Application, app_state, open_store};
+use onestop_server::store::Store;
+use onestop_server::usecases::Services;
+use onestop_server::usecases::create_organization::{OrganizationInput, create_organization};
+use std::sync::Arc;
+use tempfile::TempDir;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named test function against SQLite and PostgreSQL: `name::sqlite`, `name::postgres`.
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.unwrap();
+                    super::$test(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        super::$test(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_databases;
+
+pub const ADMIN_PASSWORD: &str = "purple tractor lemonade";
+pub const COMPANY: &str = "1Stop Install";
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub services: Services,
+    pub clock: Arc<ManualClock>,
+    /// A client that keeps cookies and does not follow redirects.
+    pub client: reqwest::Client,
+    _data_dir: TempDir,
+}
+
+/// An organization with its Active administrator.
+pub struct Organization {
+    pub org_id: String,
+    pub admin_id: String,
+    pub admin_username: &'static str,
+}
+
+/// A fresh PostgreSQL database from `TEST_POSTGRES_URL`; `None` (with a loud message) when it is
+/// not set outside CI; a failure in CI, where PostgreSQL tests must run.
+pub async fn fresh_postgres_database() -> Option<String> {
+    let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!("TEST_POSTGRES_URL is not set, and in CI the PostgreSQL tests must run");
+        }
+        eprintln!("\n*** SKIPPED: PostgreSQL test; set TEST_POSTGRES_URL (see README) to run it ***\n");
+        return None;
+    };
+    let name = format!("onestop_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&admin_url).await.expect("TEST_POSTGRES_URL must accept connections");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("the test user must be allowed to create databases");
+    admin.close().await;
+    let mut url = url::Url::parse(&admin_url).expect("TEST_POSTGRES_URL must be a URL");
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, None).await
+}
+
+/// `public_url`: what the server believes its public address is (default: its own address).
+pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Option<TestApp> {
+    let data_dir = tempfile::tempdir().expect("a temporary directory");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
+        Backend::Postgres => fresh_postgres_database().await?,
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("an address").port();
+    drop(listener);
+    let address = format!("http://127.0.0.1:{port}");
+    let options = Options {
+        listen: format!("127.0.0.1:{port}"),
+        data_dir: data_dir.path().to_path_buf(),
+        database_url: Some(database_url),
+        public_url: Some(public_url.unwrap_or(&address).to_owned()),
+        smtp_url: None,
+        mail_from: None,
+        log: "warn".into(),
+        log_format: LogFormat::Text,
+    };
+    let config = options.check().expect("a valid test configuration");
+    let store = open_store(&config).await.expect("the test database opens");
+    // A fixed, recent moment: tests move it forward explicitly.
+    let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(1_795_752_000_000)));
+    let services = Services::new(store.clone(), clock.clone()).expect("services");
+    let application = Application::bind(config.listen, app_state(services.clone(), &config))
+        .await
+        .expect("the test server binds");
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    Some(TestApp { address, store, services, clock, client, _data_dir: data_dir })
+}
+
+/// The value of the hidden `csrf_token` field in a page.
+pub fn csrf_token_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("the page has a csrf_token field") + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// The value of a hidden field.
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("the page has a {name} field")) + marker.len();
+    html[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET succeeds")
+    }
+
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).await.text().await.expect("a body")
+    }
+
+    /// POSTs a form as a same-origin browser would (with an Origin header).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header(reqwest::header::ORIGIN, &self.address)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST succeeds")
+    }
+
+    /// Creates an organization the way `onestop org create --admin-username` does.
+    pub async fn create_organization(&self) -> Organization {
+        self.create_organization_named(COMPANY, "ada", "ada@example.com").await
+    }
+
+    pub async fn create_organization_named(&self, company: &str, username: &'static str, email: &str) -> Organization {
+        let input = OrganizationInput {
+            company_name: company.into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: email.into(),
+            username: username.into(),
+            password: ADMIN_PASSWORD.into(),
+            ..OrganizationInput::default()
+        };
+        let summary = create_organization(&self.services, &input, None, None)
+            .await
+            .expect("the organization is created");
+        Organization { org_id: summary.org_id, admin_id: summary.administrator_id, admin_username: username }
+    }
+
+    /// Opens the sign-in page and submits it.
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        let page = self.get_text("/login").await;
+        let token = csrf_token_in(&page);
+        self.post_form("/login", &[("csrf_token", &token), ("username", username), ("password", password), ("next", "")])
+            .await
+    }
+
+    /// Opens the Terms page and clicks "I Agree".
+    pub async fn agree_to_terms(&self) -> reqwest::Response {
+        let page = self.get_text("/terms").await;
+        assert!(page.contains("I Agree"), "the Terms page offers I Agree: {page}");
+        let token = csrf_token_in(&page);
+        let version = hidden_field(&page, "version_id");
+        self.post_form("/terms/accept", &[("csrf_token", &token), ("version_id", &version)]).await
+    }
+
+    /// Signs in as the organization's administrator and agrees to the Terms.
+    pub async fn sign_in_as_admin(&self, organization: &Organization) {
+        let response = self.sign_in(organization.admin_username, ADMIN_PASSWORD).await;
+        assert_eq!(response.status().as_u16(), 303, "sign-in redirects");
+        let response = self.agree_to_terms().await;
+        assert_eq!(location(&response), "/");
+    }
+
+    /// Counts rows of a table (for "nothing was written" assertions).
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .expect("the count query runs")
+    }
+}

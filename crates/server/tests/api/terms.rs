@@ -1,0 +1,76 @@
+use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_token_in, hidden_field, location, on_both_databases};
+
+on_both_databases!(
+    every_page_waits_until_the_terms_are_accepted,
+    declining_the_terms_signs_the_user_out,
+    acceptance_records_the_version_time_address_and_browser,
+    accepting_a_version_that_is_no_longer_current_shows_the_current_one,
+);
+
+async fn every_page_waits_until_the_terms_are_accepted(app: TestApp) {
+    app.create_organization().await;
+    app.sign_in("ada", ADMIN_PASSWORD).await;
+    for path in ["/", "/setup"] {
+        assert_eq!(location(&app.get(path).await), "/terms", "{path} waits for the Terms");
+    }
+    let terms = app.get_text("/terms").await;
+    assert!(terms.contains("Terms of Service") && terms.contains("I Agree") && terms.contains("Decline"), "{terms}");
+    assert!(terms.contains("Version 1"));
+}
+
+async fn declining_the_terms_signs_the_user_out(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in("ada", ADMIN_PASSWORD).await;
+    let terms = app.get_text("/terms").await;
+    let response = app.post_form("/terms/decline", &[("csrf_token", &csrf_token_in(&terms))]).await;
+    assert_eq!(location(&response), "/login?declined=1");
+    assert!(app.get_text("/login?declined=1").await.contains("You declined the Terms of Service"));
+    assert_eq!(app.store.session_count(&organization.admin_id).await.unwrap(), 0);
+    assert_eq!(location(&app.get("/").await), "/login");
+    assert!(app.store.terms_acceptances(&organization.admin_id).await.unwrap().is_empty());
+    assert!(app.store.audit_actions(&organization.org_id).await.unwrap().contains(&"terms_declined".to_owned()));
+}
+
+async fn acceptance_records_the_version_time_address_and_browser(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in("ada", ADMIN_PASSWORD).await;
+    let terms = app.get_text("/terms").await;
+    let response = app
+        .client
+        .post(app.url("/terms/accept"))
+        .header("origin", &app.address)
+        .header("user-agent", "Field Tablet Browser/2.0")
+        .form(&[("csrf_token", csrf_token_in(&terms)), ("version_id", hidden_field(&terms, "version_id"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/");
+    let acceptances = app.store.terms_acceptances(&organization.admin_id).await.unwrap();
+    assert_eq!(acceptances.len(), 1);
+    let acceptance = &acceptances[0];
+    assert_eq!(acceptance.version, 1);
+    assert_eq!(acceptance.ip, "127.0.0.1");
+    assert_eq!(acceptance.user_agent, "Field Tablet Browser/2.0");
+    assert_eq!(acceptance.accepted_at, app.clock_now());
+    let after = app.get_text("/terms").await;
+    assert!(after.contains("You have accepted this version."), "{after}");
+}
+
+async fn accepting_a_version_that_is_no_longer_current_shows_the_current_one(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in("ada", ADMIN_PASSWORD).await;
+    let terms = app.get_text("/terms").await;
+    let response = app
+        .post_form("/terms/accept", &[("csrf_token", &csrf_token_in(&terms)), ("version_id", "an-older-version")])
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.text().await.unwrap().contains("The Terms of Service were updated while you were reading them."));
+    assert!(app.store.terms_acceptances(&organization.admin_id).await.unwrap().is_empty());
+}
+
+impl TestApp {
+    fn clock_now(&self) -> i64 {
+        use onestop_domain::Clock;
+        self.clock.now().unix_millis()
+    }
+}
