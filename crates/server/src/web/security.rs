@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
-/// CSP, nosniff, no framing, no Referer (pages may carry one-time codes), no caching unless the
-/// handler says otherwise (static files do), and HSTS when served over HTTPS.
+/// CSP, nosniff, no framing, Referer only within this site (pages that carry one-time codes set
+/// `no-referrer` themselves), no caching unless the handler says otherwise (static files do), and
+/// HSTS when served over HTTPS.
 pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -22,7 +23,7 @@ pub async fn add_security_headers(State(state): State<AppState>, request: Reques
     set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::REFERRER_POLICY, "same-origin");
     set(header::CACHE_CONTROL, "no-store");
     if state.settings.https {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
@@ -52,6 +53,11 @@ fn is_same_origin(headers: &HeaderMap, state: &AppState) -> bool {
         return true;
     };
     let Ok(origin) = origin.to_str() else { return false };
+    if origin == "null" {
+        // Pages served with `Referrer-Policy: no-referrer` make browsers send `Origin: null`;
+        // then only the browser's own Sec-Fetch-Site (which pages cannot forge) can vouch.
+        return headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"same-origin");
+    }
     let public_origin = state.settings.public_url.origin().ascii_serialization();
     if origin == public_origin {
         return true;

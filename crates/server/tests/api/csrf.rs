@@ -5,6 +5,7 @@ on_both_databases!(
     a_sign_in_with_another_browsers_token_is_refused,
     a_post_from_another_origin_is_refused_even_with_a_valid_token,
     a_post_that_the_browser_marks_cross_site_is_refused,
+    a_null_origin_is_accepted_only_when_the_browser_vouches_same_origin,
     a_browser_without_cookies_is_told_to_enable_them,
     a_signed_in_form_needs_the_sessions_token,
 );
@@ -82,4 +83,22 @@ async fn a_signed_in_form_needs_the_sessions_token(app: TestApp) {
     let response = app.post_form("/logout", &[("csrf_token", "not-the-token")]).await;
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(app.store.session_count(&organization.admin_id).await.unwrap(), 1, "still signed in");
+}
+
+async fn a_null_origin_is_accepted_only_when_the_browser_vouches_same_origin(app: TestApp) {
+    app.create_organization().await;
+    let token = csrf_token_in(&app.get_text("/login").await);
+    let form = [("csrf_token", token.as_str()), ("username", "ada"), ("password", ADMIN_PASSWORD)];
+    let without_vouching = app.client.post(app.url("/login")).header("origin", "null").form(&form).send().await.unwrap();
+    assert_eq!(without_vouching.status().as_u16(), 403);
+    let vouched = app
+        .client
+        .post(app.url("/login"))
+        .header("origin", "null")
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vouched.status().as_u16(), 303);
 }

@@ -28,7 +28,9 @@ fn filled_form<'a>(token: &'a str, code: &'a str) -> Vec<(&'static str, &'a str)
 async fn the_first_run_link_creates_the_company_then_the_terms_then_the_homepage(app: TestApp) {
     let code = issue_first_run_code(&app.services).await.unwrap().expect("a code while no company exists");
     let path = format!("/first-run/{}", code.expose());
-    let page = app.get_text(&path).await;
+    let response = app.get(&path).await;
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer", "the code never leaves as a Referer");
+    let page = response.text().await.unwrap();
     for label in ["Company Name", "Account Name", "First Name", "Last Name", "Email", "Username", "Password", "Confirm Password", "Create Account"] {
         assert!(page.contains(label), "the form has {label}");
     }

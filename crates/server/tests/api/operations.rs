@@ -27,7 +27,7 @@ async fn pages_carry_the_security_headers(app: TestApp) {
         Some("default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'")
     );
     assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
-    assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"));
+    assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
     assert_eq!(header("cache-control").as_deref(), Some("no-store"));
     assert_eq!(header("strict-transport-security"), None, "no HSTS over plain HTTP");
     let stylesheet = app.get("/static/app.css").await;

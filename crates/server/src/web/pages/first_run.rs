@@ -14,7 +14,7 @@ use crate::web::error::WebError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use onestop_domain::SecretToken;
@@ -82,7 +82,8 @@ pub async fn show(State(state): State<AppState>, Path(code): Path<String>, jar: 
         form: FirstRunForm::default(),
         errors: FieldErrors::default(),
     };
-    Ok((jar, page).into_response())
+    // The code is in this page's address: never send it on as a Referer.
+    Ok(([(header::REFERRER_POLICY, "no-referrer")], jar, page).into_response())
 }
 
 pub async fn submit(
