@@ -4,7 +4,9 @@
 use crate::config::{Config, Options, unknown_variables};
 use crate::server::{init_logging, open_store, serve};
 use crate::usecases::Services;
-use crate::usecases::create_organization::{CreateError, OrganizationInput, create_organization, field};
+use crate::usecases::create_organization::{
+    CreateError, OrganizationInput, create_organization, field,
+};
 use clap::{Args, Parser, Subcommand};
 use onestop_domain::SystemClock;
 use std::io::Read;
@@ -77,7 +79,10 @@ pub fn main() -> ExitCode {
     for name in unknown_variables() {
         tracing::warn!(variable = %name, "unknown ONESTOP_* environment variable ignored (a typo?)");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("onestop: could not start the async runtime: {error}");
@@ -111,7 +116,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             println!("The configuration is valid.");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Org { command: OrgCommand::Create(args) } => create_org(args, &config).await,
+        Command::Org {
+            command: OrgCommand::Create(args),
+        } => create_org(args, &config).await,
     }
 }
 
@@ -126,7 +133,9 @@ async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<Exit
         return Ok(ExitCode::from(2));
     };
     let mut password = String::new();
-    std::io::stdin().take(64 * 1024).read_to_string(&mut password)?;
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut password)?;
     let password = password.lines().next().unwrap_or_default().to_owned();
 
     let store = open_store(config).await?;

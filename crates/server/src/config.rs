@@ -24,13 +24,28 @@ pub const KNOWN_VARIABLES: &[&str] = &[
 #[derive(Debug, Clone, Args)]
 pub struct Options {
     /// Address to bind.
-    #[arg(long, env = "ONESTOP_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "ONESTOP_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: String,
     /// Where the default SQLite database and the .eml files go.
-    #[arg(long, env = "ONESTOP_DATA_DIR", default_value = "./data", global = true)]
+    #[arg(
+        long,
+        env = "ONESTOP_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// sqlite://... or postgres://... (default: SQLite file onestop.db in the data directory).
-    #[arg(long, env = "ONESTOP_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ONESTOP_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Base of every link in emails and the first-run link (default http://{listen}).
     #[arg(long, env = "ONESTOP_PUBLIC_URL", global = true)]
@@ -45,7 +60,13 @@ pub struct Options {
     #[arg(long, env = "ONESTOP_LOG", default_value = "info", global = true)]
     pub log: String,
     /// Log format.
-    #[arg(long, env = "ONESTOP_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "ONESTOP_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -87,15 +108,23 @@ pub struct Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("ONESTOP_LISTEN / --listen: {0:?} is not an address to bind; use HOST:PORT such as 127.0.0.1:8080 or 0.0.0.0:8080")]
+    #[error(
+        "ONESTOP_LISTEN / --listen: {0:?} is not an address to bind; use HOST:PORT such as 127.0.0.1:8080 or 0.0.0.0:8080"
+    )]
     Listen(String),
     #[error("ONESTOP_DATABASE_URL / --database-url must start with sqlite:// or postgres://")]
     DatabaseUrl,
-    #[error("ONESTOP_PUBLIC_URL / --public-url: {0:?} is not the root of an http:// or https:// site; use the address people open, without a path, such as https://1stop.example.com")]
+    #[error(
+        "ONESTOP_PUBLIC_URL / --public-url: {0:?} is not the root of an http:// or https:// site; use the address people open, without a path, such as https://1stop.example.com"
+    )]
     PublicUrl(String),
-    #[error("ONESTOP_SMTP_URL / --smtp-url: use smtp://[user:pass@]host:port or smtps://host:port ({0})")]
+    #[error(
+        "ONESTOP_SMTP_URL / --smtp-url: use smtp://[user:pass@]host:port or smtps://host:port ({0})"
+    )]
     SmtpUrl(&'static str),
-    #[error("ONESTOP_MAIL_FROM / --mail-from: {0:?} is not a sender; use an address, optionally with a name: \"1Stop <no-reply@example.com>\"")]
+    #[error(
+        "ONESTOP_MAIL_FROM / --mail-from: {0:?} is not a sender; use an address, optionally with a name: \"1Stop <no-reply@example.com>\""
+    )]
     MailFrom(String),
     #[error("ONESTOP_LOG / --log: {0:?} is not a log filter; use a level such as info or debug")]
     Log(String),
@@ -109,15 +138,27 @@ impl Options {
             .parse()
             .map_err(|_| ConfigError::Listen(self.listen.clone()))?;
         let database_url = match &self.database_url {
-            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url.clone(),
+            Some(url)
+                if url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://") =>
+            {
+                url.clone()
+            }
             Some(_) => return Err(ConfigError::DatabaseUrl),
             None => format!("sqlite://{}", self.data_dir.join("onestop.db").display()),
         };
-        let public_url_text = self.public_url.clone().unwrap_or_else(|| format!("http://{listen}"));
+        let public_url_text = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
         let public_url = Url::parse(public_url_text.trim())
             .ok()
             .filter(|url| {
-                matches!(url.scheme(), "http" | "https") && url.host().is_some() && url.path() == "/" && url.query().is_none()
+                matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && url.path() == "/"
+                    && url.query().is_none()
             })
             .ok_or_else(|| ConfigError::PublicUrl(public_url_text.clone()))?;
         let smtp_url = match &self.smtp_url {
@@ -133,10 +174,12 @@ impl Options {
                 Some(Secret(text.clone()))
             }
         };
-        let mail_from = self
-            .mail_from
-            .clone()
-            .unwrap_or_else(|| format!("1Stop <no-reply@{}>", public_url.host_str().unwrap_or("localhost")));
+        let mail_from = self.mail_from.clone().unwrap_or_else(|| {
+            format!(
+                "1Stop <no-reply@{}>",
+                public_url.host_str().unwrap_or("localhost")
+            )
+        });
         if !is_plausible_sender(&mail_from) {
             return Err(ConfigError::MailFrom(mail_from));
         }
@@ -244,7 +287,12 @@ mod tests {
     fn bad_values_name_the_setting_and_the_fix() {
         let mut bad = options();
         bad.listen = "localhost".into();
-        assert!(bad.check().unwrap_err().to_string().starts_with("ONESTOP_LISTEN / --listen"));
+        assert!(
+            bad.check()
+                .unwrap_err()
+                .to_string()
+                .starts_with("ONESTOP_LISTEN / --listen")
+        );
         let mut bad = options();
         bad.database_url = Some("mysql://x".into());
         assert!(matches!(bad.check(), Err(ConfigError::DatabaseUrl)));

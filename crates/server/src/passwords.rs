@@ -22,7 +22,10 @@ pub struct HashingError(String);
 impl PasswordHasher {
     /// At most `concurrency` hashes run at once; the rest wait their turn.
     pub fn new(concurrency: usize) -> Result<Self, HashingError> {
-        let dummy_hash = hash_now(&Password::for_sign_in("dummy password for timing").ok_or_else(|| HashingError("dummy".into()))?)?;
+        let dummy_hash = hash_now(
+            &Password::for_sign_in("dummy password for timing")
+                .ok_or_else(|| HashingError("dummy".into()))?,
+        )?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             dummy_hash: Arc::new(dummy_hash),
@@ -37,7 +40,11 @@ impl PasswordHasher {
 
     /// Checks `password` against `stored`, or against a dummy hash when there is none; a
     /// corrupt stored hash counts as a mismatch.
-    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<bool, HashingError> {
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<bool, HashingError> {
         let password = password.clone();
         let (stored, real) = match stored {
             Some(hash) => (hash.to_owned(), true),
@@ -46,14 +53,21 @@ impl PasswordHasher {
         let matched = self
             .run(move || {
                 PasswordHash::new(&stored)
-                    .map(|parsed| Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok())
+                    .map(|parsed| {
+                        Argon2::default()
+                            .verify_password(password.expose().as_bytes(), &parsed)
+                            .is_ok()
+                    })
                     .unwrap_or(false)
             })
             .await?;
         Ok(matched && real)
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashingError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashingError> {
         let _permit = self
             .permits
             .acquire()

@@ -18,7 +18,9 @@ use tracing_subscriber::EnvFilter;
 /// Logs go to standard error, so that standard output carries only what a command prints.
 pub fn init_logging(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -42,8 +44,12 @@ impl Services {
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url.expose();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("could not create the data directory {}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "could not create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
     }
     store::connect(url)
         .await
@@ -58,10 +64,15 @@ pub struct Application {
 
 impl Application {
     pub async fn bind(listen: SocketAddr, state: AppState) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("could not listen on {listen} (is another program using it? set ONESTOP_LISTEN)"))?;
-        Ok(Self { listener, router: router(state) })
+        let listener = TcpListener::bind(listen).await.with_context(|| {
+            format!(
+                "could not listen on {listen} (is another program using it? set ONESTOP_LISTEN)"
+            )
+        })?;
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -69,10 +80,17 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 
@@ -90,10 +108,15 @@ pub fn app_state(services: Services, config: &Config) -> AppState {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let services = Services::new(store.clone(), Arc::new(SystemClock))?;
-    let application = Application::bind(config.listen, app_state(services.clone(), &config)).await?;
+    let application =
+        Application::bind(config.listen, app_state(services.clone(), &config)).await?;
     if let Some(code) = issue_first_run_code(&services).await? {
-        let link = config.public_url.join(&format!("first-run/{}", code.expose()))?;
-        println!("No company is set up yet. Open this one-time link to create it and its first administrator:\n\n    {link}\n");
+        let link = config
+            .public_url
+            .join(&format!("first-run/{}", code.expose()))?;
+        println!(
+            "No company is set up yet. Open this one-time link to create it and its first administrator:\n\n    {link}\n"
+        );
         tracing::info!(%link, "first run: open the link to create the company and its first administrator");
     }
     println!("1Stop is running at {}", config.public_url);

@@ -41,7 +41,10 @@ pub(crate) use insert_audit_event;
 
 impl super::Store {
     /// Records an event that changes nothing else (a failed sign-in, say).
-    pub async fn record_audit_event(&self, event: &AuditEvent<'_>) -> Result<(), super::StoreError> {
+    pub async fn record_audit_event(
+        &self,
+        event: &AuditEvent<'_>,
+    ) -> Result<(), super::StoreError> {
         super::on_pool!(self, |pool| insert_audit_event!(pool, event))?;
         Ok(())
     }

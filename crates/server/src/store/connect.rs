@@ -36,7 +36,11 @@ fn migrator(kind: DatabaseKind) -> &'static Migrator {
 }
 
 pub(super) fn latest_migration_version(kind: DatabaseKind) -> i64 {
-    migrator(kind).iter().map(|migration| migration.version).max().unwrap_or(0)
+    migrator(kind)
+        .iter()
+        .map(|migration| migration.version)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Connects to `url` (`sqlite://...` or `postgres://...`) and applies pending migrations.

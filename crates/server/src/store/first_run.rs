@@ -4,7 +4,11 @@ use super::{Store, StoreError, on_pool};
 use onestop_domain::{Timestamp, TokenHash};
 
 impl Store {
-    pub async fn add_first_run_code(&self, code_hash: &TokenHash, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn add_first_run_code(
+        &self,
+        code_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             sqlx::query("INSERT INTO first_run_codes (code_hash, created_at) VALUES ($1, $2)")
                 .bind(code_hash.as_str())

@@ -38,7 +38,10 @@ pub enum CreateOrganizationError {
 
 impl From<sqlx::Error> for CreateOrganizationError {
     fn from(error: sqlx::Error) -> Self {
-        Self::Store(classify(error, &["email_normalized", "username_normalized"]))
+        Self::Store(classify(
+            error,
+            &["email_normalized", "username_normalized"],
+        ))
     }
 }
 
@@ -59,7 +62,9 @@ impl Store {
                     .execute(&mut *transaction)
                     .await?
                     .rows_affected();
-                sqlx::query("DELETE FROM first_run_codes").execute(&mut *transaction).await?;
+                sqlx::query("DELETE FROM first_run_codes")
+                    .execute(&mut *transaction)
+                    .await?;
                 let organizations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
                     .fetch_one(&mut *transaction)
                     .await?;
@@ -165,13 +170,18 @@ impl Store {
                     }
                 )?;
             }
-            Ok(OrganizationSummary { org_id: org_id.clone(), administrator_id })
+            Ok(OrganizationSummary {
+                org_id: org_id.clone(),
+                administrator_id,
+            })
         })
     }
 
     pub async fn organization_count(&self) -> Result<i64, StoreError> {
         let count = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(pool).await
+            sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+                .fetch_one(pool)
+                .await
         })?;
         Ok(count)
     }

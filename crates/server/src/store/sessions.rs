@@ -39,18 +39,25 @@ pub struct SessionRecord {
 
 impl SessionRecord {
     pub fn status(&self) -> Result<UserStatus, StoreError> {
-        self.status.parse().map_err(|error| StoreError::Corrupt(format!("{error}")))
+        self.status
+            .parse()
+            .map_err(|error| StoreError::Corrupt(format!("{error}")))
     }
 
     pub fn permissions(&self) -> Result<PermissionSet, StoreError> {
-        PermissionSet::parse_stored(&self.permissions).map_err(|error| StoreError::Corrupt(format!("{error}")))
+        PermissionSet::parse_stored(&self.permissions)
+            .map_err(|error| StoreError::Corrupt(format!("{error}")))
     }
 }
 
 impl Store {
     /// Starts a session after a successful sign-in, records the sign-in, and forgets the
     /// session that the browser presented before (`replaced`), if any.
-    pub async fn start_session(&self, new: &NewSession<'_>, replaced: Option<&TokenHash>) -> Result<(), StoreError> {
+    pub async fn start_session(
+        &self,
+        new: &NewSession<'_>,
+        replaced: Option<&TokenHash>,
+    ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
             if let Some(replaced) = replaced {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
@@ -91,7 +98,10 @@ impl Store {
         })
     }
 
-    pub async fn find_session(&self, id_hash: &TokenHash) -> Result<Option<SessionRecord>, StoreError> {
+    pub async fn find_session(
+        &self,
+        id_hash: &TokenHash,
+    ) -> Result<Option<SessionRecord>, StoreError> {
         let record = on_pool!(self, |pool| {
             sqlx::query_as::<_, SessionRecord>(
                 "SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.org_id, \
@@ -117,7 +127,11 @@ impl Store {
     }
 
     /// Marks the session as used now (callers do this at most once a minute).
-    pub async fn touch_session(&self, id_hash: &TokenHash, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn touch_session(
+        &self,
+        id_hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(now.unix_millis())
@@ -130,7 +144,11 @@ impl Store {
     }
 
     /// Ends one session; `audit` records who signed out and how.
-    pub async fn end_session(&self, id_hash: &TokenHash, audit: Option<&AuditEvent<'_>>) -> Result<(), StoreError> {
+    pub async fn end_session(
+        &self,
+        id_hash: &TokenHash,
+        audit: Option<&AuditEvent<'_>>,
+    ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                 .bind(id_hash.as_str())

@@ -80,7 +80,10 @@ impl Store {
         })
     }
 
-    pub async fn terms_acceptances(&self, user_id: &str) -> Result<Vec<TermsAcceptance>, StoreError> {
+    pub async fn terms_acceptances(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<TermsAcceptance>, StoreError> {
         let acceptances = on_pool!(self, |pool| {
             sqlx::query_as::<_, TermsAcceptance>(
                 "SELECT t.version, a.accepted_at, a.ip, a.user_agent FROM terms_acceptances a \

@@ -39,7 +39,8 @@ impl Store {
                 .fetch_one(&mut *transaction)
                 .await?;
                 if attempts > limit.attempts && blocked_for.is_none() {
-                    let window_end = Timestamp::from_unix_millis(window_started_at).plus(limit.window);
+                    let window_end =
+                        Timestamp::from_unix_millis(window_started_at).plus(limit.window);
                     blocked_for = Some(now.until(window_end).max(Duration::from_secs(1)));
                 }
             }
@@ -55,7 +56,11 @@ impl Store {
         } else {
             "UPDATE sign_in_throttle SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0"
         };
-        on_pool!(self, |pool| sqlx::query(sql).bind(key).execute(pool).await.map(|_| ()))?;
+        on_pool!(self, |pool| sqlx::query(sql)
+            .bind(key)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 }

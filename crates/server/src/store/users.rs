@@ -2,7 +2,9 @@
 
 use super::audit::insert_audit_event;
 use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
-use onestop_domain::{AuditAction, EmailAddress, FirstName, LastName, Timestamp, UserStatus, Username};
+use onestop_domain::{
+    AuditAction, EmailAddress, FirstName, LastName, Timestamp, UserStatus, Username,
+};
 
 /// An Active user with a password, as `org create --admin-username` and the first run make them.
 pub struct NewActiveUser<'a> {
@@ -55,14 +57,19 @@ pub struct SignInCandidate {
 
 impl SignInCandidate {
     pub fn status(&self) -> Result<UserStatus, StoreError> {
-        self.status.parse().map_err(|error| StoreError::Corrupt(format!("{error}")))
+        self.status
+            .parse()
+            .map_err(|error| StoreError::Corrupt(format!("{error}")))
     }
 }
 
 impl Store {
     /// Finds the user whose username or (when `login` holds an `@`) email is `login`, compared
     /// in normalized form.
-    pub async fn find_sign_in_candidate(&self, login: &str) -> Result<Option<SignInCandidate>, StoreError> {
+    pub async fn find_sign_in_candidate(
+        &self,
+        login: &str,
+    ) -> Result<Option<SignInCandidate>, StoreError> {
         let normalized = login.trim().to_lowercase();
         let sql = if normalized.contains('@') {
             "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE email_normalized = $1"
@@ -70,7 +77,10 @@ impl Store {
             "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE username_normalized = $1"
         };
         let candidate = on_pool!(self, |pool| {
-            sqlx::query_as::<_, SignInCandidate>(sql).bind(&normalized).fetch_optional(pool).await
+            sqlx::query_as::<_, SignInCandidate>(sql)
+                .bind(&normalized)
+                .fetch_optional(pool)
+                .await
         })?;
         Ok(candidate)
     }
@@ -106,7 +116,9 @@ impl Store {
                 user,
                 now.unix_millis()
             )
-            .map_err(|error| super::classify(error, &["email_normalized", "username_normalized"]))?;
+            .map_err(|error| {
+                super::classify(error, &["email_normalized", "username_normalized"])
+            })?;
             insert_audit_event!(
                 &mut *transaction,
                 &AuditEvent {
@@ -124,7 +136,12 @@ impl Store {
     }
 
     /// Sets a user's status (deactivating also ends every session of the user).
-    pub async fn set_user_status(&self, org_id: &str, user_id: &str, status: UserStatus) -> Result<(), StoreError> {
+    pub async fn set_user_status(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        status: UserStatus,
+    ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query("UPDATE users SET status = $1 WHERE org_id = $2 AND id = $3")
                 .bind(status.as_str())

@@ -3,8 +3,13 @@
 
 use super::{FieldErrors, Services};
 use crate::defaults::INVITATION_LIFETIME;
-use crate::store::{CreateOrganizationError, NewActiveUser, NewOrganization, OrganizationSummary, StoreError};
-use onestop_domain::{AccountName, CompanyName, EmailAddress, FirstName, LastName, Password, PasswordError, PersonalWords, TokenHash, Username};
+use crate::store::{
+    CreateOrganizationError, NewActiveUser, NewOrganization, OrganizationSummary, StoreError,
+};
+use onestop_domain::{
+    AccountName, CompanyName, EmailAddress, FirstName, LastName, Password, PasswordError,
+    PersonalWords, TokenHash, Username,
+};
 
 /// The fields as typed. `account_name` empty means "same as the company name".
 #[derive(Debug, Default, Clone)]
@@ -51,7 +56,9 @@ pub async fn create_organization(
     let mut errors = FieldErrors::default();
     let company_name = errors.check(field::COMPANY_NAME, CompanyName::parse(&input.company_name));
     let account_name = if input.account_name.trim().is_empty() {
-        company_name.as_ref().map(|company| AccountName::parse(company.as_str()))
+        company_name
+            .as_ref()
+            .map(|company| AccountName::parse(company.as_str()))
     } else {
         Some(AccountName::parse(&input.account_name))
     }
@@ -65,24 +72,57 @@ pub async fn create_organization(
         .with("username", input.username.trim())
         .with("first name", input.first_name.trim())
         .with("last name", input.last_name.trim())
-        .with("email address", email.as_ref().map(EmailAddress::local_part).unwrap_or_default())
+        .with(
+            "email address",
+            email
+                .as_ref()
+                .map(EmailAddress::local_part)
+                .unwrap_or_default(),
+        )
         .with("company name", input.company_name.trim())
         .with("account name", input.account_name.trim());
-    let password = errors.check(field::PASSWORD, Password::choose(&input.password, &personal));
+    let password = errors.check(
+        field::PASSWORD,
+        Password::choose(&input.password, &personal),
+    );
     if let Some(confirmation) = &input.password_confirmation
         && password.is_some()
         && Password::for_sign_in(confirmation) != password
     {
-        errors.add(field::PASSWORD_CONFIRMATION, PasswordError::ConfirmationMismatch.to_string());
+        errors.add(
+            field::PASSWORD_CONFIRMATION,
+            PasswordError::ConfirmationMismatch.to_string(),
+        );
     }
 
-    let (Some(company_name), Some(account_name), Some(first_name), Some(last_name), Some(email), Some(username), Some(password), true) =
-        (company_name, account_name, first_name, last_name, email, username, password, errors.is_empty())
+    let (
+        Some(company_name),
+        Some(account_name),
+        Some(first_name),
+        Some(last_name),
+        Some(email),
+        Some(username),
+        Some(password),
+        true,
+    ) = (
+        company_name,
+        account_name,
+        first_name,
+        last_name,
+        email,
+        username,
+        password,
+        errors.is_empty(),
+    )
     else {
         return Err(CreateError::Invalid(errors));
     };
 
-    let password_hash = services.hasher.hash(&password).await.map_err(anyhow::Error::from)?;
+    let password_hash = services
+        .hasher
+        .hash(&password)
+        .await
+        .map_err(anyhow::Error::from)?;
     let new = NewOrganization {
         company_name: &company_name,
         account_name: &account_name,
@@ -104,7 +144,10 @@ pub async fn create_organization(
         Err(CreateOrganizationError::Store(StoreError::Duplicate(column))) => {
             let mut errors = FieldErrors::default();
             if column == "email_normalized" {
-                errors.add(field::EMAIL, "A user with this email address already exists; use another address.");
+                errors.add(
+                    field::EMAIL,
+                    "A user with this email address already exists; use another address.",
+                );
             } else {
                 errors.add(field::USERNAME, "This username is taken; choose another.");
             }

@@ -11,10 +11,16 @@ pub async fn issue_first_run_code(services: &Services) -> Result<Option<SecretTo
         return Ok(None);
     }
     let code = SecretToken::generate();
-    services.store.add_first_run_code(&code.hash(), services.clock.now()).await?;
+    services
+        .store
+        .add_first_run_code(&code.hash(), services.clock.now())
+        .await?;
     Ok(Some(code))
 }
 
-pub async fn first_run_code_is_valid(services: &Services, code: &SecretToken) -> Result<bool, StoreError> {
+pub async fn first_run_code_is_valid(
+    services: &Services,
+    code: &SecretToken,
+) -> Result<bool, StoreError> {
     services.store.first_run_code_is_valid(&code.hash()).await
 }

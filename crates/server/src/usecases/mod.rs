@@ -39,11 +39,19 @@ impl FieldErrors {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(field, message)| (*field, message.as_str()))
+        self.0
+            .iter()
+            .map(|(field, message)| (*field, message.as_str()))
     }
 
     /// Parses one field, recording its error message if it fails.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &'static str, parsed: Result<T, E>) -> Option<T> {
-        parsed.map_err(|error| self.add(field, error.to_string())).ok()
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|error| self.add(field, error.to_string()))
+            .ok()
     }
 }

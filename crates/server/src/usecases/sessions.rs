@@ -50,7 +50,9 @@ impl SignedInSession {
 
     /// For "Welcome, {first name}": the first name, or the full name when there is none.
     pub fn greeting_name(&self) -> String {
-        self.first_name.clone().unwrap_or_else(|| self.last_name.clone())
+        self.first_name
+            .clone()
+            .unwrap_or_else(|| self.last_name.clone())
     }
 }
 
@@ -88,7 +90,10 @@ pub async fn start_session(
 
 /// The session a cookie names, if it is live and its user may sign in. Expired sessions are
 /// deleted on sight.
-pub async fn resolve_session(services: &Services, token: &SecretToken) -> Result<Option<SignedInSession>, StoreError> {
+pub async fn resolve_session(
+    services: &Services,
+    token: &SecretToken,
+) -> Result<Option<SignedInSession>, StoreError> {
     let id_hash = token.hash();
     let Some(record) = services.store.find_session(&id_hash).await? else {
         return Ok(None);
@@ -106,7 +111,10 @@ pub async fn resolve_session(services: &Services, token: &SecretToken) -> Result
     into_signed_in(record, id_hash).map(Some)
 }
 
-fn into_signed_in(record: SessionRecord, id_hash: TokenHash) -> Result<SignedInSession, StoreError> {
+fn into_signed_in(
+    record: SessionRecord,
+    id_hash: TokenHash,
+) -> Result<SignedInSession, StoreError> {
     Ok(SignedInSession {
         permissions: record.permissions()?,
         id_hash,
@@ -127,7 +135,12 @@ fn into_signed_in(record: SessionRecord, id_hash: TokenHash) -> Result<SignedInS
 }
 
 /// Ends the session and records why (`SignedOut`, or `TermsDeclined`).
-pub async fn end_session(services: &Services, session: &SignedInSession, action: AuditAction, ip: Option<&str>) -> Result<(), StoreError> {
+pub async fn end_session(
+    services: &Services,
+    session: &SignedInSession,
+    action: AuditAction,
+    ip: Option<&str>,
+) -> Result<(), StoreError> {
     services
         .store
         .end_session(

@@ -8,9 +8,15 @@ use std::time::Duration;
 
 /// Attempts per account in a window: enough for typos, far too few for guessing, and the window
 /// ends, so an attacker cannot lock the real user out for long.
-pub const ACCOUNT_LIMIT: ThrottleLimit = ThrottleLimit { attempts: 10, window: Duration::from_secs(15 * 60) };
+pub const ACCOUNT_LIMIT: ThrottleLimit = ThrottleLimit {
+    attempts: 10,
+    window: Duration::from_secs(15 * 60),
+};
 /// Failed attempts per client address in a window.
-pub const ADDRESS_LIMIT: ThrottleLimit = ThrottleLimit { attempts: 30, window: Duration::from_secs(15 * 60) };
+pub const ADDRESS_LIMIT: ThrottleLimit = ThrottleLimit {
+    attempts: 30,
+    window: Duration::from_secs(15 * 60),
+};
 
 pub struct SignInRequest<'a> {
     pub login: &'a str,
@@ -31,28 +37,44 @@ pub enum SignInError {
     Internal(#[from] anyhow::Error),
 }
 
-pub async fn sign_in(services: &Services, request: SignInRequest<'_>) -> Result<SessionTokens, SignInError> {
+pub async fn sign_in(
+    services: &Services,
+    request: SignInRequest<'_>,
+) -> Result<SessionTokens, SignInError> {
     let login = request.login.trim().to_lowercase();
     let account_key = format!("account:{login}");
     let address_key = format!("address:{}", request.ip);
     let now = services.clock.now();
     if let Some(wait) = services
         .store
-        .register_sign_in_attempt(&[(&account_key, ACCOUNT_LIMIT), (&address_key, ADDRESS_LIMIT)], now)
+        .register_sign_in_attempt(
+            &[(&account_key, ACCOUNT_LIMIT), (&address_key, ADDRESS_LIMIT)],
+            now,
+        )
         .await
         .map_err(anyhow::Error::from)?
     {
         return Err(SignInError::TooManyAttempts(wait));
     }
 
-    let candidate = services.store.find_sign_in_candidate(&login).await.map_err(anyhow::Error::from)?;
+    let candidate = services
+        .store
+        .find_sign_in_candidate(&login)
+        .await
+        .map_err(anyhow::Error::from)?;
     let password = Password::for_sign_in(request.password);
     let stored_hash = match &candidate {
-        Some(user) if user.status().map_err(anyhow::Error::from)? == UserStatus::Active => user.password_hash.as_deref(),
+        Some(user) if user.status().map_err(anyhow::Error::from)? == UserStatus::Active => {
+            user.password_hash.as_deref()
+        }
         _ => None,
     };
     let verified = match &password {
-        Some(password) => services.hasher.verify(password, stored_hash).await.map_err(anyhow::Error::from)?,
+        Some(password) => services
+            .hasher
+            .verify(password, stored_hash)
+            .await
+            .map_err(anyhow::Error::from)?,
         None => false,
     };
 
@@ -80,11 +102,23 @@ pub async fn sign_in(services: &Services, request: SignInRequest<'_>) -> Result<
     };
 
     let store = &services.store;
-    store.forgive_sign_in_attempt(&account_key, true).await.map_err(anyhow::Error::from)?;
-    store.forgive_sign_in_attempt(&address_key, false).await.map_err(anyhow::Error::from)?;
-    let tokens = start_session(services, &user.user_id, &user.org_id, Some(request.ip), request.previous_session.as_ref())
+    store
+        .forgive_sign_in_attempt(&account_key, true)
         .await
         .map_err(anyhow::Error::from)?;
+    store
+        .forgive_sign_in_attempt(&address_key, false)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let tokens = start_session(
+        services,
+        &user.user_id,
+        &user.org_id,
+        Some(request.ip),
+        request.previous_session.as_ref(),
+    )
+    .await
+    .map_err(anyhow::Error::from)?;
     tracing::info!(user_id = %user.user_id, "signed in");
     Ok(tokens)
 }

@@ -15,11 +15,9 @@ pub enum AcceptTermsError {
 }
 
 pub async fn current_terms(services: &Services, org_id: &str) -> Result<TermsVersion, StoreError> {
-    services
-        .store
-        .current_terms(org_id)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("organization {org_id} has no Terms of Service")))
+    services.store.current_terms(org_id).await?.ok_or_else(|| {
+        StoreError::Corrupt(format!("organization {org_id} has no Terms of Service"))
+    })
 }
 
 /// Records acceptance of `shown_version_id`, which must be the current version.
@@ -36,12 +34,23 @@ pub async fn accept_terms(
     }
     services
         .store
-        .accept_terms(&session.org_id, &session.user_id, &current.id, ip, user_agent, services.clock.now())
+        .accept_terms(
+            &session.org_id,
+            &session.user_id,
+            &current.id,
+            ip,
+            user_agent,
+            services.clock.now(),
+        )
         .await?;
     Ok(())
 }
 
 /// Declining signs the user out.
-pub async fn decline_terms(services: &Services, session: &SignedInSession, ip: &str) -> Result<(), StoreError> {
+pub async fn decline_terms(
+    services: &Services,
+    session: &SignedInSession,
+    ip: &str,
+) -> Result<(), StoreError> {
     end_session(services, session, AuditAction::TermsDeclined, Some(ip)).await
 }

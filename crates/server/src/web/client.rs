@@ -21,7 +21,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |ConnectInfo(address)| address.ip().to_string());
+            .map_or_else(
+                || "unknown".to_owned(),
+                |ConnectInfo(address)| address.ip().to_string(),
+            );
         let user_agent = parts
             .headers
             .get(USER_AGENT)

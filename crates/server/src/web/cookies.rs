@@ -9,7 +9,11 @@ pub const FORM_TOKEN: &str = "onestop_form";
 /// `__Host-` binds a cookie to this exact host, HTTPS and path `/`: a sibling subdomain cannot
 /// plant or overwrite it.
 pub fn name(base: &str, https: bool) -> String {
-    if https { format!("__Host-{base}") } else { base.to_owned() }
+    if https {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
 }
 
 /// A browser-session cookie (no expiry date): HttpOnly, SameSite=Lax, path `/`, and Secure over

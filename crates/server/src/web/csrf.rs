@@ -2,10 +2,10 @@
 //! before the handler runs. Signed-in users' forms carry their session's token; forms shown before
 //! sign-in (sign-in itself, the first run) carry a token that is also set in a cookie.
 
+use super::AppState;
 use super::cookies;
 use super::error::WebError;
 use super::session::CurrentSession;
-use super::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -38,20 +38,15 @@ where
         let form_cookie = CookieJar::from_headers(request.headers())
             .get(&cookies::name(cookies::FORM_TOKEN, state.settings.https))
             .map(|cookie| cookie.value().to_owned());
-        let axum_extra::extract::Form(form) = axum_extra::extract::Form::<T>::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                tracing::info!(%rejection, "malformed form");
-                if rejection.into_response().status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    return WebError::PayloadTooLarge;
-                }
-                WebError::BadRequest(
-                    "The form was incomplete or malformed. Go back, reload the page and try again.".to_owned(),
-                )
-            })?;
+        let axum_extra::extract::Form(form) =
+            axum_extra::extract::Form::<T>::from_request(request, state)
+                .await
+                .map_err(form_rejection)?;
         let presented = form.csrf_token();
         let matches = |expected: &Option<String>| {
-            expected.as_deref().is_some_and(|expected| !presented.is_empty() && constant_time_eq(expected, presented))
+            expected.as_deref().is_some_and(|expected| {
+                !presented.is_empty() && constant_time_eq(expected, presented)
+            })
         };
         if matches(&session_token) || matches(&form_cookie) {
             Ok(Self(form))
@@ -62,6 +57,18 @@ where
         }
     }
 }
+
+/// A body too large is a 413; anything else malformed is a 400 with a message, never a 500.
+fn form_rejection(rejection: axum_extra::extract::FormRejection) -> WebError {
+    tracing::info!(%rejection, "malformed form");
+    if rejection.into_response().status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return WebError::PayloadTooLarge;
+    }
+    WebError::BadRequest(MALFORMED_FORM.to_owned())
+}
+
+const MALFORMED_FORM: &str =
+    "The form was incomplete or malformed. Go back, reload the page and try again.";
 
 /// The token for a form shown before sign-in: the one already in the browser's cookie, or a new
 /// one together with the cookie to set.

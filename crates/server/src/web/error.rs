@@ -23,7 +23,10 @@ pub enum WebError {
     #[error("cookies are disabled")]
     CookiesDisabled,
     #[error("too many requests")]
-    TooManyRequests { message: String, retry_after: Duration },
+    TooManyRequests {
+        message: String,
+        retry_after: Duration,
+    },
     /// Not signed in: go to the sign-in page and come back to `next` afterwards.
     #[error("sign-in required")]
     SignInRequired { next: String },
@@ -40,7 +43,8 @@ impl From<crate::store::StoreError> for WebError {
     }
 }
 
-pub const COOKIES_DISABLED: &str = "Cookie is disabled in your browser. Please enable the Cookie to continue.";
+pub const COOKIES_DISABLED: &str =
+    "Cookie is disabled in your browser. Please enable the Cookie to continue.";
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
@@ -93,7 +97,11 @@ impl IntoResponse for WebError {
 }
 
 pub fn render_error(status: StatusCode, title: &str, message: &str) -> Response {
-    let page = ErrorPage { shell: None, title, message };
+    let page = ErrorPage {
+        shell: None,
+        title,
+        message,
+    };
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(error) => {

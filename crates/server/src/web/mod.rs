@@ -58,12 +58,24 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/favicon.svg", get(assets::favicon))
         .fallback(pages::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_session))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::reject_cross_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::load_session,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::reject_cross_origin_writes,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::add_security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::add_security_headers,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -8,17 +8,22 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
 /// CSP, nosniff, no framing, Referer only within this site (pages that carry one-time codes set
 /// `no-referrer` themselves), no caching unless the handler says otherwise (static files do), and
 /// HSTS when served over HTTPS.
-pub async fn add_security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn add_security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
     };
     set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
@@ -26,15 +31,25 @@ pub async fn add_security_headers(State(state): State<AppState>, request: Reques
     set(header::REFERRER_POLICY, "same-origin");
     set(header::CACHE_CONTROL, "no-store");
     if state.settings.https {
-        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
     }
     response
 }
 
 /// Refuses POSTs (and other writes) that a browser says come from another site, or whose Origin
 /// is neither the public URL nor the host the request was sent to.
-pub async fn reject_cross_origin_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let safe_method = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+pub async fn reject_cross_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe_method = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe_method && !is_same_origin(request.headers(), &state) {
         tracing::info!("cross-origin write refused");
         return WebError::CsrfRejected.into_response();
@@ -52,17 +67,23 @@ fn is_same_origin(headers: &HeaderMap, state: &AppState) -> bool {
         // Browsers send Origin with every POST; clients without it still need the CSRF token.
         return true;
     };
-    let Ok(origin) = origin.to_str() else { return false };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
     if origin == "null" {
         // Pages served with `Referrer-Policy: no-referrer` make browsers send `Origin: null`;
         // then only the browser's own Sec-Fetch-Site (which pages cannot forge) can vouch.
-        return headers.get("sec-fetch-site").is_some_and(|site| site.as_bytes() == b"same-origin");
+        return headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes() == b"same-origin");
     }
     let public_origin = state.settings.public_url.origin().ascii_serialization();
     if origin == public_origin {
         return true;
     }
     let origin_host = origin.split_once("://").map(|(_, host)| host);
-    let request_host = headers.get(header::HOST).and_then(|host| host.to_str().ok());
+    let request_host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok());
     origin_host.is_some() && origin_host == request_host
 }

@@ -2,9 +2,9 @@
 //! signatures. A route that takes [`SignedInUser`] cannot forget the sign-in check or the Terms
 //! gate; one that takes [`RequirePermission`] cannot forget its permission.
 
+use super::AppState;
 use super::cookies;
 use super::error::WebError;
-use super::AppState;
 use crate::usecases::sessions::{SignedInSession, resolve_session};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -21,7 +21,11 @@ use std::sync::Arc;
 pub struct CurrentSession(pub Option<Arc<SignedInSession>>);
 
 /// Reads the session cookie once per request. Static files skip it.
-pub async fn load_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn load_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     if request.uri().path().starts_with("/static/") {
         return next.run(request).await;
     }
@@ -41,13 +45,20 @@ pub async fn load_session(State(state): State<AppState>, mut request: Request, n
 }
 
 fn current(parts: &Parts) -> Option<Arc<SignedInSession>> {
-    parts.extensions.get::<CurrentSession>().and_then(|current| current.0.clone())
+    parts
+        .extensions
+        .get::<CurrentSession>()
+        .and_then(|current| current.0.clone())
 }
 
 /// Where to come back to after signing in: the path and query of this request (GET only).
 fn return_path(parts: &Parts) -> String {
     if parts.method == axum::http::Method::GET {
-        parts.uri.path_and_query().map_or("/", |path| path.as_str()).to_owned()
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/", |path| path.as_str())
+            .to_owned()
     } else {
         "/".to_owned()
     }
@@ -64,7 +75,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyTerms {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         current(parts)
             .map(Self)
-            .ok_or_else(|| WebError::SignInRequired { next: return_path(parts) })
+            .ok_or_else(|| WebError::SignInRequired {
+                next: return_path(parts),
+            })
     }
 }
 
@@ -120,7 +133,10 @@ impl<S: Send + Sync, P: RequiredPermission> FromRequestParts<S> for RequirePermi
         if !user.permissions.contains(P::PERMISSION) {
             return Err(WebError::Forbidden);
         }
-        Ok(Self { user, permission: PhantomData })
+        Ok(Self {
+            user,
+            permission: PhantomData,
+        })
     }
 }
 

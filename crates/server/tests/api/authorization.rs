@@ -2,7 +2,10 @@ use crate::helpers::{TestApp, location, on_both_databases};
 use onestop_domain::{EmailAddress, FirstName, LastName, Password, PersonalWords, Username};
 use onestop_server::store::NewActiveUser;
 
-on_both_databases!(a_standard_user_sees_no_gear_and_is_refused_setup, an_anonymous_visitor_is_sent_to_sign_in);
+on_both_databases!(
+    a_standard_user_sees_no_gear_and_is_refused_setup,
+    an_anonymous_visitor_is_sent_to_sign_in
+);
 
 const STANDARD_PASSWORD: &str = "quiet orange bicycle";
 
@@ -17,19 +20,40 @@ async fn a_standard_user_sees_no_gear_and_is_refused_setup(app: TestApp) {
         password_hash: app.services.hasher.hash(&password).await.unwrap(),
     };
     app.store
-        .add_active_user(&organization.org_id, "standard", "manager", &user, onestop_domain::Timestamp::from_unix_millis(0))
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            &user,
+            onestop_domain::Timestamp::from_unix_millis(0),
+        )
         .await
         .unwrap();
 
-    assert_eq!(app.sign_in("grace", STANDARD_PASSWORD).await.status().as_u16(), 303);
+    assert_eq!(
+        app.sign_in("grace", STANDARD_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
     app.agree_to_terms().await;
     let home = app.get_text("/").await;
     assert!(home.contains("Welcome, Grace"), "{home}");
     assert!(home.contains("Manager"), "the homepage names the role");
-    assert!(!home.contains("aria-label=\"Setup\""), "no gear for a profile without Setup");
+    assert!(
+        !home.contains("aria-label=\"Setup\""),
+        "no gear for a profile without Setup"
+    );
     let setup = app.get("/setup").await;
     assert_eq!(setup.status().as_u16(), 403);
-    assert!(setup.text().await.unwrap().contains("Your profile does not allow this."));
+    assert!(
+        setup
+            .text()
+            .await
+            .unwrap()
+            .contains("Your profile does not allow this.")
+    );
 }
 
 async fn an_anonymous_visitor_is_sent_to_sign_in(app: TestApp) {

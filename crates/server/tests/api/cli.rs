@@ -10,7 +10,10 @@ const BINARY: &str = env!("CARGO_BIN_EXE_onestop");
 /// A database for a CLI test: a SQLite file in the data directory, or a fresh PostgreSQL database.
 async fn database(backend: Backend, data_dir: &tempfile::TempDir) -> Option<String> {
     match backend {
-        Backend::Sqlite => Some(format!("sqlite://{}", data_dir.path().join("onestop.db").display())),
+        Backend::Sqlite => Some(format!(
+            "sqlite://{}",
+            data_dir.path().join("onestop.db").display()
+        )),
         Backend::Postgres => fresh_postgres_database().await,
     }
 }
@@ -27,16 +30,29 @@ fn onestop(data_dir: &tempfile::TempDir, database_url: &str, args: &[&str], stdi
         .stderr(Stdio::piped())
         .spawn()
         .expect("the onestop binary starts");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts `onestop serve` and returns it with every line it printed up to "running at".
-fn start_server(data_dir: &tempfile::TempDir, database_url: &str, port: u16) -> (Child, Vec<String>) {
+fn start_server(
+    data_dir: &tempfile::TempDir,
+    database_url: &str,
+    port: u16,
+) -> (Child, Vec<String>) {
     let mut child = Command::new(BINARY)
         .arg("serve")
         .env_clear()
@@ -61,7 +77,10 @@ fn start_server(data_dir: &tempfile::TempDir, database_url: &str, port: u16) -> 
 }
 
 fn stop(mut server: Child) {
-    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -69,44 +88,92 @@ fn stop(mut server: Child) {
             assert!(exit.success(), "serve exits cleanly on SIGTERM: {exit:?}");
             return;
         }
-        assert!(Instant::now() < deadline, "serve did not stop within 10 s of SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop within 10 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 async fn org_create_makes_an_administrator_who_signs_in_through_serve(backend: Backend) {
     let data_dir = tempfile::tempdir().unwrap();
-    let Some(database_url) = database(backend, &data_dir).await else { return };
+    let Some(database_url) = database(backend, &data_dir).await else {
+        return;
+    };
     let output = onestop(
         &data_dir,
         &database_url,
         &[
-            "org", "create", "--company-name", "1Stop Install", "--admin-email", "ada@example.com",
-            "--admin-last-name", "Lovelace", "--admin-first-name", "Ada", "--admin-username", "ada",
+            "org",
+            "create",
+            "--company-name",
+            "1Stop Install",
+            "--admin-email",
+            "ada@example.com",
+            "--admin-last-name",
+            "Lovelace",
+            "--admin-first-name",
+            "Ada",
+            "--admin-username",
+            "ada",
             "--admin-password-stdin",
         ],
         &format!("{ADMIN_PASSWORD}\n"),
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Created the organization"));
 
     let port = free_port();
     let (server, printed) = start_server(&data_dir, &database_url, port);
-    assert!(printed.iter().all(|line| !line.contains("first-run")), "no first-run link once a company exists: {printed:?}");
+    assert!(
+        printed.iter().all(|line| !line.contains("first-run")),
+        "no first-run link once a company exists: {printed:?}"
+    );
     let address = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    assert_eq!(client.get(format!("{address}/readyz")).send().await.unwrap().status().as_u16(), 200);
-    let page = client.get(format!("{address}/login")).send().await.unwrap().text().await.unwrap();
-    let home = client
-        .post(format!("{address}/login"))
-        .form(&[("csrf_token", csrf_token_in(&page).as_str()), ("username", "ada"), ("password", ADMIN_PASSWORD)])
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client
+            .get(format!("{address}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    let page = client
+        .get(format!("{address}/login"))
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    assert!(home.contains("I Agree"), "after sign-in the Terms come first: {home}");
+    let home = client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("csrf_token", csrf_token_in(&page).as_str()),
+            ("username", "ada"),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("I Agree"),
+        "after sign-in the Terms come first: {home}"
+    );
     stop(server);
 }
 
@@ -127,12 +194,24 @@ async fn org_create_without_a_username_explains_and_creates_nothing() {
     let output = onestop(
         &data_dir,
         &database_url,
-        &["org", "create", "--company-name", "1Stop Install", "--admin-email", "ada@example.com", "--admin-last-name", "Lovelace"],
+        &[
+            "org",
+            "create",
+            "--company-name",
+            "1Stop Install",
+            "--admin-email",
+            "ada@example.com",
+            "--admin-last-name",
+            "Lovelace",
+        ],
         "",
     );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--admin-username") && stderr.contains("Nothing was created"), "{stderr}");
+    assert!(
+        stderr.contains("--admin-username") && stderr.contains("Nothing was created"),
+        "{stderr}"
+    );
     assert!(!data_dir.path().join("onestop.db").exists());
 }
 
@@ -144,16 +223,34 @@ async fn org_create_names_the_flag_of_each_bad_value() {
         &data_dir,
         &database_url,
         &[
-            "org", "create", "--company-name", "1Stop Install", "--admin-email", "ada.example.com",
-            "--admin-last-name", "Lovelace", "--admin-username", "ad", "--admin-password-stdin",
+            "org",
+            "create",
+            "--company-name",
+            "1Stop Install",
+            "--admin-email",
+            "ada.example.com",
+            "--admin-last-name",
+            "Lovelace",
+            "--admin-username",
+            "ad",
+            "--admin-password-stdin",
         ],
         "short\n",
     );
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--admin-email: Enter one email address"), "{stderr}");
-    assert!(stderr.contains("--admin-username: A username needs at least 3 characters."), "{stderr}");
-    assert!(stderr.contains("password (standard input): Use at least 15 characters"), "{stderr}");
+    assert!(
+        stderr.contains("--admin-email: Enter one email address"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--admin-username: A username needs at least 3 characters."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("password (standard input): Use at least 15 characters"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
@@ -168,18 +265,27 @@ async fn bad_configuration_stops_with_what_to_fix() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("ONESTOP_PUBLIC_URL") && stderr.contains("such as https://"), "{stderr}");
+    assert!(
+        stderr.contains("ONESTOP_PUBLIC_URL") && stderr.contains("such as https://"),
+        "{stderr}"
+    );
 
     let output = Command::new(BINARY)
         .arg("check-config")
         .env_clear()
         .env("ONESTOP_DATA_DIR", data_dir.path())
-        .env("ONESTOP_DATABASE_URL", "postgres://app:hunter2hunter2@db.example.com/onestop")
+        .env(
+            "ONESTOP_DATABASE_URL",
+            "postgres://app:hunter2hunter2@db.example.com/onestop",
+        )
         .output()
         .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("The configuration is valid.") && !stdout.contains("hunter2hunter2"), "{stdout}");
+    assert!(
+        stdout.contains("The configuration is valid.") && !stdout.contains("hunter2hunter2"),
+        "{stdout}"
+    );
 }
 
 #[tokio::test]
@@ -190,10 +296,21 @@ async fn a_fresh_server_prints_a_first_run_link_that_opens_the_set_up_form() {
     let (server, printed) = start_server(&data_dir, &database_url, port);
     let link = printed
         .iter()
-        .find_map(|line| line.trim().strip_prefix(&format!("http://127.0.0.1:{port}/first-run/")).map(str::to_owned))
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix(&format!("http://127.0.0.1:{port}/first-run/"))
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| panic!("a first-run link is printed: {printed:?}"));
-    assert!(printed.last().unwrap().contains(&format!("1Stop is running at http://127.0.0.1:{port}/")));
-    let page = reqwest::get(format!("http://127.0.0.1:{port}/first-run/{link}")).await.unwrap();
+    assert!(
+        printed
+            .last()
+            .unwrap()
+            .contains(&format!("1Stop is running at http://127.0.0.1:{port}/"))
+    );
+    let page = reqwest::get(format!("http://127.0.0.1:{port}/first-run/{link}"))
+        .await
+        .unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.unwrap().contains("Create Account"));
     stop(server);

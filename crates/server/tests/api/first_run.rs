@@ -26,27 +26,65 @@ fn filled_form<'a>(token: &'a str, code: &'a str) -> Vec<(&'static str, &'a str)
 }
 
 async fn the_first_run_link_creates_the_company_then_the_terms_then_the_homepage(app: TestApp) {
-    let code = issue_first_run_code(&app.services).await.unwrap().expect("a code while no company exists");
+    let code = issue_first_run_code(&app.services)
+        .await
+        .unwrap()
+        .expect("a code while no company exists");
     let path = format!("/first-run/{}", code.expose());
     let response = app.get(&path).await;
-    assert_eq!(response.headers()["referrer-policy"], "no-referrer", "the code never leaves as a Referer");
+    assert_eq!(
+        response.headers()["referrer-policy"],
+        "no-referrer",
+        "the code never leaves as a Referer"
+    );
     let page = response.text().await.unwrap();
-    for label in ["Company Name", "Account Name", "First Name", "Last Name", "Email", "Username", "Password", "Confirm Password", "Create Account"] {
+    for label in [
+        "Company Name",
+        "Account Name",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Username",
+        "Password",
+        "Confirm Password",
+        "Create Account",
+    ] {
         assert!(page.contains(label), "the form has {label}");
     }
     let token = csrf_token_in(&page);
-    let response = app.post_form("/first-run", &filled_form(&token, code.expose())).await;
-    assert_eq!(response.status().as_u16(), 303, "{}", response.text().await.unwrap_or_default());
+    let response = app
+        .post_form("/first-run", &filled_form(&token, code.expose()))
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
     assert_eq!(location(&app.get("/").await), "/terms");
     app.agree_to_terms().await;
     let home = app.get_text("/").await;
     assert!(home.contains("Welcome, Grace"), "{home}");
-    assert!(home.contains("Hopper Heating"), "the account name defaults to the company name");
+    assert!(
+        home.contains("Hopper Heating"),
+        "the account name defaults to the company name"
+    );
 
     assert_eq!(app.count("organizations").await, 1);
-    assert_eq!(app.get(&path).await.status().as_u16(), 400, "the link works once");
-    assert!(app.get_text(&path).await.contains("This set-up link is not valid."));
-    assert!(issue_first_run_code(&app.services).await.unwrap().is_none(), "no new codes once a company exists");
+    assert_eq!(
+        app.get(&path).await.status().as_u16(),
+        400,
+        "the link works once"
+    );
+    assert!(
+        app.get_text(&path)
+            .await
+            .contains("This set-up link is not valid.")
+    );
+    assert!(
+        issue_first_run_code(&app.services).await.unwrap().is_none(),
+        "no new codes once a company exists"
+    );
 }
 
 async fn the_first_run_link_dies_once_a_company_exists(app: TestApp) {
@@ -54,10 +92,22 @@ async fn the_first_run_link_dies_once_a_company_exists(app: TestApp) {
     let path = format!("/first-run/{}", code.expose());
     let token = csrf_token_in(&app.get_text(&path).await);
     app.create_organization().await;
-    let response = app.post_form("/first-run", &filled_form(&token, code.expose())).await;
+    let response = app
+        .post_form("/first-run", &filled_form(&token, code.expose()))
+        .await;
     assert_eq!(response.status().as_u16(), 400);
-    assert!(response.text().await.unwrap().contains("This set-up link is not valid."));
-    assert_eq!(app.count("organizations").await, 1, "a stranger with an old link cannot claim the server");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("This set-up link is not valid.")
+    );
+    assert_eq!(
+        app.count("organizations").await,
+        1,
+        "a stranger with an old link cannot claim the server"
+    );
     assert_eq!(app.count("users").await, 1);
 }
 
@@ -97,10 +147,22 @@ async fn first_run_input_errors_name_each_field_and_write_nothing(app: TestApp) 
 
     let mismatch = filled_form(&token, code.expose())
         .into_iter()
-        .map(|(name, value)| if name == "password_confirmation" { (name, "seven green lanterns dim") } else { (name, value) })
+        .map(|(name, value)| {
+            if name == "password_confirmation" {
+                (name, "seven green lanterns dim")
+            } else {
+                (name, value)
+            }
+        })
         .collect::<Vec<_>>();
     let response = app.post_form("/first-run", &mismatch).await;
-    assert!(response.text().await.unwrap().contains("The passwords do not match."));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("The passwords do not match.")
+    );
     assert_eq!(app.count("organizations").await, 0);
 }
 
@@ -109,6 +171,12 @@ async fn a_malformed_first_run_code_gets_the_invalid_link_page(app: TestApp) {
     for code in ["abc", &"A".repeat(43), &"x".repeat(10_000)] {
         let response = app.get(&format!("/first-run/{code}")).await;
         assert_eq!(response.status().as_u16(), 400);
-        assert!(response.text().await.unwrap().contains("This set-up link is not valid."));
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("This set-up link is not valid.")
+        );
     }
 }

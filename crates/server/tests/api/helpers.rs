@@ -66,11 +66,15 @@ pub async fn fresh_postgres_database() -> Option<String> {
         if std::env::var_os("CI").is_some() {
             panic!("TEST_POSTGRES_URL is not set, and in CI the PostgreSQL tests must run");
         }
-        eprintln!("\n*** SKIPPED: PostgreSQL test; set TEST_POSTGRES_URL (see README) to run it ***\n");
+        eprintln!(
+            "\n*** SKIPPED: PostgreSQL test; set TEST_POSTGRES_URL (see README) to run it ***\n"
+        );
         return None;
     };
     let name = format!("onestop_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&admin_url).await.expect("TEST_POSTGRES_URL must accept connections");
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("TEST_POSTGRES_URL must accept connections");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)
         .await
@@ -109,7 +113,9 @@ pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Optio
     let config = options.check().expect("a valid test configuration");
     let store = open_store(&config).await.expect("the test database opens");
     // A fixed, recent moment: tests move it forward explicitly.
-    let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(1_795_752_000_000)));
+    let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(
+        1_795_752_000_000,
+    )));
     let services = Services::new(store.clone(), clock.clone()).expect("services");
     let application = Application::bind(config.listen, app_state(services.clone(), &config))
         .await
@@ -120,21 +126,39 @@ pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Optio
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");
-    Some(TestApp { address, store, services, clock, client, _data_dir: data_dir })
+    Some(TestApp {
+        address,
+        store,
+        services,
+        clock,
+        client,
+        _data_dir: data_dir,
+    })
 }
 
 /// The value of the hidden `csrf_token` field in a page.
 pub fn csrf_token_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).expect("the page has a csrf_token field") + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_owned()
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The value of a hidden field.
 pub fn hidden_field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("the page has a {name} field")) + marker.len();
-    html[start..].split('"').next().unwrap_or_default().to_owned()
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("the page has a {name} field"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub fn location(response: &reqwest::Response) -> String {
@@ -152,7 +176,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("GET succeeds")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET succeeds")
     }
 
     pub async fn get_text(&self, path: &str) -> String {
@@ -172,10 +200,16 @@ impl TestApp {
 
     /// Creates an organization the way `onestop org create --admin-username` does.
     pub async fn create_organization(&self) -> Organization {
-        self.create_organization_named(COMPANY, "ada", "ada@example.com").await
+        self.create_organization_named(COMPANY, "ada", "ada@example.com")
+            .await
     }
 
-    pub async fn create_organization_named(&self, company: &str, username: &'static str, email: &str) -> Organization {
+    pub async fn create_organization_named(
+        &self,
+        company: &str,
+        username: &'static str,
+        email: &str,
+    ) -> Organization {
         let input = OrganizationInput {
             company_name: company.into(),
             first_name: "Ada".into(),
@@ -188,29 +222,50 @@ impl TestApp {
         let summary = create_organization(&self.services, &input, None, None)
             .await
             .expect("the organization is created");
-        Organization { org_id: summary.org_id, admin_id: summary.administrator_id, admin_username: username }
+        Organization {
+            org_id: summary.org_id,
+            admin_id: summary.administrator_id,
+            admin_username: username,
+        }
     }
 
     /// Opens the sign-in page and submits it.
     pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
         let page = self.get_text("/login").await;
         let token = csrf_token_in(&page);
-        self.post_form("/login", &[("csrf_token", &token), ("username", username), ("password", password), ("next", "")])
-            .await
+        self.post_form(
+            "/login",
+            &[
+                ("csrf_token", &token),
+                ("username", username),
+                ("password", password),
+                ("next", ""),
+            ],
+        )
+        .await
     }
 
     /// Opens the Terms page and clicks "I Agree".
     pub async fn agree_to_terms(&self) -> reqwest::Response {
         let page = self.get_text("/terms").await;
-        assert!(page.contains("I Agree"), "the Terms page offers I Agree: {page}");
+        assert!(
+            page.contains("I Agree"),
+            "the Terms page offers I Agree: {page}"
+        );
         let token = csrf_token_in(&page);
         let version = hidden_field(&page, "version_id");
-        self.post_form("/terms/accept", &[("csrf_token", &token), ("version_id", &version)]).await
+        self.post_form(
+            "/terms/accept",
+            &[("csrf_token", &token), ("version_id", &version)],
+        )
+        .await
     }
 
     /// Signs in as the organization's administrator and agrees to the Terms.
     pub async fn sign_in_as_admin(&self, organization: &Organization) {
-        let response = self.sign_in(organization.admin_username, ADMIN_PASSWORD).await;
+        let response = self
+            .sign_in(organization.admin_username, ADMIN_PASSWORD)
+            .await;
         assert_eq!(response.status().as_u16(), 303, "sign-in redirects");
         let response = self.agree_to_terms().await;
         assert_eq!(location(&response), "/");

@@ -1,5 +1,8 @@
 //! HTTP-level tests of the whole application, each on SQLite and on PostgreSQL.
 
+// A failing test is meant to panic with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod authorization;

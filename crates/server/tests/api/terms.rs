@@ -1,4 +1,6 @@
-use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_token_in, hidden_field, location, on_both_databases};
+use crate::helpers::{
+    ADMIN_PASSWORD, TestApp, csrf_token_in, hidden_field, location, on_both_databases,
+};
 
 on_both_databases!(
     every_page_waits_until_the_terms_are_accepted,
@@ -11,10 +13,19 @@ async fn every_page_waits_until_the_terms_are_accepted(app: TestApp) {
     app.create_organization().await;
     app.sign_in("ada", ADMIN_PASSWORD).await;
     for path in ["/", "/setup"] {
-        assert_eq!(location(&app.get(path).await), "/terms", "{path} waits for the Terms");
+        assert_eq!(
+            location(&app.get(path).await),
+            "/terms",
+            "{path} waits for the Terms"
+        );
     }
     let terms = app.get_text("/terms").await;
-    assert!(terms.contains("Terms of Service") && terms.contains("I Agree") && terms.contains("Decline"), "{terms}");
+    assert!(
+        terms.contains("Terms of Service")
+            && terms.contains("I Agree")
+            && terms.contains("Decline"),
+        "{terms}"
+    );
     assert!(terms.contains("Version 1"));
 }
 
@@ -22,13 +33,37 @@ async fn declining_the_terms_signs_the_user_out(app: TestApp) {
     let organization = app.create_organization().await;
     app.sign_in("ada", ADMIN_PASSWORD).await;
     let terms = app.get_text("/terms").await;
-    let response = app.post_form("/terms/decline", &[("csrf_token", &csrf_token_in(&terms))]).await;
+    let response = app
+        .post_form("/terms/decline", &[("csrf_token", &csrf_token_in(&terms))])
+        .await;
     assert_eq!(location(&response), "/login?declined=1");
-    assert!(app.get_text("/login?declined=1").await.contains("You declined the Terms of Service"));
-    assert_eq!(app.store.session_count(&organization.admin_id).await.unwrap(), 0);
+    assert!(
+        app.get_text("/login?declined=1")
+            .await
+            .contains("You declined the Terms of Service")
+    );
+    assert_eq!(
+        app.store
+            .session_count(&organization.admin_id)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(location(&app.get("/").await), "/login");
-    assert!(app.store.terms_acceptances(&organization.admin_id).await.unwrap().is_empty());
-    assert!(app.store.audit_actions(&organization.org_id).await.unwrap().contains(&"terms_declined".to_owned()));
+    assert!(
+        app.store
+            .terms_acceptances(&organization.admin_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        app.store
+            .audit_actions(&organization.org_id)
+            .await
+            .unwrap()
+            .contains(&"terms_declined".to_owned())
+    );
 }
 
 async fn acceptance_records_the_version_time_address_and_browser(app: TestApp) {
@@ -40,12 +75,19 @@ async fn acceptance_records_the_version_time_address_and_browser(app: TestApp) {
         .post(app.url("/terms/accept"))
         .header("origin", &app.address)
         .header("user-agent", "Field Tablet Browser/2.0")
-        .form(&[("csrf_token", csrf_token_in(&terms)), ("version_id", hidden_field(&terms, "version_id"))])
+        .form(&[
+            ("csrf_token", csrf_token_in(&terms)),
+            ("version_id", hidden_field(&terms, "version_id")),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(location(&response), "/");
-    let acceptances = app.store.terms_acceptances(&organization.admin_id).await.unwrap();
+    let acceptances = app
+        .store
+        .terms_acceptances(&organization.admin_id)
+        .await
+        .unwrap();
     assert_eq!(acceptances.len(), 1);
     let acceptance = &acceptances[0];
     assert_eq!(acceptance.version, 1);
@@ -61,11 +103,29 @@ async fn accepting_a_version_that_is_no_longer_current_shows_the_current_one(app
     app.sign_in("ada", ADMIN_PASSWORD).await;
     let terms = app.get_text("/terms").await;
     let response = app
-        .post_form("/terms/accept", &[("csrf_token", &csrf_token_in(&terms)), ("version_id", "an-older-version")])
+        .post_form(
+            "/terms/accept",
+            &[
+                ("csrf_token", &csrf_token_in(&terms)),
+                ("version_id", "an-older-version"),
+            ],
+        )
         .await;
     assert_eq!(response.status().as_u16(), 200);
-    assert!(response.text().await.unwrap().contains("The Terms of Service were updated while you were reading them."));
-    assert!(app.store.terms_acceptances(&organization.admin_id).await.unwrap().is_empty());
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("The Terms of Service were updated while you were reading them.")
+    );
+    assert!(
+        app.store
+            .terms_acceptances(&organization.admin_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 impl TestApp {

@@ -24,14 +24,23 @@ impl Drop for Browser {
 impl Browser {
     /// `None` (with a loud message) when Chromium is not installed outside CI; in CI, a failure.
     pub async fn start(cookies_enabled: bool) -> Option<Self> {
-        if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
+        if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists()
+        {
             if std::env::var_os("CI").is_some() {
-                panic!("chromium and chromedriver are not installed, and in CI the browser tests must run");
+                panic!(
+                    "chromium and chromedriver are not installed, and in CI the browser tests must run"
+                );
             }
-            eprintln!("\n*** SKIPPED: browser test; install chromium and chromium-driver (see README) ***\n");
+            eprintln!(
+                "\n*** SKIPPED: browser test; install chromium and chromium-driver (see README) ***\n"
+            );
             return None;
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -40,7 +49,10 @@ impl Browser {
             .expect("chromedriver starts");
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen within 20 s");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen within 20 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().unwrap();
@@ -54,7 +66,8 @@ impl Browser {
             ],
         });
         if !cookies_enabled {
-            options["prefs"] = serde_json::json!({ "profile.default_content_setting_values.cookies": 2 });
+            options["prefs"] =
+                serde_json::json!({ "profile.default_content_setting_values.cookies": 2 });
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
@@ -64,7 +77,11 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session starts");
-        Some(Self { client, driver, _profile: profile })
+        Some(Self {
+            client,
+            driver,
+            _profile: profile,
+        })
     }
 
     pub async fn open(&self, url: &str) {
@@ -72,25 +89,42 @@ impl Browser {
     }
 
     pub async fn current_path(&self) -> String {
-        self.client.current_url().await.expect("a URL").path().to_owned()
+        self.client
+            .current_url()
+            .await
+            .expect("a URL")
+            .path()
+            .to_owned()
     }
 
     /// Types into the input whose label reads `label`.
     pub async fn fill(&self, label: &str, value: &str) {
         let label_element = self
             .client
-            .find(Locator::XPath(&format!("//label[normalize-space()='{label}']")))
+            .find(Locator::XPath(&format!(
+                "//label[normalize-space()='{label}']"
+            )))
             .await
             .unwrap_or_else(|_| panic!("a field labelled {label:?}"));
-        let id = label_element.attr("for").await.unwrap().expect("the label names its input");
-        let input = self.client.find(Locator::Id(&id)).await.expect("the labelled input");
+        let id = label_element
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("the label names its input");
+        let input = self
+            .client
+            .find(Locator::Id(&id))
+            .await
+            .expect("the labelled input");
         input.clear().await.unwrap();
         input.send_keys(value).await.unwrap();
     }
 
     pub async fn click_button(&self, text: &str) {
         self.client
-            .find(Locator::XPath(&format!("//button[normalize-space()='{text}']")))
+            .find(Locator::XPath(&format!(
+                "//button[normalize-space()='{text}']"
+            )))
             .await
             .unwrap_or_else(|_| panic!("a button {text:?}"))
             .click()
@@ -99,18 +133,20 @@ impl Browser {
     }
 
     pub async fn click_css(&self, selector: &str) {
-        self.client.find(Locator::Css(selector)).await.unwrap().click().await.unwrap();
+        self.client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
     }
 
     /// Waits up to 10 s for `text` to appear in the page.
     pub async fn wait_for_text(&self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let body = self
-                .client
-                .find(Locator::Css("body"))
-                .await
-                .ok();
+            let body = self.client.find(Locator::Css("body")).await.ok();
             if let Some(body) = body
                 && let Ok(shown) = body.text().await
                 && shown.contains(text)

@@ -1,4 +1,7 @@
 //! Real headless Chromium, driven through chromedriver, against the real application.
+
+// A failing test is meant to panic with a message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! These run on SQLite; the HTTP-level suite covers both databases.
 
 #[allow(dead_code, unused_macros, unused_imports)]
@@ -13,7 +16,9 @@ use onestop_server::usecases::first_run::issue_first_run_code;
 
 #[tokio::test]
 async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs_out() {
-    let Some(browser) = Browser::start(true).await else { return };
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.create_organization().await;
 
@@ -39,7 +44,9 @@ async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs
 
 #[tokio::test]
 async fn a_wrong_password_shows_the_generic_message() {
-    let Some(browser) = Browser::start(true).await else { return };
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.create_organization().await;
 
@@ -47,18 +54,24 @@ async fn a_wrong_password_shows_the_generic_message() {
     browser.fill("Username", "ada").await;
     browser.fill("Password", "this is not the password").await;
     browser.click_button("Sign In").await;
-    browser.wait_for_text("The username or password is incorrect.").await;
+    browser
+        .wait_for_text("The username or password is incorrect.")
+        .await;
     assert_eq!(app.count("sessions").await, 0);
     browser.close().await;
 }
 
 #[tokio::test]
 async fn the_first_run_link_leads_through_the_terms_to_the_homepage() {
-    let Some(browser) = Browser::start(true).await else { return };
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let code = issue_first_run_code(&app.services).await.unwrap().unwrap();
 
-    browser.open(&app.url(&format!("/first-run/{}", code.expose()))).await;
+    browser
+        .open(&app.url(&format!("/first-run/{}", code.expose())))
+        .await;
     for (label, value) in [
         ("Company Name", "Hopper Heating"),
         ("First Name", "Grace"),
@@ -80,7 +93,9 @@ async fn the_first_run_link_leads_through_the_terms_to_the_homepage() {
 
 #[tokio::test]
 async fn a_browser_that_refuses_cookies_is_told_to_enable_them() {
-    let Some(browser) = Browser::start(false).await else { return };
+    let Some(browser) = Browser::start(false).await else {
+        return;
+    };
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.create_organization().await;
 
@@ -88,7 +103,9 @@ async fn a_browser_that_refuses_cookies_is_told_to_enable_them() {
     browser.fill("Username", "ada").await;
     browser.fill("Password", ADMIN_PASSWORD).await;
     browser.click_button("Sign In").await;
-    browser.wait_for_text("Cookie is disabled in your browser. Please enable the Cookie to continue.").await;
+    browser
+        .wait_for_text("Cookie is disabled in your browser. Please enable the Cookie to continue.")
+        .await;
     assert_eq!(app.count("sessions").await, 0);
     browser.close().await;
 }

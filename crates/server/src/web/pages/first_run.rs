@@ -2,10 +2,10 @@
 //! the first administrator, then signs them in (the Terms come next, then the homepage).
 
 use super::Shell;
+use crate::usecases::FieldErrors;
 use crate::usecases::create_organization::{CreateError, OrganizationInput, create_organization};
 use crate::usecases::first_run::first_run_code_is_valid;
 use crate::usecases::sessions::start_session;
-use crate::usecases::FieldErrors;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
@@ -68,7 +68,11 @@ fn invalid_link() -> WebError {
     )
 }
 
-pub async fn show(State(state): State<AppState>, Path(code): Path<String>, jar: CookieJar) -> Result<Response, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
     let code = SecretToken::parse(&code).ok_or_else(invalid_link)?;
     if !first_run_code_is_valid(&state.services, &code).await? {
         return Err(invalid_link());
@@ -103,11 +107,29 @@ pub async fn submit(
         password: form.password.clone(),
         password_confirmation: Some(form.password_confirmation.clone()),
     };
-    match create_organization(&state.services, &input, Some(&code.hash()), Some(&client.ip)).await {
+    match create_organization(
+        &state.services,
+        &input,
+        Some(&code.hash()),
+        Some(&client.ip),
+    )
+    .await
+    {
         Ok(summary) => {
-            let tokens = start_session(&state.services, &summary.administrator_id, &summary.org_id, Some(&client.ip), None).await?;
+            let tokens = start_session(
+                &state.services,
+                &summary.administrator_id,
+                &summary.org_id,
+                Some(&client.ip),
+                None,
+            )
+            .await?;
             tracing::info!(org_id = %summary.org_id, "first run created the organization");
-            let jar = jar.add(cookies::build(cookies::SESSION, tokens.session_token.expose().to_owned(), state.settings.https));
+            let jar = jar.add(cookies::build(
+                cookies::SESSION,
+                tokens.session_token.expose().to_owned(),
+                state.settings.https,
+            ));
             Ok((jar, Redirect::to("/")).into_response())
         }
         Err(CreateError::Invalid(errors)) => {
@@ -116,7 +138,11 @@ pub async fn submit(
                 title: "Set up 1Stop",
                 csrf_token: form.csrf_token.clone(),
                 code: form.code.clone(),
-                form: FirstRunForm { password: String::new(), password_confirmation: String::new(), ..form },
+                form: FirstRunForm {
+                    password: String::new(),
+                    password_confirmation: String::new(),
+                    ..form
+                },
                 errors,
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

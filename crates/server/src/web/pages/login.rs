@@ -1,21 +1,21 @@
 //! `/login` and Sign Out.
 
+use super::Shell;
+use crate::usecases::FieldErrors;
 use crate::usecases::sessions::end_session;
 use crate::usecases::sign_in::{SignInError, SignInRequest, sign_in};
-use crate::usecases::FieldErrors;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm, TokenOnly, anonymous_form_token};
 use crate::web::error::WebError;
 use crate::web::session::{CurrentSession, SignedInAnyTerms};
-use super::Shell;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Extension;
 use axum_extra::extract::CookieJar;
 use onestop_domain::{AuditAction, LocalRedirect, SecretToken};
 
@@ -53,7 +53,9 @@ pub async fn show(
     let notice = if query.signed_out.is_some() {
         Some("You have signed out.")
     } else if query.declined.is_some() {
-        Some("You declined the Terms of Service and have been signed out. Sign in again when you are ready to agree.")
+        Some(
+            "You declined the Terms of Service and have been signed out. Sign in again when you are ready to agree.",
+        )
     } else {
         None
     };
@@ -63,7 +65,9 @@ pub async fn show(
         title: "Sign In",
         csrf_token,
         username: String::new(),
-        next: next.map(|next| next.as_str().to_owned()).unwrap_or_default(),
+        next: next
+            .map(|next| next.as_str().to_owned())
+            .unwrap_or_default(),
         errors: FieldErrors::default(),
         failure: None,
         notice,
@@ -101,13 +105,16 @@ pub async fn submit(
         title: "Sign In",
         csrf_token: form.csrf_token.clone(),
         username: form.username.trim().to_owned(),
-        next: LocalRedirect::parse(&form.next).map(|next| next.as_str().to_owned()).unwrap_or_default(),
+        next: LocalRedirect::parse(&form.next)
+            .map(|next| next.as_str().to_owned())
+            .unwrap_or_default(),
         errors: FieldErrors::default(),
         failure: None,
         notice: None,
     };
     if form.username.trim().is_empty() {
-        page.errors.add("username", "Enter your username or email address.");
+        page.errors
+            .add("username", "Enter your username or email address.");
     }
     if form.password.is_empty() {
         page.errors.add("password", "Enter your password.");
@@ -127,8 +134,13 @@ pub async fn submit(
     };
     match sign_in(&state.services, request).await {
         Ok(tokens) => {
-            let jar = jar.add(cookies::build(cookies::SESSION, tokens.session_token.expose().to_owned(), https));
-            let target = LocalRedirect::parse(&form.next).map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned());
+            let jar = jar.add(cookies::build(
+                cookies::SESSION,
+                tokens.session_token.expose().to_owned(),
+                https,
+            ));
+            let target = LocalRedirect::parse(&form.next)
+                .map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned());
             Ok((jar, Redirect::to(&target)).into_response())
         }
         Err(SignInError::InvalidCredentials) => {
@@ -150,7 +162,13 @@ pub async fn sign_out(
     jar: CookieJar,
     CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    end_session(&state.services, &user, AuditAction::SignedOut, Some(&client.ip)).await?;
+    end_session(
+        &state.services,
+        &user,
+        AuditAction::SignedOut,
+        Some(&client.ip),
+    )
+    .await?;
     let jar = jar.add(cookies::removal(cookies::SESSION, state.settings.https));
     Ok((jar, Redirect::to("/login?signed_out=1")).into_response())
 }

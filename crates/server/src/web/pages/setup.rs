@@ -20,22 +20,43 @@ const SECTIONS: &[SetupSection] = &[
     SetupSection {
         name: "Users and Control",
         items: &[
-            SetupItem { name: "Users", href: None },
-            SetupItem { name: "Profiles", href: None },
-            SetupItem { name: "Roles", href: None },
-            SetupItem { name: "Audit Log", href: None },
+            SetupItem {
+                name: "Users",
+                href: None,
+            },
+            SetupItem {
+                name: "Profiles",
+                href: None,
+            },
+            SetupItem {
+                name: "Roles",
+                href: None,
+            },
+            SetupItem {
+                name: "Audit Log",
+                href: None,
+            },
         ],
     },
     SetupSection {
         name: "Company",
         items: &[
-            SetupItem { name: "Company Details", href: None },
-            SetupItem { name: "Terms of Service", href: None },
+            SetupItem {
+                name: "Company Details",
+                href: None,
+            },
+            SetupItem {
+                name: "Terms of Service",
+                href: None,
+            },
         ],
     },
     SetupSection {
         name: "Developer Space",
-        items: &[SetupItem { name: "API Tokens", href: None }],
+        items: &[SetupItem {
+            name: "API Tokens",
+            href: None,
+        }],
     },
 ];
 

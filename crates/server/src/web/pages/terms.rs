@@ -30,7 +30,10 @@ pub struct TermsPage {
     notice: Option<&'static str>,
 }
 
-pub async fn show(State(state): State<AppState>, SignedInAnyTerms(user): SignedInAnyTerms) -> Result<TermsPage, WebError> {
+pub async fn show(
+    State(state): State<AppState>,
+    SignedInAnyTerms(user): SignedInAnyTerms,
+) -> Result<TermsPage, WebError> {
     render(&state, &user, None).await
 }
 
