@@ -5,6 +5,10 @@
 pub enum AuditAction {
     OrganizationCreated,
     UserCreated,
+    InvitationQueued,
+    InvitationDelivered,
+    InvitationFailed,
+    Joined,
     SignedIn,
     SignInFailed,
     SignedOut,
@@ -17,6 +21,10 @@ impl AuditAction {
         match self {
             Self::OrganizationCreated => "organization_created",
             Self::UserCreated => "user_created",
+            Self::InvitationQueued => "invitation_queued",
+            Self::InvitationDelivered => "invitation_delivered",
+            Self::InvitationFailed => "invitation_failed",
+            Self::Joined => "joined",
             Self::SignedIn => "signed_in",
             Self::SignInFailed => "sign_in_failed",
             Self::SignedOut => "signed_out",

@@ -61,6 +61,54 @@ pub const MANAGER: BuiltinRole = BuiltinRole {
 /// Parents before children.
 pub const BUILTIN_ROLES: [BuiltinRole; 2] = [CEO, MANAGER];
 
+/// A First Steps item of a built-in role's homepage.
+pub struct FirstStepDefault {
+    pub role_key: &'static str,
+    pub position: i64,
+    pub title: &'static str,
+    pub href: &'static str,
+    pub description: &'static str,
+}
+
+/// The same items migration 0002 gives organizations created before it.
+pub const FIRST_STEPS: [FirstStepDefault; 5] = [
+    FirstStepDefault {
+        role_key: "ceo",
+        position: 1,
+        title: "Invite your team",
+        href: "/setup/users/new",
+        description: "Add the people who work with you; each gets an email with a Join Now link.",
+    },
+    FirstStepDefault {
+        role_key: "ceo",
+        position: 2,
+        title: "Learn about Profiles and Roles",
+        href: "/help/profiles-and-roles",
+        description: "Decide what each person may do and where they sit in the company.",
+    },
+    FirstStepDefault {
+        role_key: "ceo",
+        position: 3,
+        title: "Read Your First Steps after Logging In",
+        href: "/help/first-steps",
+        description: "A short tour of 1Stop.",
+    },
+    FirstStepDefault {
+        role_key: "manager",
+        position: 1,
+        title: "Read how invitations work",
+        href: "/help/inviting-users",
+        description: "How your team joins 1Stop, and what to do if an invitation does not arrive.",
+    },
+    FirstStepDefault {
+        role_key: "manager",
+        position: 3,
+        title: "Read Your First Steps after Logging In",
+        href: "/help/first-steps",
+        description: "A short tour of 1Stop.",
+    },
+];
+
 pub const TERMS_OF_SERVICE: &str = "\
 1Stop Terms of Service (version 1)
 

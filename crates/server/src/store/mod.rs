@@ -9,8 +9,12 @@
 
 pub(crate) mod audit;
 mod connect;
+mod directory;
 mod first_run;
+mod first_steps;
+mod invitations;
 mod organizations;
+pub(crate) mod outbox;
 mod sessions;
 mod terms;
 mod throttle;
@@ -18,7 +22,11 @@ mod users;
 
 pub use audit::AuditEvent;
 pub use connect::{DatabaseKind, connect};
-pub use organizations::{CreateOrganizationError, NewOrganization, OrganizationSummary};
+pub use directory::{ProfileRow, RoleRow, UserRow};
+pub use first_steps::FirstStep;
+pub use invitations::{InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser};
+pub use outbox::{ClaimedEmail, NewEmail, OutboxStatus};
+pub use organizations::{CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::TermsVersion;
 pub use throttle::ThrottleLimit;

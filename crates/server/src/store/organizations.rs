@@ -3,9 +3,11 @@
 use super::audit::insert_audit_event;
 use super::users::{NewActiveUser, insert_active_user};
 use super::{AuditEvent, Store, StoreError, classify, in_transaction, new_id, on_pool};
-use crate::defaults::{BUILTIN_PROFILES, BUILTIN_ROLES, TERMS_OF_SERVICE};
+use super::invitations::insert_invited_user;
+use super::{NewEmail, NewInvitedUser};
+use crate::defaults::{BUILTIN_PROFILES, BUILTIN_ROLES, FIRST_STEPS, TERMS_OF_SERVICE};
 use onestop_domain::token::sha256_hex;
-use onestop_domain::{AccountName, AuditAction, CompanyName, Timestamp, TokenHash};
+use onestop_domain::{AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash};
 use std::time::Duration;
 
 /// A new organization and its first administrator (Administrator profile, CEO role).
@@ -13,12 +15,25 @@ pub struct NewOrganization<'a> {
     pub company_name: &'a CompanyName,
     pub account_name: &'a AccountName,
     pub invitation_lifetime: Duration,
-    pub administrator: NewActiveUser<'a>,
+    pub administrator: FirstAdministrator<'a>,
     /// When set, the organization is created only if this first-run code is valid and no
     /// organization exists yet; every first-run code dies with it.
     pub first_run_code: Option<&'a TokenHash>,
     pub ip: Option<&'a str>,
     pub now: Timestamp,
+}
+
+/// The first administrator: Active with a password, or invited by email.
+pub enum FirstAdministrator<'a> {
+    Active(NewActiveUser<'a>),
+    Invited {
+        first_name: &'a FirstName,
+        last_name: &'a LastName,
+        email: &'a EmailAddress,
+        token_hash: &'a TokenHash,
+        expires_at: Timestamp,
+        message: &'a NewEmail,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +142,21 @@ impl Store {
                 .bind(now)
                 .execute(&mut *transaction)
                 .await?;
+                for step in FIRST_STEPS.iter().filter(|step| step.role_key == role.key) {
+                    sqlx::query(
+                        "INSERT INTO role_first_steps (id, org_id, role_id, position, title, href, description) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(new_id())
+                    .bind(&org_id)
+                    .bind(&role_id)
+                    .bind(step.position)
+                    .bind(step.title)
+                    .bind(step.href)
+                    .bind(step.description)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
                 role_ids.push((role.key, role_id));
             }
             let ceo_role_id = role_ids
@@ -147,29 +177,61 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
 
-            let administrator_id = insert_active_user!(
-                &mut *transaction,
-                &org_id,
-                &administrator_profile_id,
-                &ceo_role_id,
-                &new.administrator,
-                now
-            )?;
-
-            for action in [AuditAction::OrganizationCreated, AuditAction::UserCreated] {
-                insert_audit_event!(
-                    &mut *transaction,
-                    &AuditEvent {
+            let administrator_id = match &new.administrator {
+                FirstAdministrator::Active(user) => {
+                    let user_id = insert_active_user!(
+                        &mut *transaction,
+                        &org_id,
+                        &administrator_profile_id,
+                        &ceo_role_id,
+                        user,
+                        now
+                    )?;
+                    insert_audit_event!(
+                        &mut *transaction,
+                        &AuditEvent {
+                            org_id: &org_id,
+                            actor_user_id: None,
+                            action: AuditAction::UserCreated,
+                            target_user_id: Some(&user_id),
+                            details: "first administrator",
+                            ip: new.ip,
+                            at: new.now,
+                        }
+                    )?;
+                    user_id
+                }
+                FirstAdministrator::Invited { first_name, last_name, email, token_hash, expires_at, message } => {
+                    let invited = NewInvitedUser {
                         org_id: &org_id,
-                        actor_user_id: None,
-                        action,
-                        target_user_id: Some(&administrator_id),
-                        details: "first administrator",
+                        invited_by: None,
+                        first_name,
+                        last_name,
+                        email,
+                        profile_id: &administrator_profile_id,
+                        role_id: &ceo_role_id,
+                        token_hash,
+                        expires_at: *expires_at,
+                        message,
                         ip: new.ip,
-                        at: new.now,
-                    }
-                )?;
-            }
+                        now: new.now,
+                    };
+                    insert_invited_user!(transaction, &invited)
+                }
+            };
+
+            insert_audit_event!(
+                &mut *transaction,
+                &AuditEvent {
+                    org_id: &org_id,
+                    actor_user_id: None,
+                    action: AuditAction::OrganizationCreated,
+                    target_user_id: Some(&administrator_id),
+                    details: "",
+                    ip: new.ip,
+                    at: new.now,
+                }
+            )?;
             Ok(OrganizationSummary {
                 org_id: org_id.clone(),
                 administrator_id,

@@ -28,6 +28,8 @@ pub struct SessionRecord {
     status: String,
     permissions: String,
     pub profile_name: String,
+    pub profile_builtin: Option<String>,
+    pub role_id: String,
     pub role_name: String,
     pub role_headline: String,
     pub role_introduction: String,
@@ -106,7 +108,7 @@ impl Store {
             sqlx::query_as::<_, SessionRecord>(
                 "SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.org_id, \
                         u.first_name, u.last_name, u.email, u.status, p.permissions, p.name AS profile_name, \
-                        r.name AS role_name, r.headline AS role_headline, r.introduction AS role_introduction, \
+                        p.builtin AS profile_builtin, u.role_id, r.name AS role_name, r.headline AS role_headline, r.introduction AS role_introduction, \
                         o.account_name, o.company_name, \
                         (SELECT COUNT(*) FROM terms_acceptances a \
                           WHERE a.user_id = u.id AND a.terms_version_id = \

@@ -4,7 +4,7 @@
 use super::{FieldErrors, Services};
 use crate::defaults::INVITATION_LIFETIME;
 use crate::store::{
-    CreateOrganizationError, NewActiveUser, NewOrganization, OrganizationSummary, StoreError,
+    CreateOrganizationError, FirstAdministrator, NewActiveUser, NewOrganization, OrganizationSummary, StoreError,
 };
 use onestop_domain::{
     AccountName, CompanyName, EmailAddress, FirstName, LastName, Password, PasswordError,
@@ -127,13 +127,13 @@ pub async fn create_organization(
         company_name: &company_name,
         account_name: &account_name,
         invitation_lifetime: INVITATION_LIFETIME,
-        administrator: NewActiveUser {
+        administrator: FirstAdministrator::Active(NewActiveUser {
             first_name: &first_name,
             last_name: &last_name,
             email: &email,
             username: &username,
             password_hash,
-        },
+        }),
         first_run_code,
         ip,
         now: services.clock.now(),

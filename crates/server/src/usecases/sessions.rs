@@ -31,6 +31,9 @@ pub struct SignedInSession {
     pub email: String,
     pub permissions: PermissionSet,
     pub profile_name: String,
+    /// `Some("administrator")` for the built-in Administrator profile.
+    pub profile_builtin: Option<String>,
+    pub role_id: String,
     pub role_name: String,
     pub role_headline: String,
     pub role_introduction: String,
@@ -46,6 +49,10 @@ impl SignedInSession {
             Some(first) => format!("{first} {}", self.last_name),
             None => self.last_name.clone(),
         }
+    }
+
+    pub fn is_administrator(&self) -> bool {
+        self.profile_builtin.as_deref() == Some("administrator")
     }
 
     /// For "Welcome, {first name}": the first name, or the full name when there is none.
@@ -125,6 +132,8 @@ fn into_signed_in(
         last_name: record.last_name,
         email: record.email,
         profile_name: record.profile_name,
+        profile_builtin: record.profile_builtin,
+        role_id: record.role_id,
         role_name: record.role_name,
         role_headline: record.role_headline,
         role_introduction: record.role_introduction,

@@ -1,0 +1,111 @@
+//! Reading an organization's profiles, roles and users for pages.
+
+use super::{Store, StoreError, on_pool};
+use onestop_domain::{PermissionSet, RoleTree};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub builtin: Option<String>,
+    permissions: String,
+}
+
+impl ProfileRow {
+    pub fn permissions(&self) -> Result<PermissionSet, StoreError> {
+        PermissionSet::parse_stored(&self.permissions).map_err(|error| StoreError::Corrupt(error.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RoleRow {
+    pub id: String,
+    pub name: String,
+    pub parent_id: Option<String>,
+    pub description: String,
+}
+
+/// A row of the Users page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    pub username: Option<String>,
+    pub status: String,
+    pub profile_name: String,
+    pub role_name: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn profiles(&self, org_id: &str) -> Result<Vec<ProfileRow>, StoreError> {
+        let profiles = on_pool!(self, |pool| {
+            sqlx::query_as::<_, ProfileRow>(
+                "SELECT id, name, description, builtin, permissions FROM profiles WHERE org_id = $1 ORDER BY created_at, name",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(profiles)
+    }
+
+    /// Roles in creation order (parents before children).
+    pub async fn roles(&self, org_id: &str) -> Result<Vec<RoleRow>, StoreError> {
+        let roles = on_pool!(self, |pool| {
+            sqlx::query_as::<_, RoleRow>(
+                "SELECT id, name, parent_id, description FROM roles WHERE org_id = $1 ORDER BY created_at, name",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(roles)
+    }
+
+    pub async fn role_tree(&self, org_id: &str) -> Result<RoleTree, StoreError> {
+        Ok(RoleTree::new(self.roles(org_id).await?.into_iter().map(|role| (role.id, role.parent_id))))
+    }
+
+    /// The organization's users, newest first (the full Users page comes later).
+    pub async fn users(&self, org_id: &str) -> Result<Vec<UserRow>, StoreError> {
+        let users = on_pool!(self, |pool| {
+            sqlx::query_as::<_, UserRow>(
+                "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
+                        p.name AS profile_name, r.name AS role_name, u.created_at \
+                   FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \
+                  WHERE u.org_id = $1 ORDER BY u.created_at DESC, u.id DESC LIMIT 200",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(users)
+    }
+
+    /// The email of one of the organization's users (for "Invitation sent to {email}.").
+    pub async fn user_email(&self, org_id: &str, user_id: &str) -> Result<Option<String>, StoreError> {
+        let email = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT email FROM users WHERE org_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(email)
+    }
+
+    /// How long invitations of the organization live, in milliseconds.
+    pub async fn invitation_lifetime_ms(&self, org_id: &str) -> Result<i64, StoreError> {
+        let lifetime = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT invitation_lifetime_ms FROM organizations WHERE id = $1")
+                .bind(org_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(lifetime)
+    }
+}
