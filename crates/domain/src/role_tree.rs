@@ -11,7 +11,9 @@ pub struct RoleTree {
 
 impl RoleTree {
     pub fn new(roles: impl IntoIterator<Item = (String, Option<String>)>) -> Self {
-        Self { parent_of: roles.into_iter().collect() }
+        Self {
+            parent_of: roles.into_iter().collect(),
+        }
     }
 
     /// True when `role` reports, directly or through others, to `ancestor` (and is not it).
@@ -55,7 +57,10 @@ mod tests {
 
     #[test]
     fn a_cycle_does_not_hang() {
-        let tree = RoleTree::new([("a".to_owned(), Some("b".to_owned())), ("b".to_owned(), Some("a".to_owned()))]);
+        let tree = RoleTree::new([
+            ("a".to_owned(), Some("b".to_owned())),
+            ("b".to_owned(), Some("a".to_owned())),
+        ]);
         assert!(!tree.is_strictly_below("a", "c"));
     }
 }

@@ -2,10 +2,11 @@
 //! web pages.
 
 use crate::config::{Config, Options, unknown_variables};
-use crate::server::{init_logging, open_store, serve};
+use crate::server::{init_logging, open_store, run_worker, send_test_email, serve};
 use crate::usecases::Services;
 use crate::usecases::create_organization::{
-    CreateError, OrganizationInput, create_organization, field,
+    CreateError, OrganizationInput, create_organization,
+    create_organization_inviting_administrator, field,
 };
 use clap::{Args, Parser, Subcommand};
 use onestop_domain::SystemClock;
@@ -33,8 +34,15 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Run the outbox worker alone (`serve` runs one too).
+    Worker,
     /// Check the configuration and print it (secrets redacted).
     CheckConfig,
+    /// Send a test email directly and print what the mail server answered.
+    SendTestEmail {
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,7 +65,8 @@ struct OrgCreateArgs {
     admin_last_name: String,
     #[arg(long)]
     admin_first_name: Option<String>,
-    /// Make the administrator Active with this username (needs --admin-password-stdin).
+    /// Make the administrator Active with this username (needs --admin-password-stdin);
+    /// without it the administrator is invited and the Join Now link is printed.
     #[arg(long, requires = "admin_password_stdin")]
     admin_username: Option<String>,
     /// Read the administrator's password from standard input (one line).
@@ -119,18 +128,23 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Org {
             command: OrgCommand::Create(args),
         } => create_org(args, &config).await,
+        Command::Worker => run_worker(config).await.map(|()| ExitCode::SUCCESS),
+        Command::SendTestEmail { to } => match send_test_email(&config, &to).await {
+            Ok(answer) => {
+                println!("Sent. The mail server answered: {answer}");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(error) => {
+                eprintln!("onestop: the test email was not sent: {error:#}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
     }
 }
 
 async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let Some(username) = args.admin_username else {
-        eprintln!(
-            "onestop: creating the administrator without --admin-username sends them an invitation, \
-             which this version cannot do yet. Pass --admin-username NAME --admin-password-stdin \
-             (the password on standard input), or use the first-run link that `onestop serve` prints. \
-             Nothing was created."
-        );
-        return Ok(ExitCode::from(2));
+        return invite_first_administrator(args, config).await;
     };
     let mut password = String::new();
     std::io::stdin()
@@ -139,7 +153,11 @@ async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<Exit
     let password = password.lines().next().unwrap_or_default().to_owned();
 
     let store = open_store(config).await?;
-    let services = Services::new(store.clone(), Arc::new(SystemClock))?;
+    let services = Services::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        config.public_url.clone(),
+    )?;
     let input = OrganizationInput {
         company_name: args.company_name,
         account_name: args.account_name.unwrap_or_default(),
@@ -162,15 +180,55 @@ async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<Exit
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(CreateError::Invalid(errors)) => {
+        Err(error) => report_create_error(error),
+    }
+}
+
+/// Without `--admin-username`: the administrator is invited; the Join Now link is printed.
+async fn invite_first_administrator(
+    args: OrgCreateArgs,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(config).await?;
+    let services = Services::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        config.public_url.clone(),
+    )?;
+    let input = OrganizationInput {
+        company_name: args.company_name,
+        account_name: args.account_name.unwrap_or_default(),
+        first_name: args.admin_first_name.unwrap_or_default(),
+        last_name: args.admin_last_name,
+        email: args.admin_email,
+        ..OrganizationInput::default()
+    };
+    let result = create_organization_inviting_administrator(&services, &input).await;
+    store.close().await;
+    match result {
+        Ok((summary, join_url)) => {
+            println!(
+                "Created the organization (id {}). Its administrator is invited; the email goes out while `onestop serve` (or `onestop worker`) runs.",
+                summary.org_id
+            );
+            println!("Join Now: {join_url}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => report_create_error(error),
+    }
+}
+
+fn report_create_error(error: CreateError) -> anyhow::Result<ExitCode> {
+    match error {
+        CreateError::Invalid(errors) => {
             for (name, message) in errors.iter() {
                 eprintln!("onestop: {}: {message}", flag_of(name));
             }
             eprintln!("Nothing was created.");
             Ok(ExitCode::from(2))
         }
-        Err(CreateError::FirstRunCodeInvalid) => unreachable_first_run(),
-        Err(CreateError::Internal(error)) => Err(error),
+        CreateError::FirstRunCodeInvalid => unreachable_first_run(),
+        CreateError::Internal(error) => Err(error),
     }
 }
 

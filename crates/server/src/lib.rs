@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod defaults;
+pub mod mail;
 pub mod passwords;
 pub mod server;
 pub mod store;

@@ -1,6 +1,8 @@
 //! Putting the parts together: logging, the application (router + listener), `serve`.
 
 use crate::config::{Config, LogFormat};
+use crate::mail::transport::{build_message, sender};
+use crate::mail::{Mailer, OutboxWorker};
 use crate::passwords::PasswordHasher;
 use crate::store::{self, Store};
 use crate::usecases::Services;
@@ -13,6 +15,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
 /// Logs go to standard error, so that standard output carries only what a command prints.
@@ -29,12 +33,14 @@ pub fn init_logging(filter: &str, format: LogFormat) {
 
 impl Services {
     /// Hashing runs on as many threads as there are cores, and no more.
-    pub fn new(store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, public_url: url::Url) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             store,
             clock,
             hasher: PasswordHasher::new(cores)?,
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            public_url,
         })
     }
 }
@@ -107,7 +113,11 @@ pub fn app_state(services: Services, config: &Config) -> AppState {
 /// `onestop serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let services = Services::new(store.clone(), Arc::new(SystemClock))?;
+    let services = Services::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        config.public_url.clone(),
+    )?;
     let application =
         Application::bind(config.listen, app_state(services.clone(), &config)).await?;
     if let Some(code) = issue_first_run_code(&services).await? {
@@ -121,10 +131,60 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     println!("1Stop is running at {}", config.public_url);
     tracing::info!(listen = %application.local_addr()?, public_url = %config.public_url, "serving");
+    let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
     application.run_until_stopped(shutdown_signal()).await?;
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the outbox worker in the background; send `true` to stop it.
+fn start_outbox_worker(
+    config: &Config,
+    services: &Services,
+) -> anyhow::Result<(watch::Sender<bool>, JoinHandle<()>)> {
+    let mailer = Arc::new(Mailer::from_config(config)?);
+    let worker = OutboxWorker::new(services.clone(), mailer, sender(config)?);
+    let (stop, stopped) = watch::channel(false);
+    Ok((stop, tokio::spawn(worker.run(stopped))))
+}
+
+/// `onestop worker`: the outbox worker alone, until SIGTERM.
+pub async fn run_worker(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let services = Services::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        config.public_url.clone(),
+    )?;
+    let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
+    shutdown_signal().await;
+    let _ = stop_worker.send(true);
+    let _ = worker.await;
+    store.close().await;
+    Ok(())
+}
+
+/// `onestop send-test-email`: sends one message directly (not through the outbox) and returns
+/// what the mail server answered.
+pub async fn send_test_email(config: &Config, to: &str) -> Result<String, anyhow::Error> {
+    let mailer = Mailer::from_config(config)?;
+    let message = build_message(
+        &sender(config)?,
+        to,
+        "1Stop test email",
+        format!(
+            "This is a test email from 1Stop at {}. Email delivery works.",
+            config.public_url
+        ),
+        format!(
+            "<p>This is a test email from 1Stop at {}. Email delivery works.</p>",
+            config.public_url
+        ),
+    )?;
+    Ok(mailer.send(message).await?)
 }
 
 /// Completes on SIGTERM or Ctrl-C.

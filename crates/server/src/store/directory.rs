@@ -1,7 +1,7 @@
 //! Reading an organization's profiles, roles and users for pages.
 
-use super::{Store, StoreError, on_pool};
-use onestop_domain::{PermissionSet, RoleTree};
+use super::{Store, StoreError, classify, new_id, on_pool};
+use onestop_domain::{PermissionSet, RoleTree, Timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProfileRow {
@@ -14,7 +14,8 @@ pub struct ProfileRow {
 
 impl ProfileRow {
     pub fn permissions(&self) -> Result<PermissionSet, StoreError> {
-        PermissionSet::parse_stored(&self.permissions).map_err(|error| StoreError::Corrupt(error.to_string()))
+        PermissionSet::parse_stored(&self.permissions)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))
     }
 }
 
@@ -67,7 +68,62 @@ impl Store {
     }
 
     pub async fn role_tree(&self, org_id: &str) -> Result<RoleTree, StoreError> {
-        Ok(RoleTree::new(self.roles(org_id).await?.into_iter().map(|role| (role.id, role.parent_id))))
+        Ok(RoleTree::new(
+            self.roles(org_id)
+                .await?
+                .into_iter()
+                .map(|role| (role.id, role.parent_id)),
+        ))
+    }
+
+    /// Adds a custom profile (Setup > Profiles builds on this).
+    pub async fn add_profile(
+        &self,
+        org_id: &str,
+        name: &str,
+        description: &str,
+        permissions: PermissionSet,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO profiles (id, org_id, name, description, builtin, permissions, created_at) \
+                 VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+            )
+            .bind(&id)
+            .bind(org_id)
+            .bind(name)
+            .bind(description)
+            .bind(permissions.to_stored())
+            .bind(now.unix_millis())
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(|error| classify(error, &["name"]))?;
+        Ok(id)
+    }
+
+    /// Adds a custom role reporting to `parent_id` (Setup > Roles builds on this).
+    pub async fn add_role(&self, org_id: &str, name: &str, parent_id: &str, now: Timestamp) -> Result<String, StoreError> {
+        let id = new_id();
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO roles (id, org_id, name, parent_id, description, builtin, headline, introduction, created_at) \
+                 SELECT $1, $2, $3, id, '', NULL, headline, introduction, $5 FROM roles WHERE id = $4 AND org_id = $2",
+            )
+            .bind(&id)
+            .bind(org_id)
+            .bind(name)
+            .bind(parent_id)
+            .bind(now.unix_millis())
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })
+        .map_err(|error| classify(error, &["name"]))?;
+        Ok(id)
     }
 
     /// The organization's users, newest first (the full Users page comes later).
@@ -87,7 +143,11 @@ impl Store {
     }
 
     /// The email of one of the organization's users (for "Invitation sent to {email}.").
-    pub async fn user_email(&self, org_id: &str, user_id: &str) -> Result<Option<String>, StoreError> {
+    pub async fn user_email(
+        &self,
+        org_id: &str,
+        user_id: &str,
+    ) -> Result<Option<String>, StoreError> {
         let email = on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT email FROM users WHERE org_id = $1 AND id = $2")
                 .bind(org_id)

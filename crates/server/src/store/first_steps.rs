@@ -30,7 +30,13 @@ impl Store {
     }
 
     /// Ticks a step off, or clears it; only steps of the user's own role can be ticked.
-    pub async fn set_first_step_done(&self, user_id: &str, item_id: &str, done: bool, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn set_first_step_done(
+        &self,
+        user_id: &str,
+        item_id: &str,
+        done: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             if done {
                 sqlx::query(

@@ -2,7 +2,9 @@
 
 use super::audit::insert_audit_event;
 use super::{AuditEvent, NewEmail, Store, StoreError, classify, in_transaction, on_pool};
-use onestop_domain::{AuditAction, EmailAddress, FirstName, LastName, Timestamp, TokenHash, Username};
+use onestop_domain::{
+    AuditAction, EmailAddress, FirstName, LastName, Timestamp, TokenHash, Username,
+};
 
 /// An Unconfirmed user, their invitation and its email, written together.
 pub struct NewInvitedUser<'a> {
@@ -139,7 +141,10 @@ impl From<sqlx::Error> for JoinStoreError {
 }
 
 impl Store {
-    pub async fn create_invited_user(&self, new: &NewInvitedUser<'_>) -> Result<String, InviteStoreError> {
+    pub async fn create_invited_user(
+        &self,
+        new: &NewInvitedUser<'_>,
+    ) -> Result<String, InviteStoreError> {
         in_transaction!(self, |transaction| {
             let owned: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM profiles WHERE id = $1 AND org_id = $3) \
@@ -158,7 +163,10 @@ impl Store {
         })
     }
 
-    pub async fn find_invitation(&self, token_hash: &TokenHash) -> Result<Option<InvitationRecord>, StoreError> {
+    pub async fn find_invitation(
+        &self,
+        token_hash: &TokenHash,
+    ) -> Result<Option<InvitationRecord>, StoreError> {
         let record = on_pool!(self, |pool| {
             sqlx::query_as::<_, InvitationRecord>(
                 "SELECT i.id, i.org_id, i.user_id, i.expires_at, i.consumed_at, i.superseded_at, i.revoked_at, \
@@ -245,7 +253,11 @@ impl Store {
     }
 
     /// Sets when an invitation expires (tests move invitations to their edges with this).
-    pub async fn set_invitation_expiry(&self, invitation_id: &str, expires_at: Timestamp) -> Result<(), StoreError> {
+    pub async fn set_invitation_expiry(
+        &self,
+        invitation_id: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             sqlx::query("UPDATE invitations SET expires_at = $1 WHERE id = $2")
                 .bind(expires_at.unix_millis())

@@ -24,9 +24,13 @@ pub use audit::AuditEvent;
 pub use connect::{DatabaseKind, connect};
 pub use directory::{ProfileRow, RoleRow, UserRow};
 pub use first_steps::FirstStep;
-pub use invitations::{InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser};
+pub use invitations::{
+    InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser,
+};
+pub use organizations::{
+    CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary,
+};
 pub use outbox::{ClaimedEmail, NewEmail, OutboxStatus};
-pub use organizations::{CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::TermsVersion;
 pub use throttle::ThrottleLimit;

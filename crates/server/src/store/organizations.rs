@@ -1,13 +1,15 @@
 //! Creating an organization with everything it starts with, in one transaction.
 
 use super::audit::insert_audit_event;
+use super::invitations::insert_invited_user;
 use super::users::{NewActiveUser, insert_active_user};
 use super::{AuditEvent, Store, StoreError, classify, in_transaction, new_id, on_pool};
-use super::invitations::insert_invited_user;
 use super::{NewEmail, NewInvitedUser};
 use crate::defaults::{BUILTIN_PROFILES, BUILTIN_ROLES, FIRST_STEPS, TERMS_OF_SERVICE};
 use onestop_domain::token::sha256_hex;
-use onestop_domain::{AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash};
+use onestop_domain::{
+    AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash,
+};
 use std::time::Duration;
 
 /// A new organization and its first administrator (Administrator profile, CEO role).
@@ -201,7 +203,14 @@ impl Store {
                     )?;
                     user_id
                 }
-                FirstAdministrator::Invited { first_name, last_name, email, token_hash, expires_at, message } => {
+                FirstAdministrator::Invited {
+                    first_name,
+                    last_name,
+                    email,
+                    token_hash,
+                    expires_at,
+                    message,
+                } => {
                     let invited = NewInvitedUser {
                         org_id: &org_id,
                         invited_by: None,

@@ -79,7 +79,12 @@ const CLAIMABLE: &str = "(state IN ('queued', 'retrying') AND next_attempt_at <=
 impl Store {
     /// Leases up to `limit` due messages (and any whose lease ran out) for `lease`. On PostgreSQL
     /// rows locked by another worker are skipped; SQLite serializes claims with BEGIN IMMEDIATE.
-    pub async fn claim_due_emails(&self, now: Timestamp, lease: Duration, limit: i64) -> Result<Vec<ClaimedEmail>, StoreError> {
+    pub async fn claim_due_emails(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: i64,
+    ) -> Result<Vec<ClaimedEmail>, StoreError> {
         let lease_until = now.plus(lease).unix_millis();
         let locking = match self {
             Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
@@ -118,7 +123,12 @@ impl Store {
     }
 
     /// A transient failure: try again at `next_attempt_at`.
-    pub async fn mark_email_retrying(&self, id: &str, reason: &str, next_attempt_at: Timestamp) -> Result<(), StoreError> {
+    pub async fn mark_email_retrying(
+        &self,
+        id: &str,
+        reason: &str,
+        next_attempt_at: Timestamp,
+    ) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
             sqlx::query(
                 "UPDATE outbox SET state = 'retrying', lease_until = NULL, last_error = $1, next_attempt_at = $2 WHERE id = $3",

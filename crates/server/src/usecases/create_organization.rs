@@ -1,14 +1,16 @@
 //! Creating an organization with its first administrator: from the first-run page and from
 //! `onestop org create`.
 
+use super::invite_user::invitation_email;
 use super::{FieldErrors, Services};
 use crate::defaults::INVITATION_LIFETIME;
 use crate::store::{
-    CreateOrganizationError, FirstAdministrator, NewActiveUser, NewOrganization, OrganizationSummary, StoreError,
+    CreateOrganizationError, FirstAdministrator, NewActiveUser, NewOrganization,
+    OrganizationSummary, StoreError,
 };
 use onestop_domain::{
     AccountName, CompanyName, EmailAddress, FirstName, LastName, Password, PasswordError,
-    PersonalWords, TokenHash, Username,
+    PersonalWords, SecretToken, TokenHash, Username,
 };
 
 /// The fields as typed. `account_name` empty means "same as the company name".
@@ -138,10 +140,96 @@ pub async fn create_organization(
         ip,
         now: services.clock.now(),
     };
-    match services.store.create_organization(&new).await {
-        Ok(summary) => Ok(summary),
-        Err(CreateOrganizationError::FirstRunCodeInvalid) => Err(CreateError::FirstRunCodeInvalid),
-        Err(CreateOrganizationError::Store(StoreError::Duplicate(column))) => {
+    services
+        .store
+        .create_organization(&new)
+        .await
+        .map_err(store_error)
+}
+
+/// `onestop org create` without `--admin-username`: the first administrator is invited by email
+/// like any other user (Unconfirmed, one invitation, one queued email). Returns the summary and
+/// the Join Now link.
+pub async fn create_organization_inviting_administrator(
+    services: &Services,
+    input: &OrganizationInput,
+) -> Result<(OrganizationSummary, String), CreateError> {
+    let mut errors = FieldErrors::default();
+    let company_name = errors.check(field::COMPANY_NAME, CompanyName::parse(&input.company_name));
+    let account_name = if input.account_name.trim().is_empty() {
+        company_name
+            .as_ref()
+            .map(|company| AccountName::parse(company.as_str()))
+    } else {
+        Some(AccountName::parse(&input.account_name))
+    }
+    .and_then(|parsed| errors.check(field::ACCOUNT_NAME, parsed));
+    let first_name = errors.check(field::FIRST_NAME, FirstName::parse(&input.first_name));
+    let last_name = errors.check(field::LAST_NAME, LastName::parse(&input.last_name));
+    let email = errors.check(field::EMAIL, EmailAddress::parse(&input.email));
+    let (
+        Some(company_name),
+        Some(account_name),
+        Some(first_name),
+        Some(last_name),
+        Some(email),
+        true,
+    ) = (
+        company_name,
+        account_name,
+        first_name,
+        last_name,
+        email,
+        errors.is_empty(),
+    )
+    else {
+        return Err(CreateError::Invalid(errors));
+    };
+
+    let now = services.clock.now();
+    let expires_at = now.plus(INVITATION_LIFETIME);
+    let token = SecretToken::generate();
+    let invitation = invitation_email(
+        services,
+        company_name.as_str(),
+        account_name.as_str(),
+        None,
+        &first_name,
+        &token,
+        expires_at,
+    );
+    let message = invitation
+        .render(email.as_str())
+        .map_err(anyhow::Error::from)?;
+    let new = NewOrganization {
+        company_name: &company_name,
+        account_name: &account_name,
+        invitation_lifetime: INVITATION_LIFETIME,
+        administrator: FirstAdministrator::Invited {
+            first_name: &first_name,
+            last_name: &last_name,
+            email: &email,
+            token_hash: &token.hash(),
+            expires_at,
+            message: &message,
+        },
+        first_run_code: None,
+        ip: None,
+        now,
+    };
+    let summary = services
+        .store
+        .create_organization(&new)
+        .await
+        .map_err(store_error)?;
+    services.outbox_signal.notify_one();
+    Ok((summary, invitation.join_url))
+}
+
+fn store_error(error: CreateOrganizationError) -> CreateError {
+    match error {
+        CreateOrganizationError::FirstRunCodeInvalid => CreateError::FirstRunCodeInvalid,
+        CreateOrganizationError::Store(StoreError::Duplicate(column)) => {
             let mut errors = FieldErrors::default();
             if column == "email_normalized" {
                 errors.add(
@@ -151,8 +239,8 @@ pub async fn create_organization(
             } else {
                 errors.add(field::USERNAME, "This username is taken; choose another.");
             }
-            Err(CreateError::Invalid(errors))
+            CreateError::Invalid(errors)
         }
-        Err(CreateOrganizationError::Store(other)) => Err(CreateError::Internal(other.into())),
+        CreateOrganizationError::Store(other) => CreateError::Internal(other.into()),
     }
 }

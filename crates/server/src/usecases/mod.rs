@@ -3,6 +3,8 @@
 
 pub mod create_organization;
 pub mod first_run;
+pub mod invite_user;
+pub mod join;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;
@@ -12,13 +14,19 @@ use crate::store::Store;
 use onestop_domain::Clock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tokio::sync::Notify;
+use url::Url;
 
-/// What every use case may need: storage, time, and the password hasher.
+/// What every use case may need: storage, time, the password hasher, and a way to wake the
+/// outbox worker when an email is queued.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
+    pub outbox_signal: Arc<Notify>,
+    /// Base of every link in emails (ends with `/`); never taken from a request.
+    pub public_url: Url,
 }
 
 /// Messages for form fields, keyed by the field's name in the form.

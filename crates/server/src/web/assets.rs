@@ -24,3 +24,13 @@ pub async fn favicon() -> impl IntoResponse {
         include_str!("../../static/favicon.svg"),
     )
 }
+
+pub async fn new_user_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        include_str!("../../static/new_user.js"),
+    )
+}

@@ -6,6 +6,10 @@ pub const SESSION: &str = "onestop_session";
 /// Carries the CSRF token of forms shown to visitors who are not signed in yet.
 pub const FORM_TOKEN: &str = "onestop_form";
 
+/// Carries the raw invitation token from `/join/{token}` to `/join`, so the token leaves the
+/// address bar at once; short-lived.
+pub const JOIN: &str = "onestop_join";
+
 /// `__Host-` binds a cookie to this exact host, HTTPS and path `/`: a sibling subdomain cannot
 /// plant or overwrite it.
 pub fn name(base: &str, https: bool) -> String {
@@ -31,5 +35,18 @@ pub fn build(base: &str, value: String, https: bool) -> Cookie<'static> {
 pub fn removal(base: &str, https: bool) -> Cookie<'static> {
     let mut cookie = build(base, String::new(), https);
     cookie.make_removal();
+    cookie
+}
+
+/// A cookie that lasts `max_age` (the join cookie).
+pub fn build_expiring(
+    base: &str,
+    value: String,
+    https: bool,
+    max_age: std::time::Duration,
+) -> Cookie<'static> {
+    let mut cookie = build(base, value, https);
+    let seconds = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    cookie.set_max_age(cookie::time::Duration::seconds(seconds));
     cookie
 }

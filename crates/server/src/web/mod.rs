@@ -50,13 +50,24 @@ pub fn router(state: AppState) -> Router {
         .route("/terms", get(pages::terms::show))
         .route("/terms/accept", post(pages::terms::accept))
         .route("/terms/decline", post(pages::terms::decline))
+        .route("/first-steps", post(pages::home::mark_first_step))
         .route("/setup", get(pages::setup::show))
+        .route("/setup/users", get(pages::users::list))
+        .route(
+            "/setup/users/new",
+            get(pages::users::new_form).post(pages::users::create),
+        )
+        .route("/join/{token}", get(pages::join::open_link))
+        .route("/join", get(pages::join::show).post(pages::join::submit))
+        .route("/help", get(pages::help::index))
+        .route("/help/{slug}", get(pages::help::article))
         .route("/first-run/{code}", get(pages::first_run::show))
         .route("/first-run", post(pages::first_run::submit))
         .route("/healthz", get(operations::healthz))
         .route("/readyz", get(operations::readyz))
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/favicon.svg", get(assets::favicon))
+        .route("/static/new_user.js", get(assets::new_user_script))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

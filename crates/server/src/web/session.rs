@@ -118,6 +118,14 @@ impl RequiredPermission for ViewSetup {
     const PERMISSION: Permission = Permission::ViewSetup;
 }
 
+/// Marker: the profile may manage users.
+#[derive(Debug)]
+pub struct ManageUsers;
+
+impl RequiredPermission for ManageUsers {
+    const PERMISSION: Permission = Permission::ManageUsers;
+}
+
 /// A signed-in user (Terms accepted) whose profile holds `P`; others get 403.
 #[derive(Debug)]
 pub struct RequirePermission<P: RequiredPermission> {

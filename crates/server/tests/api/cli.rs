@@ -188,31 +188,68 @@ async fn org_create_makes_an_administrator_who_signs_in_through_serve_on_postgre
 }
 
 #[tokio::test]
-async fn org_create_without_a_username_explains_and_creates_nothing() {
+async fn org_create_without_a_username_invites_the_administrator_and_serve_sends_the_email() {
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = database(Backend::Sqlite, &data_dir).await.unwrap();
     let output = onestop(
         &data_dir,
         &database_url,
-        &[
-            "org",
-            "create",
-            "--company-name",
-            "1Stop Install",
-            "--admin-email",
-            "ada@example.com",
-            "--admin-last-name",
-            "Lovelace",
-        ],
+        &["org", "create", "--company-name", "1Stop Install", "--admin-email", "ada@example.com", "--admin-last-name", "Lovelace"],
         "",
     );
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("--admin-username") && stderr.contains("Nothing was created"),
-        "{stderr}"
-    );
-    assert!(!data_dir.path().join("onestop.db").exists());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let link = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("Join Now: "))
+        .unwrap_or_else(|| panic!("the Join Now link is printed: {stdout}"))
+        .to_owned();
+    assert!(link.starts_with("http://127.0.0.1:8080/join/"), "{link}");
+
+    // `serve` runs the outbox worker, which writes the invitation as an .eml file.
+    let port = free_port();
+    let (server, _) = start_server(&data_dir, &database_url, port);
+    let mail = data_dir.path().join("mail");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let file = loop {
+        let found = std::fs::read_dir(&mail).ok().and_then(|mut entries| entries.next()).map(|entry| entry.unwrap().path());
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(Instant::now() < deadline, "no .eml file was written");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let message = std::fs::read_to_string(file).unwrap();
+    assert!(message.contains("Subject: You are invited to join 1Stop Install's 1Stop Install account."), "{message}");
+    stop(server);
+}
+
+#[tokio::test]
+async fn send_test_email_reports_what_the_smtp_server_said() {
+    let Some(smtp) = crate::smtp::RealSmtpServer::start().await else { return };
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .args(["send-test-email", "--to", "ops@example.com"])
+        .env_clear()
+        .env("ONESTOP_DATA_DIR", data_dir.path())
+        .env("ONESTOP_SMTP_URL", smtp.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("Sent. The mail server answered: 250"), "{stdout}");
+    let messages = smtp.wait_for(1).await;
+    assert_eq!(messages[0].subject, "1Stop test email");
+
+    let refused = Command::new(BINARY)
+        .args(["send-test-email", "--to", "ops@example.com"])
+        .env_clear()
+        .env("ONESTOP_DATA_DIR", data_dir.path())
+        .env("ONESTOP_SMTP_URL", format!("smtp://127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the test email was not sent"));
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 
 use onestop_domain::{ManualClock, Timestamp};
 use onestop_server::config::{LogFormat, Options};
+use onestop_server::mail::transport::sender;
+use onestop_server::mail::{Mailer, OutboxWorker};
 use onestop_server::server::{Application, app_state, open_store};
 use onestop_server::store::Store;
 use onestop_server::usecases::Services;
@@ -49,7 +51,9 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     /// A client that keeps cookies and does not follow redirects.
     pub client: reqwest::Client,
-    _data_dir: TempDir,
+    /// Sends queued email when the test says so (`deliver_emails`), not in the background.
+    pub worker: OutboxWorker,
+    pub data_dir: TempDir,
 }
 
 /// An organization with its Active administrator.
@@ -91,6 +95,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// `public_url`: what the server believes its public address is (default: its own address).
 pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Option<TestApp> {
+    spawn_app_with_mail(backend, public_url, None).await
+}
+
+/// `smtp_url`: where email goes (default: `.eml` files in the data directory).
+pub async fn spawn_app_with_mail(backend: Backend, public_url: Option<&str>, smtp_url: Option<String>) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
@@ -105,8 +114,8 @@ pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Optio
         data_dir: data_dir.path().to_path_buf(),
         database_url: Some(database_url),
         public_url: Some(public_url.unwrap_or(&address).to_owned()),
-        smtp_url: None,
-        mail_from: None,
+        smtp_url,
+        mail_from: Some("1Stop <no-reply@1stop.example.com>".into()),
         log: "warn".into(),
         log_format: LogFormat::Text,
     };
@@ -116,7 +125,8 @@ pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Optio
     let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(
         1_795_752_000_000,
     )));
-    let services = Services::new(store.clone(), clock.clone()).expect("services");
+    let services =
+        Services::new(store.clone(), clock.clone(), config.public_url.clone()).expect("services");
     let application = Application::bind(config.listen, app_state(services.clone(), &config))
         .await
         .expect("the test server binds");
@@ -126,14 +136,9 @@ pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Optio
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client");
-    Some(TestApp {
-        address,
-        store,
-        services,
-        clock,
-        client,
-        _data_dir: data_dir,
-    })
+    let mailer = Arc::new(Mailer::from_config(&config).expect("a mailer"));
+    let worker = OutboxWorker::new(services.clone(), mailer, sender(&config).expect("a sender"));
+    Some(TestApp { address, store, services, clock, client, worker, data_dir })
 }
 
 /// The value of the hidden `csrf_token` field in a page.
@@ -269,6 +274,41 @@ impl TestApp {
         assert_eq!(response.status().as_u16(), 303, "sign-in redirects");
         let response = self.agree_to_terms().await;
         assert_eq!(location(&response), "/");
+    }
+
+    /// Runs one pass of the outbox worker; returns how many messages it tried.
+    pub async fn deliver_emails(&self) -> usize {
+        self.worker.deliver_due().await.expect("the outbox pass runs")
+    }
+
+    /// A new browser-like client: its own cookies, no redirects followed.
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client")
+    }
+
+    /// One text value from the database (`$1` bound to `argument`), e.g. a user's status.
+    pub async fn text_value(&self, sql: &str, argument: &str) -> Option<String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(argument).fetch_optional(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).bind(argument).fetch_optional(pool).await,
+        }
+        .expect("the query runs")
+        .flatten()
+    }
+
+    /// One number from the database (`$1` bound to `argument`), e.g. a count.
+    pub async fn number_value(&self, sql: &str, argument: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
+        }
+        .expect("the query runs")
     }
 
     /// Counts rows of a table (for "nothing was written" assertions).

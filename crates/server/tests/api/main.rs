@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp;
 
 mod authorization;
 mod bad_input;
 mod cli;
 mod csrf;
 mod first_run;
+mod invitations;
+mod outbox;
 mod operations;
 mod sign_in;
 mod terms;

@@ -1,10 +1,16 @@
-//! `/`: the signed-in user's homepage, built for their Role.
+//! `/`: the signed-in user's homepage, built for their Role: greeting, the role's headline and
+//! introduction, and its First Steps checklist with this user's progress.
 
 use super::Shell;
+use crate::store::FirstStep;
+use crate::web::AppState;
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
 use crate::web::session::SignedInUser;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::Redirect;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
@@ -17,9 +23,13 @@ pub struct HomePage {
     role_introduction: String,
     profile_name: String,
     company_name: String,
+    csrf_token: String,
+    first_steps: Vec<FirstStep>,
+    steps_done: usize,
 }
 
-pub async fn show(user: SignedInUser) -> Result<HomePage, WebError> {
+pub async fn show(State(state): State<AppState>, user: SignedInUser) -> Result<HomePage, WebError> {
+    let first_steps = state.services.store.first_steps(&user.user_id).await?;
     Ok(HomePage {
         shell: Some(Shell::of(&user)),
         title: "Home",
@@ -29,5 +39,44 @@ pub async fn show(user: SignedInUser) -> Result<HomePage, WebError> {
         role_introduction: user.role_introduction.clone(),
         profile_name: user.profile_name.clone(),
         company_name: user.company_name.clone(),
+        csrf_token: user.csrf_token.clone(),
+        steps_done: first_steps.iter().filter(|step| step.done > 0).count(),
+        first_steps,
     })
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct FirstStepForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    item_id: String,
+    /// "1" to tick the step off, anything else to clear it.
+    #[serde(default)]
+    done: String,
+}
+
+impl CarriesCsrfToken for FirstStepForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// Ticks a First Steps item off (or clears it) for the signed-in user.
+pub async fn mark_first_step(
+    State(state): State<AppState>,
+    user: SignedInUser,
+    CsrfForm(form): CsrfForm<FirstStepForm>,
+) -> Result<Redirect, WebError> {
+    state
+        .services
+        .store
+        .set_first_step_done(
+            &user.user_id,
+            &form.item_id,
+            form.done == "1",
+            state.services.clock.now(),
+        )
+        .await?;
+    Ok(Redirect::to("/#first-steps"))
 }

@@ -7,7 +7,7 @@ use crate::usecases::sign_in::{SignInError, SignInRequest, sign_in};
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
-use crate::web::csrf::{CarriesCsrfToken, CsrfForm, TokenOnly, anonymous_form_token};
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm, anonymous_form_token};
 use crate::web::error::WebError;
 use crate::web::session::{CurrentSession, SignedInAnyTerms};
 use askama::Template;
@@ -155,12 +155,27 @@ pub async fn submit(
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// Where to go afterwards (the join page, when signing out to accept an invitation).
+    #[serde(default)]
+    next: String,
+}
+
+impl CarriesCsrfToken for SignOutForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
 pub async fn sign_out(
     State(state): State<AppState>,
     SignedInAnyTerms(user): SignedInAnyTerms,
     client: Client,
     jar: CookieJar,
-    CsrfForm(_): CsrfForm<TokenOnly>,
+    CsrfForm(form): CsrfForm<SignOutForm>,
 ) -> Result<Response, WebError> {
     end_session(
         &state.services,
@@ -170,5 +185,9 @@ pub async fn sign_out(
     )
     .await?;
     let jar = jar.add(cookies::removal(cookies::SESSION, state.settings.https));
-    Ok((jar, Redirect::to("/login?signed_out=1")).into_response())
+    let target = LocalRedirect::parse(&form.next).map_or_else(
+        || "/login?signed_out=1".to_owned(),
+        |next| next.as_str().to_owned(),
+    );
+    Ok((jar, Redirect::to(&target)).into_response())
 }

@@ -1,10 +1,13 @@
 //! Server-rendered pages, one module per screen; every page is a typed askama template.
 
 pub mod first_run;
+pub mod help;
 pub mod home;
+pub mod join;
 pub mod login;
 pub mod setup;
 pub mod terms;
+pub mod users;
 
 use super::error::WebError;
 use crate::usecases::sessions::SignedInSession;

@@ -1,0 +1,50 @@
+//! Every email is a typed template: one struct renders the subject, the text and the HTML part.
+
+use crate::store::NewEmail;
+use askama::Template;
+
+/// The invitation to join an organization's account.
+#[derive(Debug, Clone)]
+pub struct InvitationEmail {
+    pub company_name: String,
+    pub account_name: String,
+    /// Who invited them; `None` when the invitation came from the command line.
+    pub inviter_name: Option<String>,
+    pub recipient_first_name: Option<String>,
+    pub join_url: String,
+    /// Already formatted ("2026-12-04 10:00 UTC").
+    pub expires_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation.txt")]
+struct InvitationText<'a> {
+    email: &'a InvitationEmail,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation.html")]
+struct InvitationHtml<'a> {
+    email: &'a InvitationEmail,
+}
+
+impl InvitationEmail {
+    /// Exactly as the help article quotes it.
+    pub fn subject(&self) -> String {
+        format!(
+            "You are invited to join {}'s {} account.",
+            self.company_name, self.account_name
+        )
+    }
+
+    pub fn render(&self, recipient: &str) -> Result<NewEmail, askama::Error> {
+        Ok(NewEmail {
+            kind: "invitation",
+            recipient: recipient.to_owned(),
+            subject: self.subject(),
+            body_text: InvitationText { email: self }.render()?,
+            body_html: InvitationHtml { email: self }.render()?,
+            action_url: Some(self.join_url.clone()),
+        })
+    }
+}

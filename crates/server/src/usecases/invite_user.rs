@@ -1,0 +1,176 @@
+//! Inviting a user: New User's Save. One transaction writes the Unconfirmed user, the invitation
+//! (only its token's hash), the email in the outbox and the audit events; the worker sends it.
+
+use super::sessions::SignedInSession;
+use super::{FieldErrors, Services};
+use crate::mail::templates::InvitationEmail;
+use crate::store::{InviteStoreError, NewInvitedUser, ProfileRow, RoleRow, StoreError};
+use onestop_domain::{EmailAddress, FirstName, LastName, SecretToken, Timestamp};
+use std::time::Duration;
+
+/// The New User form as typed.
+#[derive(Debug, Default, Clone)]
+pub struct InviteInput {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub profile_id: String,
+    pub role_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for InviteError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+/// What this administrator may hand out: profiles whose permissions they hold, and roles (all of
+/// them for the Administrator profile, otherwise only those below their own).
+#[derive(Debug, Clone)]
+pub struct GrantOptions {
+    pub profiles: Vec<ProfileRow>,
+    pub roles: Vec<RoleRow>,
+}
+
+pub async fn grant_options(
+    services: &Services,
+    inviter: &SignedInSession,
+) -> Result<GrantOptions, StoreError> {
+    let mut profiles = Vec::new();
+    for profile in services.store.profiles(&inviter.org_id).await? {
+        if profile.permissions()?.is_subset_of(inviter.permissions) {
+            profiles.push(profile);
+        }
+    }
+    let tree = services.store.role_tree(&inviter.org_id).await?;
+    let roles = services
+        .store
+        .roles(&inviter.org_id)
+        .await?
+        .into_iter()
+        .filter(|role| {
+            inviter.is_administrator() || tree.is_strictly_below(&role.id, &inviter.role_id)
+        })
+        .collect();
+    Ok(GrantOptions { profiles, roles })
+}
+
+/// The Join Now link for a token, always from the configured public URL.
+pub fn join_url(services: &Services, token: &SecretToken) -> String {
+    format!("{}join/{}", services.public_url, token.expose())
+}
+
+pub async fn invite_user(
+    services: &Services,
+    inviter: &SignedInSession,
+    input: &InviteInput,
+    ip: Option<&str>,
+) -> Result<String, InviteError> {
+    let mut errors = FieldErrors::default();
+    let first_name = errors.check("first_name", FirstName::parse(&input.first_name));
+    let last_name = errors.check("last_name", LastName::parse(&input.last_name));
+    let email = errors.check("email", EmailAddress::parse(&input.email));
+    // Checked against what this inviter may grant, whatever the form offered: a forged form
+    // cannot hand out more.
+    let options = grant_options(services, inviter).await?;
+    if !options
+        .profiles
+        .iter()
+        .any(|profile| profile.id == input.profile_id)
+    {
+        errors.add("profile_id", "Choose a profile from the list.");
+    }
+    if !options.roles.iter().any(|role| role.id == input.role_id) {
+        errors.add("role_id", "Choose a role from the list.");
+    }
+    let (Some(first_name), Some(last_name), Some(email), true) =
+        (first_name, last_name, email, errors.is_empty())
+    else {
+        return Err(InviteError::Invalid(errors));
+    };
+
+    let now = services.clock.now();
+    let lifetime = Duration::from_millis(
+        u64::try_from(
+            services
+                .store
+                .invitation_lifetime_ms(&inviter.org_id)
+                .await?,
+        )
+        .unwrap_or(0),
+    );
+    let expires_at = now.plus(lifetime);
+    let token = SecretToken::generate();
+    let message = invitation_email(
+        services,
+        &inviter.company_name,
+        &inviter.account_name,
+        Some(inviter.full_name()),
+        &first_name,
+        &token,
+        expires_at,
+    )
+    .render(email.as_str())
+    .map_err(anyhow::Error::from)?;
+    let new = NewInvitedUser {
+        org_id: &inviter.org_id,
+        invited_by: Some(&inviter.user_id),
+        first_name: &first_name,
+        last_name: &last_name,
+        email: &email,
+        profile_id: &input.profile_id,
+        role_id: &input.role_id,
+        token_hash: &token.hash(),
+        expires_at,
+        message: &message,
+        ip,
+        now,
+    };
+    match services.store.create_invited_user(&new).await {
+        Ok(user_id) => {
+            services.outbox_signal.notify_one();
+            Ok(user_id)
+        }
+        Err(InviteStoreError::Store(StoreError::Duplicate(_))) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "email",
+                "A user with this email address already exists; use another address.",
+            );
+            Err(InviteError::Invalid(errors))
+        }
+        Err(InviteStoreError::ForeignProfileOrRole) => {
+            let mut errors = FieldErrors::default();
+            errors.add("profile_id", "Choose a profile from the list.");
+            Err(InviteError::Invalid(errors))
+        }
+        Err(InviteStoreError::Store(other)) => Err(other.into()),
+    }
+}
+
+pub fn invitation_email(
+    services: &Services,
+    company_name: &str,
+    account_name: &str,
+    inviter_name: Option<String>,
+    first_name: &FirstName,
+    token: &SecretToken,
+    expires_at: Timestamp,
+) -> InvitationEmail {
+    InvitationEmail {
+        company_name: company_name.to_owned(),
+        account_name: account_name.to_owned(),
+        inviter_name,
+        recipient_first_name: first_name.as_option().map(str::to_owned),
+        join_url: join_url(services, token),
+        expires_at: expires_at.to_string(),
+    }
+}

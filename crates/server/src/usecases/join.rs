@@ -1,0 +1,164 @@
+//! Joining through a Join Now link: what state the invitation is in, and accepting it.
+
+use super::sessions::{SessionTokens, start_session};
+use super::{FieldErrors, Services};
+use crate::store::{InvitationRecord, JoinCredentials, JoinStoreError, StoreError};
+use onestop_domain::{Password, PasswordError, PersonalWords, SecretToken, Timestamp, Username};
+
+/// What a Join Now link leads to.
+#[derive(Debug, Clone)]
+pub enum InvitationState {
+    Live(Box<InvitationRecord>),
+    Expired {
+        inviter_name: Option<String>,
+    },
+    AlreadyAccepted,
+    /// Unknown, superseded by a newer invitation, revoked, or its user deactivated: one generic
+    /// answer that reveals nothing.
+    NotValid,
+}
+
+pub async fn look_up_invitation(
+    services: &Services,
+    token: &SecretToken,
+) -> Result<InvitationState, StoreError> {
+    let Some(record) = services.store.find_invitation(&token.hash()).await? else {
+        return Ok(InvitationState::NotValid);
+    };
+    Ok(classify(record, services.clock.now()))
+}
+
+fn classify(record: InvitationRecord, now: Timestamp) -> InvitationState {
+    if record.consumed_at.is_some() {
+        return InvitationState::AlreadyAccepted;
+    }
+    if record.superseded_at.is_some()
+        || record.revoked_at.is_some()
+        || record.user_status != "unconfirmed"
+    {
+        return InvitationState::NotValid;
+    }
+    if now >= Timestamp::from_unix_millis(record.expires_at) {
+        let inviter_name =
+            record
+                .inviter_last_name
+                .as_ref()
+                .map(|last| match &record.inviter_first_name {
+                    Some(first) => format!("{first} {last}"),
+                    None => last.clone(),
+                });
+        return InvitationState::Expired { inviter_name };
+    }
+    InvitationState::Live(Box::new(record))
+}
+
+/// The join form as typed.
+#[derive(Debug, Default, Clone)]
+pub struct JoinInput {
+    pub username: String,
+    pub password: String,
+    pub password_confirmation: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    /// The invitation is not (or no longer) live; show its page.
+    #[error("the invitation cannot be accepted")]
+    NotLive(InvitationState),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for JoinError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+/// Validates the chosen username and password, then consumes the invitation and activates the
+/// account in one transaction, and starts a fresh session.
+pub async fn accept_invitation(
+    services: &Services,
+    token: &SecretToken,
+    input: &JoinInput,
+    ip: &str,
+) -> Result<SessionTokens, JoinError> {
+    let invitation = match look_up_invitation(services, token).await? {
+        InvitationState::Live(invitation) => invitation,
+        other => return Err(JoinError::NotLive(other)),
+    };
+    let mut errors = FieldErrors::default();
+    let username = errors.check("username", Username::parse(&input.username));
+    let email_local_part = invitation
+        .email
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let personal = PersonalWords::default()
+        .with("username", input.username.trim())
+        .with(
+            "first name",
+            invitation.first_name.as_deref().unwrap_or_default(),
+        )
+        .with("last name", &invitation.last_name)
+        .with("email address", &email_local_part)
+        .with("company name", &invitation.company_name)
+        .with("account name", &invitation.account_name);
+    let password = errors.check("password", Password::choose(&input.password, &personal));
+    if password.is_some() && Password::for_sign_in(&input.password_confirmation) != password {
+        errors.add(
+            "password_confirmation",
+            PasswordError::ConfirmationMismatch.to_string(),
+        );
+    }
+    if let Some(username) = &username
+        && services.store.username_is_taken(username).await?
+    {
+        errors.add("username", TAKEN);
+    }
+    let (Some(username), Some(password), true) = (username, password, errors.is_empty()) else {
+        return Err(JoinError::Invalid(errors));
+    };
+
+    let password_hash = services
+        .hasher
+        .hash(&password)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let credentials = JoinCredentials {
+        username: &username,
+        password_hash,
+    };
+    match services
+        .store
+        .join(&invitation, &credentials, ip, services.clock.now())
+        .await
+    {
+        Ok(()) => {}
+        Err(JoinStoreError::UsernameTaken) => {
+            let mut errors = FieldErrors::default();
+            errors.add("username", TAKEN);
+            return Err(JoinError::Invalid(errors));
+        }
+        Err(JoinStoreError::NotLive) => {
+            return Err(JoinError::NotLive(
+                look_up_invitation(services, token).await?,
+            ));
+        }
+        Err(JoinStoreError::Store(error)) => return Err(error.into()),
+    }
+    tracing::info!(user_id = %invitation.user_id, "joined");
+    Ok(start_session(
+        services,
+        &invitation.user_id,
+        &invitation.org_id,
+        Some(ip),
+        None,
+    )
+    .await?)
+}
+
+const TAKEN: &str = "This username is taken; choose another.";

@@ -1,0 +1,290 @@
+//! Joining: `/join/{token}` (changes nothing, moves the token into a short cookie), `/join` (the
+//! cookie check, then "Username", "Password", "Confirm Password" and "Update"), and every other
+//! outcome as a clear page.
+
+use super::Shell;
+use crate::usecases::FieldErrors;
+use crate::usecases::join::{
+    InvitationState, JoinError, JoinInput, accept_invitation, look_up_invitation,
+};
+use crate::usecases::sessions::SignedInSession;
+use crate::web::AppState;
+use crate::web::client::Client;
+use crate::web::cookies;
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm, anonymous_form_token};
+use crate::web::error::{COOKIES_DISABLED, WebError};
+use crate::web::session::CurrentSession;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use onestop_domain::SecretToken;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Long enough to read the page and choose a password; the invitation itself lives on.
+const JOIN_COOKIE_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "join.html")]
+pub struct JoinPage {
+    shell: Option<Shell>,
+    title: &'static str,
+    csrf_token: String,
+    company_name: String,
+    account_name: String,
+    email: String,
+    username: String,
+    errors: FieldErrors,
+}
+
+/// Every page of the join flow other than the form.
+#[derive(Template, WebTemplate)]
+#[template(path = "join_outcome.html")]
+pub struct JoinOutcomePage {
+    shell: Option<Shell>,
+    title: &'static str,
+    heading: String,
+    message: String,
+    advice: Option<String>,
+    sign_in_link: bool,
+    /// For "signed in as someone else": the session's CSRF token for the Sign Out button.
+    sign_out_token: Option<String>,
+}
+
+fn outcome(heading: impl Into<String>, message: impl Into<String>) -> JoinOutcomePage {
+    JoinOutcomePage {
+        shell: None,
+        title: "Join 1Stop",
+        heading: heading.into(),
+        message: message.into(),
+        advice: None,
+        sign_in_link: false,
+        sign_out_token: None,
+    }
+}
+
+/// The page for an invitation that cannot be accepted, with its status code.
+fn not_live_page(state: &InvitationState) -> Response {
+    let (status, page) = match state {
+        InvitationState::Expired { inviter_name } => {
+            let mut page = outcome(
+                "This invitation has expired.",
+                match inviter_name {
+                    Some(name) => {
+                        format!("{name} invited you, but the invitation is no longer valid.")
+                    }
+                    None => "The invitation is no longer valid.".to_owned(),
+                },
+            );
+            page.advice = Some(match inviter_name {
+                Some(name) => format!(
+                    "Ask {name} or another administrator of your company to send you a new invitation."
+                ),
+                None => {
+                    "Ask an administrator of your company to send you a new invitation.".to_owned()
+                }
+            });
+            (StatusCode::GONE, page)
+        }
+        InvitationState::AlreadyAccepted => {
+            let mut page = outcome(
+                "This invitation has already been accepted.",
+                "The account for this invitation is set up. Sign in with the username and password that were chosen.",
+            );
+            page.sign_in_link = true;
+            (StatusCode::OK, page)
+        }
+        InvitationState::NotValid | InvitationState::Live(_) => {
+            let mut page = outcome("Invitation not valid", "This invitation link is not valid.");
+            page.advice = Some(
+                "If you were sent a newer invitation, use the link in that email. Otherwise ask an administrator of your company to invite you again."
+                    .to_owned(),
+            );
+            (StatusCode::NOT_FOUND, page)
+        }
+    };
+    private((status, page).into_response())
+}
+
+fn signed_in_as_someone_else(session: &SignedInSession) -> Response {
+    let mut page = outcome(
+        "You are signed in as someone else.",
+        format!(
+            "You are signed in as {}. Sign out to accept this invitation.",
+            session.full_name()
+        ),
+    );
+    page.sign_out_token = Some(session.csrf_token.clone());
+    private((StatusCode::CONFLICT, page).into_response())
+}
+
+fn cookies_disabled() -> Response {
+    let mut page = outcome("Cookies are needed", COOKIES_DISABLED);
+    page.advice = Some(
+        "Turn on cookies for this site in your browser's settings, or open the Join Now link from your email in another browser (private or incognito windows often block cookies). The invitation is still valid."
+            .to_owned(),
+    );
+    private(page.into_response())
+}
+
+/// Join pages carry or follow a secret link: never pass it on as a Referer.
+fn private(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+fn other_user(current: &CurrentSession, invited_user_id: &str) -> Option<Arc<SignedInSession>> {
+    current
+        .0
+        .clone()
+        .filter(|session| session.user_id != invited_user_id)
+}
+
+/// `GET /join/{token}`: looks, changes nothing (mail scanners open links too).
+pub async fn open_link(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    Path(token): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let Some(token) = SecretToken::parse(&token) else {
+        return Ok(not_live_page(&InvitationState::NotValid));
+    };
+    match look_up_invitation(&state.services, &token).await? {
+        InvitationState::Live(invitation) => {
+            if let Some(session) = other_user(&current, &invitation.user_id) {
+                return Ok(signed_in_as_someone_else(&session));
+            }
+            let cookie = cookies::build_expiring(
+                cookies::JOIN,
+                token.expose().to_owned(),
+                state.settings.https,
+                JOIN_COOKIE_LIFETIME,
+            );
+            Ok(private(
+                (jar.add(cookie), Redirect::to("/join")).into_response(),
+            ))
+        }
+        other => Ok(not_live_page(&other)),
+    }
+}
+
+fn join_token(jar: &CookieJar, https: bool) -> Option<SecretToken> {
+    jar.get(&cookies::name(cookies::JOIN, https))
+        .and_then(|cookie| SecretToken::parse(cookie.value()))
+}
+
+/// `GET /join`: the cookie check, then the form.
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    let https = state.settings.https;
+    let Some(token) = join_token(&jar, https) else {
+        return Ok(cookies_disabled());
+    };
+    let invitation = match look_up_invitation(&state.services, &token).await? {
+        InvitationState::Live(invitation) => invitation,
+        other => return Ok(not_live_page(&other)),
+    };
+    if let Some(session) = other_user(&current, &invitation.user_id) {
+        return Ok(signed_in_as_someone_else(&session));
+    }
+    let (jar, csrf_token) = anonymous_form_token(jar, https);
+    let page = JoinPage {
+        shell: None,
+        title: "Join 1Stop",
+        csrf_token,
+        company_name: invitation.company_name.clone(),
+        account_name: invitation.account_name.clone(),
+        email: invitation.email.clone(),
+        username: String::new(),
+        errors: FieldErrors::default(),
+    };
+    Ok(private((jar, page).into_response()))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct JoinForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+impl CarriesCsrfToken for JoinForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// `POST /join` ("Update"): only the username and password are read from the form; anything else
+/// posted (a status, a profile, an email) is ignored.
+pub async fn submit(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    client: Client,
+    jar: CookieJar,
+    CsrfForm(form): CsrfForm<JoinForm>,
+) -> Result<Response, WebError> {
+    let https = state.settings.https;
+    let Some(token) = join_token(&jar, https) else {
+        return Ok(cookies_disabled());
+    };
+    if let InvitationState::Live(invitation) = look_up_invitation(&state.services, &token).await?
+        && let Some(session) = other_user(&current, &invitation.user_id)
+    {
+        return Ok(signed_in_as_someone_else(&session));
+    }
+    let input = JoinInput {
+        username: form.username.clone(),
+        password: form.password.clone(),
+        password_confirmation: form.password_confirmation.clone(),
+    };
+    match accept_invitation(&state.services, &token, &input, &client.ip).await {
+        Ok(tokens) => {
+            let jar = jar
+                .add(cookies::removal(cookies::JOIN, https))
+                .add(cookies::build(
+                    cookies::SESSION,
+                    tokens.session_token.expose().to_owned(),
+                    https,
+                ));
+            Ok((jar, Redirect::to("/")).into_response())
+        }
+        Err(JoinError::Invalid(errors)) => {
+            let InvitationState::Live(invitation) =
+                look_up_invitation(&state.services, &token).await?
+            else {
+                return Ok(not_live_page(&InvitationState::NotValid));
+            };
+            let page = JoinPage {
+                shell: None,
+                title: "Join 1Stop",
+                csrf_token: form.csrf_token.clone(),
+                company_name: invitation.company_name.clone(),
+                account_name: invitation.account_name.clone(),
+                email: invitation.email.clone(),
+                username: form.username.trim().to_owned(),
+                errors,
+            };
+            Ok(private(
+                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+            ))
+        }
+        Err(JoinError::NotLive(state)) => Ok(not_live_page(&state)),
+        Err(JoinError::Internal(error)) => Err(WebError::Internal(error)),
+    }
+}

@@ -1,0 +1,185 @@
+//! SMTP servers for tests: a real one (aiosmtpd, from PyPI, writing a Maildir) for the happy path,
+//! and a small scripted one for faults a real server will not produce on demand.
+
+use mail_parser::MessageParser;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// One message as a person reads it.
+#[derive(Debug, Clone)]
+pub struct ReceivedEmail {
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub has_message_id: bool,
+    pub has_date: bool,
+}
+
+impl ReceivedEmail {
+    /// The Join Now link in the text part.
+    pub fn join_link(&self) -> String {
+        let start = self.text.find("Join Now: ").expect("the text part has the Join Now link") + "Join Now: ".len();
+        self.text[start..].split_whitespace().next().unwrap_or_default().to_owned()
+    }
+
+    fn parse(raw: &[u8]) -> Self {
+        let message = MessageParser::default().parse(raw).expect("a parsable email");
+        let address = |list: Option<&mail_parser::Address>| {
+            list.and_then(|address| address.first())
+                .and_then(|address| address.address())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Self {
+            to: address(message.to()),
+            from: address(message.from()),
+            subject: message.subject().unwrap_or_default().to_owned(),
+            text: message.body_text(0).map(|text| text.into_owned()).unwrap_or_default(),
+            html: message.body_html(0).map(|html| html.into_owned()).unwrap_or_default(),
+            has_message_id: message.message_id().is_some(),
+            has_date: message.date().is_some(),
+        }
+    }
+}
+
+/// The Python interpreter of the project's `.venv`, where `scripts/test` installs aiosmtpd.
+fn python() -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let works = Command::new(&path)
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    works.then_some(path)
+}
+
+pub struct RealSmtpServer {
+    pub port: u16,
+    process: Child,
+    maildir: tempfile::TempDir,
+}
+
+impl Drop for RealSmtpServer {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl RealSmtpServer {
+    /// `None` (loudly) without aiosmtpd outside CI; in CI a failure.
+    pub async fn start() -> Option<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self::start_on(port).await
+    }
+
+    pub async fn start_on(port: u16) -> Option<Self> {
+        let Some(python) = python() else {
+            if std::env::var_os("CI").is_some() {
+                panic!("aiosmtpd is not installed in .venv, and in CI the SMTP tests must run (scripts/test installs it)");
+            }
+            eprintln!("\n*** SKIPPED: SMTP test; run scripts/test once to install aiosmtpd into .venv ***\n");
+            return None;
+        };
+        let maildir = tempfile::tempdir().unwrap();
+        let process = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not listen within 15 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Some(Self { port, process, maildir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<ReceivedEmail> {
+        let new = self.maildir.path().join("mail/new");
+        let Ok(entries) = std::fs::read_dir(new) else { return Vec::new() };
+        let mut files: Vec<_> = entries.map(|entry| entry.unwrap().path()).collect();
+        files.sort();
+        files.iter().map(|file| ReceivedEmail::parse(&std::fs::read(file).unwrap())).collect()
+    }
+
+    /// Waits up to 10 s for `count` messages.
+    pub async fn wait_for(&self, count: usize) -> Vec<ReceivedEmail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count || Instant::now() > deadline {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// How the scripted server answers the end of DATA.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// "451 4.3.0 Mailbox temporarily unavailable"
+    Transient,
+    /// "550 5.1.1 No such user here"
+    Permanent,
+    /// Accepts the data, then drops the connection without answering.
+    DropAfterData,
+}
+
+/// Answers every message with `fault`; returns its port.
+pub async fn scripted_smtp_server(fault: Fault) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (reader, mut writer) = stream.into_split();
+                let mut lines = BufReader::new(reader).lines();
+                let _ = writer.write_all(b"220 scripted.test ESMTP\r\n").await;
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            let reply: &[u8] = match fault {
+                                Fault::Transient => b"451 4.3.0 Mailbox temporarily unavailable\r\n",
+                                Fault::Permanent => b"550 5.1.1 No such user here\r\n",
+                                Fault::DropAfterData => return,
+                            };
+                            let _ = writer.write_all(reply).await;
+                        }
+                        continue;
+                    }
+                    let command = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+                    let reply: &[u8] = match command.as_str() {
+                        "EHLO" | "HELO" => b"250 scripted.test\r\n",
+                        "DATA" => {
+                            in_data = true;
+                            b"354 End data with <CR><LF>.<CR><LF>\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = writer.write_all(b"221 Bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    let _ = writer.write_all(reply).await;
+                }
+            });
+        }
+    });
+    port
+}
