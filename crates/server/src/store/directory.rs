@@ -106,7 +106,13 @@ impl Store {
     }
 
     /// Adds a custom role reporting to `parent_id` (Setup > Roles builds on this).
-    pub async fn add_role(&self, org_id: &str, name: &str, parent_id: &str, now: Timestamp) -> Result<String, StoreError> {
+    pub async fn add_role(
+        &self,
+        org_id: &str,
+        name: &str,
+        parent_id: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
         let id = new_id();
         on_pool!(self, |pool| {
             sqlx::query(

@@ -49,6 +49,41 @@ pub mod field {
     pub const PASSWORD_CONFIRMATION: &str = "password_confirmation";
 }
 
+/// The company and its first administrator, parsed; `None` when any field failed (the errors
+/// are then in `errors`).
+struct ParsedOrganization {
+    company_name: CompanyName,
+    account_name: AccountName,
+    first_name: FirstName,
+    last_name: LastName,
+    email: EmailAddress,
+}
+
+fn parse_company_and_administrator(
+    input: &OrganizationInput,
+    errors: &mut FieldErrors,
+) -> Option<ParsedOrganization> {
+    let company_name = errors.check(field::COMPANY_NAME, CompanyName::parse(&input.company_name));
+    // An empty account name means "the same as the company name".
+    let account_name = match (input.account_name.trim().is_empty(), &company_name) {
+        (true, Some(company)) => {
+            errors.check(field::ACCOUNT_NAME, AccountName::parse(company.as_str()))
+        }
+        (true, None) => None,
+        (false, _) => errors.check(field::ACCOUNT_NAME, AccountName::parse(&input.account_name)),
+    };
+    let first_name = errors.check(field::FIRST_NAME, FirstName::parse(&input.first_name));
+    let last_name = errors.check(field::LAST_NAME, LastName::parse(&input.last_name));
+    let email = errors.check(field::EMAIL, EmailAddress::parse(&input.email));
+    Some(ParsedOrganization {
+        company_name: company_name?,
+        account_name: account_name?,
+        first_name: first_name?,
+        last_name: last_name?,
+        email: email?,
+    })
+}
+
 pub async fn create_organization(
     services: &Services,
     input: &OrganizationInput,
@@ -56,31 +91,17 @@ pub async fn create_organization(
     ip: Option<&str>,
 ) -> Result<OrganizationSummary, CreateError> {
     let mut errors = FieldErrors::default();
-    let company_name = errors.check(field::COMPANY_NAME, CompanyName::parse(&input.company_name));
-    let account_name = if input.account_name.trim().is_empty() {
-        company_name
-            .as_ref()
-            .map(|company| AccountName::parse(company.as_str()))
-    } else {
-        Some(AccountName::parse(&input.account_name))
-    }
-    .and_then(|parsed| errors.check(field::ACCOUNT_NAME, parsed));
-    let first_name = errors.check(field::FIRST_NAME, FirstName::parse(&input.first_name));
-    let last_name = errors.check(field::LAST_NAME, LastName::parse(&input.last_name));
-    let email = errors.check(field::EMAIL, EmailAddress::parse(&input.email));
+    let parsed = parse_company_and_administrator(input, &mut errors);
     let username = errors.check(field::USERNAME, Username::parse(&input.username));
-
+    let email_local_part = parsed
+        .as_ref()
+        .map(|parsed| parsed.email.local_part())
+        .unwrap_or_default();
     let personal = PersonalWords::default()
         .with("username", input.username.trim())
         .with("first name", input.first_name.trim())
         .with("last name", input.last_name.trim())
-        .with(
-            "email address",
-            email
-                .as_ref()
-                .map(EmailAddress::local_part)
-                .unwrap_or_default(),
-        )
+        .with("email address", email_local_part)
         .with("company name", input.company_name.trim())
         .with("account name", input.account_name.trim());
     let password = errors.check(
@@ -96,29 +117,18 @@ pub async fn create_organization(
             PasswordError::ConfirmationMismatch.to_string(),
         );
     }
-
-    let (
-        Some(company_name),
-        Some(account_name),
-        Some(first_name),
-        Some(last_name),
-        Some(email),
-        Some(username),
-        Some(password),
-        true,
-    ) = (
+    let (Some(parsed), Some(username), Some(password), true) =
+        (parsed, username, password, errors.is_empty())
+    else {
+        return Err(CreateError::Invalid(errors));
+    };
+    let ParsedOrganization {
         company_name,
         account_name,
         first_name,
         last_name,
         email,
-        username,
-        password,
-        errors.is_empty(),
-    )
-    else {
-        return Err(CreateError::Invalid(errors));
-    };
+    } = parsed;
 
     let password_hash = services
         .hasher
@@ -155,36 +165,19 @@ pub async fn create_organization_inviting_administrator(
     input: &OrganizationInput,
 ) -> Result<(OrganizationSummary, String), CreateError> {
     let mut errors = FieldErrors::default();
-    let company_name = errors.check(field::COMPANY_NAME, CompanyName::parse(&input.company_name));
-    let account_name = if input.account_name.trim().is_empty() {
-        company_name
-            .as_ref()
-            .map(|company| AccountName::parse(company.as_str()))
-    } else {
-        Some(AccountName::parse(&input.account_name))
-    }
-    .and_then(|parsed| errors.check(field::ACCOUNT_NAME, parsed));
-    let first_name = errors.check(field::FIRST_NAME, FirstName::parse(&input.first_name));
-    let last_name = errors.check(field::LAST_NAME, LastName::parse(&input.last_name));
-    let email = errors.check(field::EMAIL, EmailAddress::parse(&input.email));
-    let (
-        Some(company_name),
-        Some(account_name),
-        Some(first_name),
-        Some(last_name),
-        Some(email),
-        true,
-    ) = (
+    let (Some(parsed), true) = (
+        parse_company_and_administrator(input, &mut errors),
+        errors.is_empty(),
+    ) else {
+        return Err(CreateError::Invalid(errors));
+    };
+    let ParsedOrganization {
         company_name,
         account_name,
         first_name,
         last_name,
         email,
-        errors.is_empty(),
-    )
-    else {
-        return Err(CreateError::Invalid(errors));
-    };
+    } = parsed;
 
     let now = services.clock.now();
     let expires_at = now.plus(INVITATION_LIFETIME);

@@ -1,6 +1,4 @@
 use crate::helpers::{TestApp, location, on_both_databases};
-use onestop_domain::{EmailAddress, FirstName, LastName, Password, PersonalWords, Username};
-use onestop_server::store::NewActiveUser;
 
 on_both_databases!(
     a_standard_user_sees_no_gear_and_is_refused_setup,
@@ -11,24 +9,15 @@ const STANDARD_PASSWORD: &str = "quiet orange bicycle";
 
 async fn a_standard_user_sees_no_gear_and_is_refused_setup(app: TestApp) {
     let organization = app.create_organization().await;
-    let password = Password::choose(STANDARD_PASSWORD, &PersonalWords::default()).unwrap();
-    let user = NewActiveUser {
-        first_name: &FirstName::parse("Grace").unwrap(),
-        last_name: &LastName::parse("Hopper").unwrap(),
-        email: &EmailAddress::parse("grace@example.com").unwrap(),
-        username: &Username::parse("grace").unwrap(),
-        password_hash: app.services.hasher.hash(&password).await.unwrap(),
-    };
-    app.store
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            &user,
-            onestop_domain::Timestamp::from_unix_millis(0),
-        )
-        .await
-        .unwrap();
+    app.add_active_user(
+        &organization.org_id,
+        "standard",
+        "manager",
+        ("Grace", "Hopper"),
+        "grace",
+        STANDARD_PASSWORD,
+    )
+    .await;
 
     assert_eq!(
         app.sign_in("grace", STANDARD_PASSWORD)
@@ -63,4 +52,214 @@ async fn an_anonymous_visitor_is_sent_to_sign_in(app: TestApp) {
     assert_eq!(location(&app.get("/terms").await), "/login?next=%2Fterms");
     let logout = app.post_form("/logout", &[("csrf_token", "x")]).await;
     assert_eq!(location(&logout), "/login");
+}
+
+on_both_databases!(
+    a_user_manager_grants_only_what_they_hold_even_with_a_forged_form,
+    a_standard_user_cannot_reach_new_user_and_a_forged_post_writes_nothing,
+);
+
+const MANAGER_PASSWORD: &str = "amber meadow lighthouse";
+
+/// A user with a custom profile that may view Setup and manage users (not an Administrator), in
+/// the Manager role, with an Installer role below it.
+async fn sign_in_as_user_manager(app: &TestApp) -> (crate::helpers::Organization, String) {
+    use onestop_domain::{Permission, PermissionSet, Timestamp};
+    let organization = app.create_organization().await;
+    let now = Timestamp::from_unix_millis(0);
+    let permissions = PermissionSet::empty()
+        .with(Permission::ViewSetup)
+        .with(Permission::ManageUsers);
+    app.store
+        .add_profile(
+            &organization.org_id,
+            "User Manager",
+            "Invites people",
+            permissions,
+            now,
+        )
+        .await
+        .unwrap();
+    let roles = app.store.roles(&organization.org_id).await.unwrap();
+    let manager_role = roles
+        .iter()
+        .find(|role| role.name == "Manager")
+        .unwrap()
+        .id
+        .clone();
+    app.store
+        .add_role(&organization.org_id, "Installer", &manager_role, now)
+        .await
+        .unwrap();
+    let user_id = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Margaret", "Hamilton"),
+            "margaret",
+            MANAGER_PASSWORD,
+        )
+        .await;
+    // Give her the custom profile.
+    let profile_id = app
+        .text_value("SELECT id FROM profiles WHERE name = $1", "User Manager")
+        .await
+        .unwrap();
+    match &app.store {
+        onestop_server::store::Store::Sqlite(pool) => {
+            sqlx::query("UPDATE users SET profile_id = $1 WHERE id = $2")
+                .bind(&profile_id)
+                .bind(&user_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        }
+        onestop_server::store::Store::Postgres(pool) => {
+            sqlx::query("UPDATE users SET profile_id = $1 WHERE id = $2")
+                .bind(&profile_id)
+                .bind(&user_id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        }
+    }
+    .unwrap();
+    assert_eq!(
+        app.sign_in("margaret", MANAGER_PASSWORD)
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    app.agree_to_terms().await;
+    (organization, user_id)
+}
+
+async fn a_user_manager_grants_only_what_they_hold_even_with_a_forged_form(app: TestApp) {
+    let (organization, _) = sign_in_as_user_manager(&app).await;
+    let form = app.get_text("/setup/users/new").await;
+    assert!(
+        !form.contains(">Administrator</option>"),
+        "Administrator is not offered"
+    );
+    assert!(form.contains(">Standard</option>") && form.contains(">User Manager</option>"));
+    assert!(
+        !form.contains(">CEO</option>") && !form.contains(">Manager</option>"),
+        "only roles below her own"
+    );
+    assert!(form.contains(">Installer</option>"));
+
+    let profiles = app.store.profiles(&organization.org_id).await.unwrap();
+    let administrator = profiles
+        .iter()
+        .find(|profile| profile.name == "Administrator")
+        .unwrap()
+        .id
+        .clone();
+    let standard = profiles
+        .iter()
+        .find(|profile| profile.name == "Standard")
+        .unwrap()
+        .id
+        .clone();
+    let roles = app.store.roles(&organization.org_id).await.unwrap();
+    let ceo = roles
+        .iter()
+        .find(|role| role.name == "CEO")
+        .unwrap()
+        .id
+        .clone();
+    let installer = roles
+        .iter()
+        .find(|role| role.name == "Installer")
+        .unwrap()
+        .id
+        .clone();
+    let token = crate::helpers::csrf_token_in(&form);
+    for (profile, role, field_message) in [
+        (
+            &administrator,
+            &installer,
+            "Choose a profile from the list.",
+        ),
+        (&standard, &ceo, "Choose a role from the list."),
+    ] {
+        let response = app
+            .post_form(
+                "/setup/users/new",
+                &[
+                    ("csrf_token", &token),
+                    ("first_name", "Eve"),
+                    ("last_name", "Forger"),
+                    ("email", "eve@example.com"),
+                    ("profile_id", profile),
+                    ("role_id", role),
+                ],
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 422);
+        assert!(response.text().await.unwrap().contains(field_message));
+    }
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
+            "eve@example.com"
+        )
+        .await,
+        0
+    );
+
+    let response = app
+        .post_form(
+            "/setup/users/new",
+            &[
+                ("csrf_token", &token),
+                ("first_name", "Ian"),
+                ("last_name", "Installer"),
+                ("email", "ian@example.com"),
+                ("profile_id", &standard),
+                ("role_id", &installer),
+            ],
+        )
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "what she holds, she may grant"
+    );
+}
+
+async fn a_standard_user_cannot_reach_new_user_and_a_forged_post_writes_nothing(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.add_active_user(
+        &organization.org_id,
+        "standard",
+        "manager",
+        ("Grace", "Hopper"),
+        "grace",
+        STANDARD_PASSWORD,
+    )
+    .await;
+    app.sign_in("grace", STANDARD_PASSWORD).await;
+    app.agree_to_terms().await;
+    for path in ["/setup/users", "/setup/users/new"] {
+        assert_eq!(app.get(path).await.status().as_u16(), 403, "{path}");
+    }
+    let home = app.get_text("/").await;
+    let response = app
+        .post_form(
+            "/setup/users/new",
+            &[
+                ("csrf_token", &crate::helpers::csrf_token_in(&home)),
+                ("last_name", "Sneaky"),
+                ("email", "sneaky@example.com"),
+                ("profile_id", "x"),
+                ("role_id", "y"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(app.count("invitations").await, 0);
+    assert_eq!(app.count("outbox").await, 0);
 }

@@ -194,10 +194,23 @@ async fn org_create_without_a_username_invites_the_administrator_and_serve_sends
     let output = onestop(
         &data_dir,
         &database_url,
-        &["org", "create", "--company-name", "1Stop Install", "--admin-email", "ada@example.com", "--admin-last-name", "Lovelace"],
+        &[
+            "org",
+            "create",
+            "--company-name",
+            "1Stop Install",
+            "--admin-email",
+            "ada@example.com",
+            "--admin-last-name",
+            "Lovelace",
+        ],
         "",
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let link = stdout
         .lines()
@@ -212,7 +225,10 @@ async fn org_create_without_a_username_invites_the_administrator_and_serve_sends
     let mail = data_dir.path().join("mail");
     let deadline = Instant::now() + Duration::from_secs(15);
     let file = loop {
-        let found = std::fs::read_dir(&mail).ok().and_then(|mut entries| entries.next()).map(|entry| entry.unwrap().path());
+        let found = std::fs::read_dir(&mail)
+            .ok()
+            .and_then(|mut entries| entries.next())
+            .map(|entry| entry.unwrap().path());
         if let Some(file) = found {
             break file;
         }
@@ -220,13 +236,18 @@ async fn org_create_without_a_username_invites_the_administrator_and_serve_sends
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let message = std::fs::read_to_string(file).unwrap();
-    assert!(message.contains("Subject: You are invited to join 1Stop Install's 1Stop Install account."), "{message}");
+    assert!(
+        message.contains("Subject: You are invited to join 1Stop Install's 1Stop Install account."),
+        "{message}"
+    );
     stop(server);
 }
 
 #[tokio::test]
 async fn send_test_email_reports_what_the_smtp_server_said() {
-    let Some(smtp) = crate::smtp::RealSmtpServer::start().await else { return };
+    let Some(smtp) = crate::smtp::RealSmtpServer::start().await else {
+        return;
+    };
     let data_dir = tempfile::tempdir().unwrap();
     let output = Command::new(BINARY)
         .args(["send-test-email", "--to", "ops@example.com"])
@@ -235,9 +256,16 @@ async fn send_test_email_reports_what_the_smtp_server_said() {
         .env("ONESTOP_SMTP_URL", smtp.url())
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("Sent. The mail server answered: 250"), "{stdout}");
+    assert!(
+        stdout.starts_with("Sent. The mail server answered: 250"),
+        "{stdout}"
+    );
     let messages = smtp.wait_for(1).await;
     assert_eq!(messages[0].subject, "1Stop test email");
 
@@ -245,7 +273,10 @@ async fn send_test_email_reports_what_the_smtp_server_said() {
         .args(["send-test-email", "--to", "ops@example.com"])
         .env_clear()
         .env("ONESTOP_DATA_DIR", data_dir.path())
-        .env("ONESTOP_SMTP_URL", format!("smtp://127.0.0.1:{}", free_port()))
+        .env(
+            "ONESTOP_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", free_port()),
+        )
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));

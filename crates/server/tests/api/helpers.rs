@@ -99,7 +99,11 @@ pub async fn spawn_app_with(backend: Backend, public_url: Option<&str>) -> Optio
 }
 
 /// `smtp_url`: where email goes (default: `.eml` files in the data directory).
-pub async fn spawn_app_with_mail(backend: Backend, public_url: Option<&str>, smtp_url: Option<String>) -> Option<TestApp> {
+pub async fn spawn_app_with_mail(
+    backend: Backend,
+    public_url: Option<&str>,
+    smtp_url: Option<String>,
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
@@ -138,7 +142,15 @@ pub async fn spawn_app_with_mail(backend: Backend, public_url: Option<&str>, smt
         .expect("an HTTP client");
     let mailer = Arc::new(Mailer::from_config(&config).expect("a mailer"));
     let worker = OutboxWorker::new(services.clone(), mailer, sender(&config).expect("a sender"));
-    Some(TestApp { address, store, services, clock, client, worker, data_dir })
+    Some(TestApp {
+        address,
+        store,
+        services,
+        clock,
+        client,
+        worker,
+        data_dir,
+    })
 }
 
 /// The value of the hidden `csrf_token` field in a page.
@@ -266,6 +278,35 @@ impl TestApp {
         .await
     }
 
+    /// Adds an Active user with a built-in profile and role; returns their id.
+    pub async fn add_active_user(
+        &self,
+        org_id: &str,
+        profile: &str,
+        role: &str,
+        name: (&str, &str),
+        username: &str,
+        password: &str,
+    ) -> String {
+        use onestop_domain::{
+            EmailAddress, FirstName, LastName, Password, PersonalWords, Timestamp, Username,
+        };
+        let email = format!("{username}@example.com");
+        let password =
+            Password::choose(password, &PersonalWords::default()).expect("a good test password");
+        let user = onestop_server::store::NewActiveUser {
+            first_name: &FirstName::parse(name.0).unwrap(),
+            last_name: &LastName::parse(name.1).unwrap(),
+            email: &EmailAddress::parse(&email).unwrap(),
+            username: &Username::parse(username).unwrap(),
+            password_hash: self.services.hasher.hash(&password).await.unwrap(),
+        };
+        self.store
+            .add_active_user(org_id, profile, role, &user, Timestamp::from_unix_millis(0))
+            .await
+            .expect("the user is added")
+    }
+
     /// Signs in as the organization's administrator and agrees to the Terms.
     pub async fn sign_in_as_admin(&self, organization: &Organization) {
         let response = self
@@ -278,7 +319,10 @@ impl TestApp {
 
     /// Runs one pass of the outbox worker; returns how many messages it tried.
     pub async fn deliver_emails(&self) -> usize {
-        self.worker.deliver_due().await.expect("the outbox pass runs")
+        self.worker
+            .deliver_due()
+            .await
+            .expect("the outbox pass runs")
     }
 
     /// A new browser-like client: its own cookies, no redirects followed.
@@ -294,8 +338,18 @@ impl TestApp {
     pub async fn text_value(&self, sql: &str, argument: &str) -> Option<String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(argument).fetch_optional(pool).await,
-            Store::Postgres(pool) => sqlx::query_scalar(sql).bind(argument).fetch_optional(pool).await,
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(argument)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar(sql)
+                    .bind(argument)
+                    .fetch_optional(pool)
+                    .await
+            }
         }
         .expect("the query runs")
         .flatten()

@@ -1,7 +1,8 @@
 //! New User, the invitation email through a real SMTP server, and joining.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, Backend, Organization, TestApp, csrf_token_in, location, on_both_databases, spawn_app_with_mail,
+    ADMIN_PASSWORD, Backend, Organization, TestApp, csrf_token_in, location, on_both_databases,
+    spawn_app_with_mail,
 };
 use crate::smtp::RealSmtpServer;
 use std::time::Duration;
@@ -28,13 +29,29 @@ pub const GRACE_PASSWORD: &str = "seven green lanterns glow";
 
 /// The `value` of the `<option>` whose text is `label`.
 pub fn option_value(html: &str, label: &str) -> String {
-    let end = html.find(&format!(">{label}</option>")).unwrap_or_else(|| panic!("an option {label:?}"));
-    let start = html[..end].rfind("value=\"").expect("the option has a value") + "value=\"".len();
-    html[start..end].split('"').next().unwrap_or_default().to_owned()
+    let end = html
+        .find(&format!(">{label}</option>"))
+        .unwrap_or_else(|| panic!("an option {label:?}"));
+    let start = html[..end]
+        .rfind("value=\"")
+        .expect("the option has a value")
+        + "value=\"".len();
+    html[start..end]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Opens New User as the signed-in administrator and saves it.
-pub async fn save_new_user(app: &TestApp, first: &str, last: &str, email: &str, profile: &str, role: &str) -> reqwest::Response {
+pub async fn save_new_user(
+    app: &TestApp,
+    first: &str,
+    last: &str,
+    email: &str,
+    profile: &str,
+    role: &str,
+) -> reqwest::Response {
     let form = app.get_text("/setup/users/new").await;
     let token = csrf_token_in(&form);
     let profile_id = option_value(&form, profile);
@@ -57,27 +74,63 @@ pub async fn save_new_user(app: &TestApp, first: &str, last: &str, email: &str, 
 pub async fn invite_grace(app: &TestApp) -> (Organization, String) {
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    let response = save_new_user(app, "Grace", "Hopper", "grace@example.com", "Standard", "Manager").await;
-    assert_eq!(response.status().as_u16(), 303, "{}", response.text().await.unwrap_or_default());
-    (organization, queued_join_link(app, "grace@example.com").await)
+    let response = save_new_user(
+        app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    (
+        organization,
+        queued_join_link(app, "grace@example.com").await,
+    )
 }
 
 /// The Join Now link of the last email queued for `recipient`.
 pub async fn queued_join_link(app: &TestApp, recipient: &str) -> String {
     let emails = app.store.emails_to(recipient).await.unwrap();
-    emails.last().and_then(|email| email.action_url.clone()).expect("an email with a link is queued")
+    emails
+        .last()
+        .and_then(|email| email.action_url.clone())
+        .expect("an email with a link is queued")
 }
 
 /// A new browser follows the link to the form: returns it and the form page.
 pub async fn open_join_link(app: &TestApp, link: &str) -> (reqwest::Client, String) {
     let browser = app.new_client();
     let response = browser.get(link).send().await.unwrap();
-    assert_eq!(location(&response), "/join", "the token leaves the address at once");
-    let page = browser.get(app.url("/join")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        location(&response),
+        "/join",
+        "the token leaves the address at once"
+    );
+    let page = browser
+        .get(app.url("/join"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     (browser, page)
 }
 
-pub async fn submit_join(app: &TestApp, browser: &reqwest::Client, page: &str, username: &str, password: &str) -> reqwest::Response {
+pub async fn submit_join(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     browser
         .post(app.url("/join"))
         .header("origin", &app.address)
@@ -93,7 +146,12 @@ pub async fn submit_join(app: &TestApp, browser: &reqwest::Client, page: &str, u
 }
 
 async fn user_status(app: &TestApp, email: &str) -> String {
-    app.text_value("SELECT status FROM users WHERE email_normalized = $1", email).await.unwrap_or_default()
+    app.text_value(
+        "SELECT status FROM users WHERE email_normalized = $1",
+        email,
+    )
+    .await
+    .unwrap_or_default()
 }
 
 async fn new_user_save_creates_an_unconfirmed_user_and_queues_the_invitation(app: TestApp) {
@@ -102,45 +160,97 @@ async fn new_user_save_creates_an_unconfirmed_user_and_queues_the_invitation(app
     let users = app.get_text("/setup/users").await;
     assert!(users.contains("New User"));
     let form = app.get_text("/setup/users/new").await;
-    for label in ["First Name", "Last Name", "Email", "Profile", "Role", "Save", "Cancel", "Not sure which Profile and Role to assign? Read"] {
+    for label in [
+        "First Name",
+        "Last Name",
+        "Email",
+        "Profile",
+        "Role",
+        "Save",
+        "Cancel",
+        "Not sure which Profile and Role to assign? Read",
+    ] {
         assert!(form.contains(label), "New User has {label:?}");
     }
     assert!(form.contains("href=\"/help/profiles-and-roles\">Profiles and Roles</a>"));
 
-    let response = save_new_user(&app, "Grace", "Hopper", "Grace@Example.com", "Standard", "Manager").await;
+    let response = save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "Grace@Example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
     let target = location(&response);
     assert!(target.starts_with("/setup/users?invited="), "{target}");
     let page = app.get_text(&target).await;
-    assert!(page.contains("Invitation sent to Grace@Example.com."), "{page}");
+    assert!(
+        page.contains("Invitation sent to Grace@Example.com."),
+        "{page}"
+    );
     assert!(page.contains("Grace Hopper") && page.contains("Unconfirmed"));
 
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
-    assert!(app.text_value("SELECT password_hash FROM users WHERE email_normalized = $1", "grace@example.com").await.is_none());
+    assert!(
+        app.text_value(
+            "SELECT password_hash FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await
+        .is_none()
+    );
     let emails = app.store.emails_to("Grace@Example.com").await.unwrap();
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].state, "queued");
-    assert_eq!(emails[0].subject, "You are invited to join 1Stop Install's 1Stop Install account.");
+    assert_eq!(
+        emails[0].subject,
+        "You are invited to join 1Stop Install's 1Stop Install account."
+    );
     let invitations = app
         .number_value("SELECT COUNT(*) FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email_normalized = $1", "grace@example.com")
         .await;
     assert_eq!(invitations, 1);
     let link = emails[0].action_url.clone().unwrap();
     let token = link.rsplit('/').next().unwrap();
-    assert_eq!(app.number_value("SELECT COUNT(*) FROM invitations WHERE token_hash = $1", token).await, 0, "only the hash is stored");
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM invitations WHERE token_hash = $1",
+            token
+        )
+        .await,
+        0,
+        "only the hash is stored"
+    );
     let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
-    assert!(actions.contains(&"invitation_queued".to_owned()), "{actions:?}");
+    assert!(
+        actions.contains(&"invitation_queued".to_owned()),
+        "{actions:?}"
+    );
 }
 
 async fn invalid_new_user_input_names_each_field_and_writes_nothing(app: TestApp) {
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let users_before = app.count("users").await;
-    let response = save_new_user(&app, "<b>Grace</b>", "", "grace@@example.com", "Standard", "Manager").await;
+    let response = save_new_user(
+        &app,
+        "<b>Grace</b>",
+        "",
+        "grace@@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains("Enter the last name."), "{page}");
     assert!(page.contains("Enter one email address, like name@example.com, with a single @."));
-    assert!(page.contains("value=\"&#60;b&#62;Grace&#60;/b&#62;\""), "typed values come back, escaped");
+    assert!(
+        page.contains("value=\"&#60;b&#62;Grace&#60;/b&#62;\""),
+        "typed values come back, escaped"
+    );
     assert!(page.contains("Nothing was saved."));
     assert_eq!(app.count("users").await, users_before);
     assert_eq!(app.count("outbox").await, 0);
@@ -149,82 +259,190 @@ async fn invalid_new_user_input_names_each_field_and_writes_nothing(app: TestApp
 
 async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
     let organization = app.create_organization().await;
-    app.create_organization_named("Other Co", "otheradmin", "boss@other.example").await;
+    app.create_organization_named("Other Co", "otheradmin", "boss@other.example")
+        .await;
     app.sign_in_as_admin(&organization).await;
     for email in [" ADA@example.com", "Boss@Other.example"] {
         let response = save_new_user(&app, "Someone", "Else", email, "Standard", "Manager").await;
         assert_eq!(response.status().as_u16(), 422);
-        assert!(response.text().await.unwrap().contains("A user with this email address already exists; use another address."));
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("A user with this email address already exists; use another address.")
+        );
     }
     assert_eq!(app.count("invitations").await, 0);
 }
 
 async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: TestApp) {
     let (_, link) = invite_grace(&app).await;
-    assert!(link.starts_with(&format!("{}/join/", app.address)), "{link}");
+    assert!(
+        link.starts_with(&format!("{}/join/", app.address)),
+        "{link}"
+    );
     let (browser, page) = open_join_link(&app, &link).await;
-    assert!(page.contains("1Stop Install's 1Stop Install account"), "the page names the company and account");
-    assert!(page.contains("value=\"grace@example.com\" readonly"), "the invited email is shown read-only");
-    for label in ["Username", "Password", "Confirm Password", "Update", "At least 15 characters"] {
+    assert!(
+        page.contains("1Stop Install's 1Stop Install account"),
+        "the page names the company and account"
+    );
+    assert!(
+        page.contains("value=\"grace@example.com\" readonly"),
+        "the invited email is shown read-only"
+    );
+    for label in [
+        "Username",
+        "Password",
+        "Confirm Password",
+        "Update",
+        "At least 15 characters",
+    ] {
         assert!(page.contains(label), "{label}");
     }
     let response = submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await;
     assert_eq!(location(&response), "/");
     let home = browser.get(app.url("/")).send().await.unwrap();
     assert_eq!(location(&home), "/terms");
-    let terms = browser.get(app.url("/terms")).send().await.unwrap().text().await.unwrap();
+    let terms = browser
+        .get(app.url("/terms"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let agreed = browser
         .post(app.url("/terms/accept"))
         .header("origin", &app.address)
-        .form(&[("csrf_token", csrf_token_in(&terms)), ("version_id", crate::helpers::hidden_field(&terms, "version_id"))])
+        .form(&[
+            ("csrf_token", csrf_token_in(&terms)),
+            (
+                "version_id",
+                crate::helpers::hidden_field(&terms, "version_id"),
+            ),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(location(&agreed), "/");
-    let home = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let home = browser
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("Welcome, Grace"), "{home}");
     assert!(home.contains("Manager") && home.contains("Your installations and your team"));
     assert!(home.contains("Your First Steps after Logging In"));
 
     assert_eq!(user_status(&app, "grace@example.com").await, "active");
-    assert_eq!(app.text_value("SELECT username FROM users WHERE email_normalized = $1", "grace@example.com").await.as_deref(), Some("grace"));
-    assert_eq!(app.count("sessions").await, 2, "the administrator's and Grace's");
+    assert_eq!(
+        app.text_value(
+            "SELECT username FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await
+        .as_deref(),
+        Some("grace")
+    );
+    assert_eq!(
+        app.count("sessions").await,
+        2,
+        "the administrator's and Grace's"
+    );
     // Grace can sign in again later with what she chose.
     let again = app.new_client();
-    let login = again.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let login = again
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let response = again
         .post(app.url("/login"))
-        .form(&[("csrf_token", csrf_token_in(&login).as_str()), ("username", "grace"), ("password", GRACE_PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf_token_in(&login).as_str()),
+            ("username", "grace"),
+            ("password", GRACE_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(location(&response), "/");
 }
 
-async fn a_client_without_cookies_gets_the_cookie_message_and_the_invitation_still_works(app: TestApp) {
+async fn a_client_without_cookies_gets_the_cookie_message_and_the_invitation_still_works(
+    app: TestApp,
+) {
     let (_, link) = invite_grace(&app).await;
-    let no_cookies = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(5)).build().unwrap();
-    let page = no_cookies.get(&link).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Cookie is disabled in your browser. Please enable the Cookie to continue."), "{page}");
+    let no_cookies = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    let page = no_cookies
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Cookie is disabled in your browser. Please enable the Cookie to continue."),
+        "{page}"
+    );
     assert!(page.contains("another browser"), "it says what to do");
-    assert!(!page.contains("Confirm Password"), "no form before cookies work");
+    assert!(
+        !page.contains("Confirm Password"),
+        "no form before cookies work"
+    );
 
     let (browser, page) = open_join_link(&app, &link).await;
-    assert!(!page.contains("Cookie is disabled"), "with cookies the message never shows");
-    assert_eq!(location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await), "/");
+    assert!(
+        !page.contains("Cookie is disabled"),
+        "with cookies the message never shows"
+    );
+    assert_eq!(
+        location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
 }
 
 async fn scanner_visits_consume_nothing(app: TestApp) {
     let (_, link) = invite_grace(&app).await;
-    let scanner = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let scanner = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     for _ in 0..3 {
-        assert_eq!(scanner.head(&link).send().await.unwrap().status().as_u16(), 303);
-        assert_eq!(scanner.get(&link).send().await.unwrap().status().as_u16(), 303);
+        assert_eq!(
+            scanner.head(&link).send().await.unwrap().status().as_u16(),
+            303
+        );
+        assert_eq!(
+            scanner.get(&link).send().await.unwrap().status().as_u16(),
+            303
+        );
     }
-    assert_eq!(app.number_value("SELECT COUNT(*) FROM invitations WHERE consumed_at IS NOT NULL AND org_id <> $1", "").await, 0);
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM invitations WHERE consumed_at IS NOT NULL AND org_id <> $1",
+            ""
+        )
+        .await,
+        0
+    );
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
     let (browser, page) = open_join_link(&app, &link).await;
-    assert_eq!(location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await), "/");
+    assert_eq!(
+        location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
 }
 
 async fn a_used_link_says_already_accepted_and_a_replayed_post_changes_nothing(app: TestApp) {
@@ -232,38 +450,100 @@ async fn a_used_link_says_already_accepted_and_a_replayed_post_changes_nothing(a
     // Two browsers open the link; the first joins.
     let (first, first_page) = open_join_link(&app, &link).await;
     let (second, second_page) = open_join_link(&app, &link).await;
-    assert_eq!(location(&submit_join(&app, &first, &first_page, "grace", GRACE_PASSWORD).await), "/");
-    let hash_before = app.text_value("SELECT password_hash FROM users WHERE email_normalized = $1", "grace@example.com").await;
+    assert_eq!(
+        location(&submit_join(&app, &first, &first_page, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
+    let hash_before = app
+        .text_value(
+            "SELECT password_hash FROM users WHERE email_normalized = $1",
+            "grace@example.com",
+        )
+        .await;
 
-    let page = app.new_client().get(&link).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("This invitation has already been accepted."), "{page}");
+    let page = app
+        .new_client()
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("This invitation has already been accepted."),
+        "{page}"
+    );
     assert!(page.contains("href=\"/login\">Sign In</a>"));
 
     // The second browser still holds the link and the form: its POST changes nothing.
-    let replay = submit_join(&app, &second, &second_page, "grace2", "another long passphrase here").await;
-    assert!(replay.text().await.unwrap().contains("This invitation has already been accepted."));
-    assert_eq!(app.text_value("SELECT username FROM users WHERE email_normalized = $1", "grace@example.com").await.as_deref(), Some("grace"));
-    assert_eq!(app.text_value("SELECT password_hash FROM users WHERE email_normalized = $1", "grace@example.com").await, hash_before);
+    let replay = submit_join(
+        &app,
+        &second,
+        &second_page,
+        "grace2",
+        "another long passphrase here",
+    )
+    .await;
+    assert!(
+        replay
+            .text()
+            .await
+            .unwrap()
+            .contains("This invitation has already been accepted.")
+    );
+    assert_eq!(
+        app.text_value(
+            "SELECT username FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await
+        .as_deref(),
+        Some("grace")
+    );
+    assert_eq!(
+        app.text_value(
+            "SELECT password_hash FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await,
+        hash_before
+    );
     assert_eq!(app.count("sessions").await, 2, "no session for the replay");
 }
 
 async fn the_invitation_works_one_second_before_expiry_and_not_one_second_after(app: TestApp) {
     let (_, grace_link) = invite_grace(&app).await;
-    let response = save_new_user(&app, "Alan", "Turing", "alan@example.com", "Standard", "Manager").await;
+    let response = save_new_user(
+        &app,
+        "Alan",
+        "Turing",
+        "alan@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 303);
     let alan_link = queued_join_link(&app, "alan@example.com").await;
     let (browser, page) = open_join_link(&app, &alan_link).await;
 
     let week = Duration::from_secs(7 * 24 * 60 * 60);
     app.clock.advance(week - Duration::from_secs(1));
-    assert_eq!(location(&submit_join(&app, &browser, &page, "alan", GRACE_PASSWORD).await), "/", "one second before expiry");
+    assert_eq!(
+        location(&submit_join(&app, &browser, &page, "alan", GRACE_PASSWORD).await),
+        "/",
+        "one second before expiry"
+    );
 
     app.clock.advance(Duration::from_secs(2));
     let response = app.new_client().get(&grace_link).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 410);
     let page = response.text().await.unwrap();
     assert!(page.contains("This invitation has expired."), "{page}");
-    assert!(page.contains("Ada Lovelace invited you"), "it says who invited them: {page}");
+    assert!(
+        page.contains("Ada Lovelace invited you"),
+        "it says who invited them: {page}"
+    );
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
 }
 
@@ -280,9 +560,20 @@ async fn unknown_and_tampered_links_get_the_same_generic_page(app: TestApp) {
         "..%2F..%2Fetc%2Fpasswd".to_owned(),
     ];
     for bad in cases {
-        let response = app.new_client().get(app.url(&format!("/join/{bad}"))).send().await.unwrap();
+        let response = app
+            .new_client()
+            .get(app.url(&format!("/join/{bad}")))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), 404, "{bad}");
-        assert!(response.text().await.unwrap().contains("This invitation link is not valid."));
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("This invitation link is not valid.")
+        );
     }
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
 }
@@ -291,7 +582,10 @@ async fn a_user_signed_in_as_someone_else_cannot_accept(app: TestApp) {
     let (_, link) = invite_grace(&app).await;
     // The administrator's own browser opens Grace's link.
     let page = app.get_text(&link.replacen(&app.address, "", 1)).await;
-    assert!(page.contains("You are signed in as Ada Lovelace. Sign out to accept this invitation."), "{page}");
+    assert!(
+        page.contains("You are signed in as Ada Lovelace. Sign out to accept this invitation."),
+        "{page}"
+    );
     assert!(page.contains(">Sign Out</button>"));
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
 }
@@ -301,18 +595,36 @@ async fn a_taken_username_is_refused_and_the_invitation_stays_valid(app: TestApp
     let (browser, page) = open_join_link(&app, &link).await;
     let response = submit_join(&app, &browser, &page, "ADA", GRACE_PASSWORD).await;
     assert_eq!(response.status().as_u16(), 422);
-    assert!(response.text().await.unwrap().contains("This username is taken; choose another."));
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("This username is taken; choose another.")
+    );
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
-    assert_eq!(location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await), "/");
+    assert_eq!(
+        location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
 }
 
 async fn weak_passwords_are_refused_with_the_reason(app: TestApp) {
     let (_, link) = invite_grace(&app).await;
     let (browser, page) = open_join_link(&app, &link).await;
     for (password, reason) in [
-        ("fourteen chars", "Use at least 15 characters; this password has 14."),
-        ("passwordpassword", "This password is one of the most common passwords"),
-        ("hopper rocks the whole fleet", "This password contains your last name"),
+        (
+            "fourteen chars",
+            "Use at least 15 characters; this password has 14.",
+        ),
+        (
+            "passwordpassword",
+            "This password is one of the most common passwords",
+        ),
+        (
+            "hopper rocks the whole fleet",
+            "This password contains your last name",
+        ),
     ] {
         let response = submit_join(&app, &browser, &page, "grace", password).await;
         assert_eq!(response.status().as_u16(), 422);
@@ -321,11 +633,22 @@ async fn weak_passwords_are_refused_with_the_reason(app: TestApp) {
     }
     let mismatch = browser
         .post(app.url("/join"))
-        .form(&[("csrf_token", csrf_token_in(&page).as_str()), ("username", "grace"), ("password", GRACE_PASSWORD), ("password_confirmation", "something else entirely")])
+        .form(&[
+            ("csrf_token", csrf_token_in(&page).as_str()),
+            ("username", "grace"),
+            ("password", GRACE_PASSWORD),
+            ("password_confirmation", "something else entirely"),
+        ])
         .send()
         .await
         .unwrap();
-    assert!(mismatch.text().await.unwrap().contains("The passwords do not match."));
+    assert!(
+        mismatch
+            .text()
+            .await
+            .unwrap()
+            .contains("The passwords do not match.")
+    );
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
 }
 
@@ -335,17 +658,44 @@ async fn fifty_parallel_submissions_make_exactly_one_account(app: TestApp) {
     for _ in 0..50 {
         browsers.push(open_join_link(&app, &link).await);
     }
-    let submissions = browsers.iter().enumerate().map(|(index, (browser, page))| {
-        let app = &app;
-        async move { submit_join(app, browser, page, &format!("grace{index}"), GRACE_PASSWORD).await }
-    });
+    let submissions =
+        browsers.iter().enumerate().map(|(index, (browser, page))| {
+            let app = &app;
+            async move {
+                submit_join(app, browser, page, &format!("grace{index}"), GRACE_PASSWORD).await
+            }
+        });
     let responses = futures::future::join_all(submissions).await;
-    let winners = responses.iter().filter(|response| location(response) == "/").count();
+    let winners = responses
+        .iter()
+        .filter(|response| location(response) == "/")
+        .count();
     assert_eq!(winners, 1, "exactly one submission joins");
-    assert_eq!(app.number_value("SELECT COUNT(*) FROM users WHERE status = $1", "active").await, 2);
-    let grace_id = app.text_value("SELECT id FROM users WHERE email_normalized = $1", "grace@example.com").await.unwrap();
-    assert_eq!(app.store.session_count(&grace_id).await.unwrap(), 1, "one session");
-    let joined = app.store.audit_actions(&organization.org_id).await.unwrap().iter().filter(|action| *action == "joined").count();
+    assert_eq!(
+        app.number_value("SELECT COUNT(*) FROM users WHERE status = $1", "active")
+            .await,
+        2
+    );
+    let grace_id = app
+        .text_value(
+            "SELECT id FROM users WHERE email_normalized = $1",
+            "grace@example.com",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        app.store.session_count(&grace_id).await.unwrap(),
+        1,
+        "one session"
+    );
+    let joined = app
+        .store
+        .audit_actions(&organization.org_id)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|action| *action == "joined")
+        .count();
     assert_eq!(joined, 1, "one audit event");
 }
 
@@ -372,7 +722,14 @@ async fn extra_fields_posted_to_join_are_ignored(app: TestApp) {
         app.text_value("SELECT p.name FROM users u JOIN profiles p ON p.id = u.profile_id WHERE u.email_normalized = $1", "grace@example.com").await.as_deref(),
         Some("Standard")
     );
-    assert_eq!(app.number_value("SELECT COUNT(*) FROM users WHERE email_normalized = $1", "evil@example.com").await, 0);
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
+            "evil@example.com"
+        )
+        .await,
+        0
+    );
 }
 
 async fn the_first_steps_checklist_keeps_each_users_progress(app: TestApp) {
@@ -382,29 +739,58 @@ async fn the_first_steps_checklist_keeps_each_users_progress(app: TestApp) {
     assert!(home.contains("0 of 3 done"), "{home}");
     assert!(home.contains("Invite your team"));
     let item = crate::helpers::hidden_field(&home, "item_id");
-    let response = app.post_form("/first-steps", &[("csrf_token", &csrf_token_in(&home)), ("item_id", &item), ("done", "1")]).await;
+    let response = app
+        .post_form(
+            "/first-steps",
+            &[
+                ("csrf_token", &csrf_token_in(&home)),
+                ("item_id", &item),
+                ("done", "1"),
+            ],
+        )
+        .await;
     assert_eq!(location(&response), "/#first-steps");
     let home = app.get_text("/").await;
     assert!(home.contains("1 of 3 done"), "{home}");
     assert!(home.contains("Mark not done"));
-    assert_eq!(app.number_value("SELECT COUNT(*) FROM checklist_progress WHERE user_id = $1", &organization.admin_id).await, 1);
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM checklist_progress WHERE user_id = $1",
+            &organization.admin_id
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(smtp) = RealSmtpServer::start().await else { return };
-        let Some(app) = spawn_app_with_mail(backend, None, Some(smtp.url())).await else { continue };
+        let Some(smtp) = RealSmtpServer::start().await else {
+            return;
+        };
+        let Some(app) = spawn_app_with_mail(backend, None, Some(smtp.url())).await else {
+            continue;
+        };
         let (_, _) = invite_grace(&app).await;
         assert_eq!(app.deliver_emails().await, 1);
         let messages = smtp.wait_for(1).await;
         assert_eq!(messages.len(), 1, "{backend:?}");
         let email = &messages[0];
-        assert_eq!(email.subject, "You are invited to join 1Stop Install's 1Stop Install account.");
+        assert_eq!(
+            email.subject,
+            "You are invited to join 1Stop Install's 1Stop Install account."
+        );
         assert_eq!(email.to, "grace@example.com");
         assert_eq!(email.from, "no-reply@1stop.example.com");
         assert!(email.has_message_id && email.has_date);
-        assert!(email.text.contains("Ada Lovelace has invited you to join 1Stop Install's 1Stop Install account"), "{}", email.text);
+        assert!(
+            email.text.contains(
+                "Ada Lovelace has invited you to join 1Stop Install's 1Stop Install account"
+            ),
+            "{}",
+            email.text
+        );
         assert!(email.text.contains("This invitation expires on"));
         assert!(email.text.contains("If you did not expect this invitation"));
         assert!(email.html.contains(">Join Now</a>"), "{}", email.html);
@@ -414,16 +800,26 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
 
         let sent = app.store.emails_to("grace@example.com").await.unwrap();
         assert_eq!(sent[0].state, "sent");
-        assert!(sent[0].body_text.is_empty() && sent[0].body_html.is_empty() && sent[0].action_url.is_none(), "the token is wiped once sent");
+        assert!(
+            sent[0].body_text.is_empty()
+                && sent[0].body_html.is_empty()
+                && sent[0].action_url.is_none(),
+            "the token is wiped once sent"
+        );
 
         let (browser, page) = open_join_link(&app, &link).await;
-        assert_eq!(location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await), "/");
+        assert_eq!(
+            location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
+            "/"
+        );
     }
 }
 
 #[tokio::test]
 async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
-    let app = crate::helpers::spawn_app_with(Backend::Sqlite, Some("http://1stop.example.test")).await.unwrap();
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, Some("http://1stop.example.test"))
+        .await
+        .unwrap();
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let form = app.get_text("/setup/users/new").await;
@@ -446,6 +842,9 @@ async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
     let link = queued_join_link(&app, "grace@example.com").await;
-    assert!(link.starts_with("http://1stop.example.test/join/"), "{link}");
+    assert!(
+        link.starts_with("http://1stop.example.test/join/"),
+        "{link}"
+    );
     let _ = ADMIN_PASSWORD;
 }

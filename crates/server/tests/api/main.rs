@@ -12,7 +12,7 @@ mod cli;
 mod csrf;
 mod first_run;
 mod invitations;
-mod outbox;
 mod operations;
+mod outbox;
 mod sign_in;
 mod terms;

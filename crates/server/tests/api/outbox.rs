@@ -22,18 +22,34 @@ where
 async fn a_transient_smtp_failure_is_retried_later_with_the_reason_recorded() {
     each_backend(|backend| async move {
         let port = scripted_smtp_server(Fault::Transient).await;
-        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else { return };
+        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
+            return;
+        };
         invite_grace(&app).await;
         assert_eq!(app.deliver_emails().await, 1);
         let email = &app.store.emails_to("grace@example.com").await.unwrap()[0];
         assert_eq!(email.state, "retrying");
         assert_eq!(email.attempts, 1);
-        assert!(email.last_error.as_deref().unwrap_or_default().contains("451"), "{:?}", email.last_error);
-        assert!(email.action_url.is_some(), "nothing is wiped until it is sent");
+        assert!(
+            email
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("451"),
+            "{:?}",
+            email.last_error
+        );
+        assert!(
+            email.action_url.is_some(),
+            "nothing is wiped until it is sent"
+        );
         assert_eq!(app.deliver_emails().await, 0, "not due again yet");
         app.clock.advance(Duration::from_secs(37));
         assert_eq!(app.deliver_emails().await, 1, "due after the backoff");
-        assert_eq!(app.store.emails_to("grace@example.com").await.unwrap()[0].attempts, 2);
+        assert_eq!(
+            app.store.emails_to("grace@example.com").await.unwrap()[0].attempts,
+            2
+        );
     })
     .await;
 }
@@ -42,15 +58,31 @@ async fn a_transient_smtp_failure_is_retried_later_with_the_reason_recorded() {
 async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
     each_backend(|backend| async move {
         let port = scripted_smtp_server(Fault::Permanent).await;
-        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else { return };
+        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
+            return;
+        };
         let (organization, _) = invite_grace(&app).await;
         app.deliver_emails().await;
         let email = &app.store.emails_to("grace@example.com").await.unwrap()[0];
         assert_eq!(email.state, "failed");
-        assert!(email.last_error.as_deref().unwrap_or_default().contains("No such user"), "{:?}", email.last_error);
+        assert!(
+            email
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("No such user"),
+            "{:?}",
+            email.last_error
+        );
         app.clock.advance(Duration::from_secs(24 * 60 * 60));
         assert_eq!(app.deliver_emails().await, 0, "never retried");
-        assert!(app.store.audit_actions(&organization.org_id).await.unwrap().contains(&"invitation_failed".to_owned()));
+        assert!(
+            app.store
+                .audit_actions(&organization.org_id)
+                .await
+                .unwrap()
+                .contains(&"invitation_failed".to_owned())
+        );
     })
     .await;
 }
@@ -59,7 +91,9 @@ async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
 async fn a_connection_dropped_after_data_is_retried() {
     each_backend(|backend| async move {
         let port = scripted_smtp_server(Fault::DropAfterData).await;
-        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else { return };
+        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
+            return;
+        };
         invite_grace(&app).await;
         app.deliver_emails().await;
         let email = &app.store.emails_to("grace@example.com").await.unwrap()[0];
@@ -71,40 +105,86 @@ async fn a_connection_dropped_after_data_is_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_smtp_is_down_the_user_is_created_and_exactly_one_email_arrives_once_it_is_back() {
     each_backend(|backend| async move {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else { return };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
+            return;
+        };
         let organization = app.create_organization().await;
         app.sign_in_as_admin(&organization).await;
-        let response = save_new_user(&app, "Grace", "Hopper", "grace@example.com", "Standard", "Manager").await;
-        assert_eq!(response.status().as_u16(), 303, "saving does not wait for email");
-        assert!(app.get_text(&location(&response)).await.contains("Invitation sent to grace@example.com."));
+        let response = save_new_user(
+            &app,
+            "Grace",
+            "Hopper",
+            "grace@example.com",
+            "Standard",
+            "Manager",
+        )
+        .await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "saving does not wait for email"
+        );
+        assert!(
+            app.get_text(&location(&response))
+                .await
+                .contains("Invitation sent to grace@example.com.")
+        );
         app.deliver_emails().await;
-        assert_eq!(app.store.emails_to("grace@example.com").await.unwrap()[0].state, "retrying");
+        assert_eq!(
+            app.store.emails_to("grace@example.com").await.unwrap()[0].state,
+            "retrying"
+        );
 
-        let Some(smtp) = RealSmtpServer::start_on(port).await else { return };
+        let Some(smtp) = RealSmtpServer::start_on(port).await else {
+            return;
+        };
         app.clock.advance(Duration::from_secs(60));
         app.deliver_emails().await;
         app.clock.advance(Duration::from_secs(60 * 60 * 2));
         app.deliver_emails().await;
         let messages = smtp.wait_for(1).await;
         assert_eq!(messages.len(), 1, "exactly one email");
-        assert_eq!(app.store.emails_to("grace@example.com").await.unwrap()[0].state, "sent");
+        assert_eq!(
+            app.store.emails_to("grace@example.com").await.unwrap()[0].state,
+            "sent"
+        );
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_smtp_the_email_is_written_as_an_eml_file() {
-    let app = spawn_app_with_mail(Backend::Sqlite, None, None).await.unwrap();
+    let app = spawn_app_with_mail(Backend::Sqlite, None, None)
+        .await
+        .unwrap();
     let (_, link) = invite_grace(&app).await;
     assert_eq!(app.deliver_emails().await, 1);
     let directory = app.data_dir.path().join("mail");
-    let files: Vec<_> = std::fs::read_dir(&directory).unwrap().map(|entry| entry.unwrap().path()).collect();
+    let files: Vec<_> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
-    assert_eq!(files[0].extension().and_then(|extension| extension.to_str()), Some("eml"));
+    assert_eq!(
+        files[0]
+            .extension()
+            .and_then(|extension| extension.to_str()),
+        Some("eml")
+    );
     let raw = std::fs::read(&files[0]).unwrap();
     let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
-    assert_eq!(message.subject(), Some("You are invited to join 1Stop Install's 1Stop Install account."));
+    assert_eq!(
+        message.subject(),
+        Some("You are invited to join 1Stop Install's 1Stop Install account.")
+    );
     assert!(message.body_text(0).unwrap().contains(&link));
-    assert_eq!(app.store.emails_to("grace@example.com").await.unwrap()[0].state, "sent");
+    assert_eq!(
+        app.store.emails_to("grace@example.com").await.unwrap()[0].state,
+        "sent"
+    );
 }

@@ -23,12 +23,22 @@ pub struct ReceivedEmail {
 impl ReceivedEmail {
     /// The Join Now link in the text part.
     pub fn join_link(&self) -> String {
-        let start = self.text.find("Join Now: ").expect("the text part has the Join Now link") + "Join Now: ".len();
-        self.text[start..].split_whitespace().next().unwrap_or_default().to_owned()
+        let start = self
+            .text
+            .find("Join Now: ")
+            .expect("the text part has the Join Now link")
+            + "Join Now: ".len();
+        self.text[start..]
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     fn parse(raw: &[u8]) -> Self {
-        let message = MessageParser::default().parse(raw).expect("a parsable email");
+        let message = MessageParser::default()
+            .parse(raw)
+            .expect("a parsable email");
         let address = |list: Option<&mail_parser::Address>| {
             list.and_then(|address| address.first())
                 .and_then(|address| address.address())
@@ -39,8 +49,14 @@ impl ReceivedEmail {
             to: address(message.to()),
             from: address(message.from()),
             subject: message.subject().unwrap_or_default().to_owned(),
-            text: message.body_text(0).map(|text| text.into_owned()).unwrap_or_default(),
-            html: message.body_html(0).map(|html| html.into_owned()).unwrap_or_default(),
+            text: message
+                .body_text(0)
+                .map(|text| text.into_owned())
+                .unwrap_or_default(),
+            html: message
+                .body_html(0)
+                .map(|html| html.into_owned())
+                .unwrap_or_default(),
             has_message_id: message.message_id().is_some(),
             has_date: message.date().is_some(),
         }
@@ -74,32 +90,58 @@ impl Drop for RealSmtpServer {
 impl RealSmtpServer {
     /// `None` (loudly) without aiosmtpd outside CI; in CI a failure.
     pub async fn start() -> Option<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         Self::start_on(port).await
     }
 
     pub async fn start_on(port: u16) -> Option<Self> {
         let Some(python) = python() else {
             if std::env::var_os("CI").is_some() {
-                panic!("aiosmtpd is not installed in .venv, and in CI the SMTP tests must run (scripts/test installs it)");
+                panic!(
+                    "aiosmtpd is not installed in .venv, and in CI the SMTP tests must run (scripts/test installs it)"
+                );
             }
-            eprintln!("\n*** SKIPPED: SMTP test; run scripts/test once to install aiosmtpd into .venv ***\n");
+            eprintln!(
+                "\n*** SKIPPED: SMTP test; run scripts/test once to install aiosmtpd into .venv ***\n"
+            );
             return None;
         };
         let maildir = tempfile::tempdir().unwrap();
         let process = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(maildir.path().join("mail"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("aiosmtpd starts");
         let deadline = Instant::now() + Duration::from_secs(15);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen within 15 s");
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "aiosmtpd did not listen within 15 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Some(Self { port, process, maildir })
+        Some(Self {
+            port,
+            process,
+            maildir,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -109,10 +151,15 @@ impl RealSmtpServer {
     /// Every message received so far.
     pub fn messages(&self) -> Vec<ReceivedEmail> {
         let new = self.maildir.path().join("mail/new");
-        let Ok(entries) = std::fs::read_dir(new) else { return Vec::new() };
+        let Ok(entries) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
         let mut files: Vec<_> = entries.map(|entry| entry.unwrap().path()).collect();
         files.sort();
-        files.iter().map(|file| ReceivedEmail::parse(&std::fs::read(file).unwrap())).collect()
+        files
+            .iter()
+            .map(|file| ReceivedEmail::parse(&std::fs::read(file).unwrap()))
+            .collect()
     }
 
     /// Waits up to 10 s for `count` messages.
@@ -155,7 +202,9 @@ pub async fn scripted_smtp_server(fault: Fault) -> u16 {
                         if line == "." {
                             in_data = false;
                             let reply: &[u8] = match fault {
-                                Fault::Transient => b"451 4.3.0 Mailbox temporarily unavailable\r\n",
+                                Fault::Transient => {
+                                    b"451 4.3.0 Mailbox temporarily unavailable\r\n"
+                                }
                                 Fault::Permanent => b"550 5.1.1 No such user here\r\n",
                                 Fault::DropAfterData => return,
                             };

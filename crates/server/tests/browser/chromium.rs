@@ -84,6 +84,18 @@ impl Browser {
         })
     }
 
+    /// Finds an element, waiting up to 10 s for it to appear (pages load after clicks).
+    async fn find(
+        &self,
+        locator: Locator<'_>,
+    ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(locator)
+            .await
+    }
+
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("the page opens");
     }
@@ -100,7 +112,6 @@ impl Browser {
     /// Types into the input whose label reads `label`.
     pub async fn fill(&self, label: &str, value: &str) {
         let label_element = self
-            .client
             .find(Locator::XPath(&format!(
                 "//label[normalize-space()='{label}']"
             )))
@@ -121,12 +132,43 @@ impl Browser {
     }
 
     pub async fn click_button(&self, text: &str) {
-        self.client
+        self.find(Locator::XPath(&format!(
+            "//button[normalize-space()='{text}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("a button {text:?}"))
+        .click()
+        .await
+        .unwrap();
+    }
+
+    /// Chooses `option` in the drop-down whose label reads `label`.
+    pub async fn select(&self, label: &str, option: &str) {
+        let label_element = self
             .find(Locator::XPath(&format!(
-                "//button[normalize-space()='{text}']"
+                "//label[normalize-space()='{label}']"
             )))
             .await
-            .unwrap_or_else(|_| panic!("a button {text:?}"))
+            .unwrap_or_else(|_| panic!("a drop-down labelled {label:?}"));
+        let id = label_element
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("the label names its select");
+        self.find(Locator::XPath(&format!(
+            "//select[@id='{id}']/option[normalize-space()='{option}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("an option {option:?} in {label:?}"))
+        .click()
+        .await
+        .unwrap();
+    }
+
+    pub async fn click_link(&self, text: &str) {
+        self.find(Locator::XPath(&format!("//a[normalize-space()='{text}']")))
+            .await
+            .unwrap_or_else(|_| panic!("a link {text:?}"))
             .click()
             .await
             .unwrap();

@@ -8,11 +8,16 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[allow(dead_code)]
+#[path = "../api/smtp.rs"]
+mod smtp;
+
 mod chromium;
 
 use chromium::Browser;
-use helpers::{ADMIN_PASSWORD, Backend, spawn_app};
+use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
 use onestop_server::usecases::first_run::issue_first_run_code;
+use smtp::RealSmtpServer;
 
 #[tokio::test]
 async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs_out() {
@@ -107,5 +112,131 @@ async fn a_browser_that_refuses_cookies_is_told_to_enable_them() {
         .wait_for_text("Cookie is disabled in your browser. Please enable the Cookie to continue.")
         .await;
     assert_eq!(app.count("sessions").await, 0);
+    browser.close().await;
+}
+
+/// The help article's "Send Invitation Instructions", step by step, in Chromium.
+#[tokio::test]
+async fn the_articles_invitation_steps_work_from_new_user_to_the_role_homepage() {
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
+    let Some(smtp) = RealSmtpServer::start().await else {
+        return;
+    };
+    let app = spawn_app_with_mail(Backend::Sqlite, None, Some(smtp.url()))
+        .await
+        .unwrap();
+    app.create_organization().await;
+
+    browser.open(&app.url("/login")).await;
+    browser.fill("Username", "ada").await;
+    browser.fill("Password", ADMIN_PASSWORD).await;
+    browser.click_button("Sign In").await;
+    browser.click_button("I Agree").await;
+    browser.wait_for_text("Welcome, Ada").await;
+
+    // 1. Click the Gear Icon in top right of any page to go to Setup.
+    browser.click_css("a[aria-label='Setup']").await;
+    // 2. On the Setup page, in User and Control section, click Users.
+    browser.wait_for_text("Users and Control").await;
+    browser.click_link("Users").await;
+    // 3. In top right of the Users page, click the New User button.
+    browser.click_link("New User").await;
+    // 4. Enter the New User details, then Save.
+    browser
+        .wait_for_text("Not sure which Profile and Role to assign?")
+        .await;
+    browser.fill("First Name", "Grace").await;
+    browser.fill("Last Name", "Hopper").await;
+    browser.fill("Email", "grace@example.com").await;
+    browser.select("Profile", "Standard").await;
+    browser.select("Role", "Manager").await;
+    browser.click_button("Save").await;
+    // 5. After Saving, an email invitation will be sent to the New User.
+    browser
+        .wait_for_text("Invitation sent to grace@example.com.")
+        .await;
+    app.deliver_emails().await;
+    let link = smtp.wait_for(1).await[0].join_link();
+    browser.click_button("Sign Out").await;
+    browser.wait_for_text("You have signed out.").await;
+
+    // The invitee clicks Join Now, selects a username and password, then clicks Update.
+    browser.open(&link).await;
+    browser
+        .wait_for_text("Join 1Stop Install's 1Stop Install account")
+        .await;
+    assert_eq!(
+        browser.current_path().await,
+        "/join",
+        "the token is gone from the address bar"
+    );
+    browser.fill("Username", "grace").await;
+    browser.fill("Password", "seven green lanterns glow").await;
+    browser
+        .fill("Confirm Password", "seven green lanterns glow")
+        .await;
+    browser.click_button("Update").await;
+    // Click the "I Agree" button to accept the Terms of Service...
+    browser.wait_for_text("I Agree").await;
+    browser.click_button("I Agree").await;
+    // ...and land on the homepage built for the Role.
+    browser.wait_for_text("Welcome, Grace").await;
+    browser
+        .wait_for_text("Your installations and your team")
+        .await;
+    browser
+        .wait_for_text("Your First Steps after Logging In")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_link_stays_valid() {
+    let Some(browser) = Browser::start(false).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let form = app.get_text("/setup/users/new").await;
+    let option = |label: &str| {
+        let end = form.find(&format!(">{label}</option>")).unwrap();
+        let start = form[..end].rfind("value=\"").unwrap() + 7;
+        form[start..end].split('"').next().unwrap().to_owned()
+    };
+    let response = app
+        .post_form(
+            "/setup/users/new",
+            &[
+                ("csrf_token", helpers::csrf_token_in(&form).as_str()),
+                ("first_name", "Grace"),
+                ("last_name", "Hopper"),
+                ("email", "grace@example.com"),
+                ("profile_id", &option("Standard")),
+                ("role_id", &option("Manager")),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let link = app.store.emails_to("grace@example.com").await.unwrap()[0]
+        .action_url
+        .clone()
+        .unwrap();
+
+    browser.open(&link).await;
+    browser
+        .wait_for_text("Cookie is disabled in your browser. Please enable the Cookie to continue.")
+        .await;
+    assert_eq!(
+        app.text_value(
+            "SELECT status FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await
+        .as_deref(),
+        Some("unconfirmed")
+    );
     browser.close().await;
 }

@@ -22,7 +22,7 @@ const SECTIONS: &[SetupSection] = &[
         items: &[
             SetupItem {
                 name: "Users",
-                href: None,
+                href: Some("/setup/users"),
             },
             SetupItem {
                 name: "Profiles",
