@@ -812,6 +812,39 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
             location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
             "/"
         );
+        let terms = browser
+            .get(app.url("/terms"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let agreed = browser
+            .post(app.url("/terms/accept"))
+            .form(&[
+                ("csrf_token", csrf_token_in(&terms)),
+                (
+                    "version_id",
+                    crate::helpers::hidden_field(&terms, "version_id"),
+                ),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&agreed), "/");
+        let home = browser
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            home.contains("Welcome, Grace") && home.contains("Manager"),
+            "{home}"
+        );
     }
 }
 
