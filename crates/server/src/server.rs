@@ -41,6 +41,7 @@ impl Services {
             hasher: PasswordHasher::new(cores)?,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             public_url,
+            reinvite_limits: crate::usecases::manage_users::ReinviteLimits::default(),
         })
     }
 }

@@ -48,3 +48,45 @@ impl InvitationEmail {
         })
     }
 }
+
+/// To each administrator: an invitee whose link expired asks for a new one.
+#[derive(Debug, Clone)]
+pub struct InvitationRequestEmail {
+    pub administrator_first_name: Option<String>,
+    pub invitee_name: String,
+    pub invitee_email: String,
+    pub account_name: String,
+    pub users_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation_request.txt")]
+struct InvitationRequestText<'a> {
+    email: &'a InvitationRequestEmail,
+}
+
+#[derive(Template)]
+#[template(path = "emails/invitation_request.html")]
+struct InvitationRequestHtml<'a> {
+    email: &'a InvitationRequestEmail,
+}
+
+impl InvitationRequestEmail {
+    pub fn subject(&self) -> String {
+        format!(
+            "{} asks for a new invitation to {}",
+            self.invitee_name, self.account_name
+        )
+    }
+
+    pub fn render(&self, recipient: &str) -> Result<NewEmail, askama::Error> {
+        Ok(NewEmail {
+            kind: "invitation_request",
+            recipient: recipient.to_owned(),
+            subject: self.subject(),
+            body_text: InvitationRequestText { email: self }.render()?,
+            body_html: InvitationRequestHtml { email: self }.render()?,
+            action_url: None,
+        })
+    }
+}

@@ -9,6 +9,7 @@
 
 pub(crate) mod audit;
 mod connect;
+mod dashboard;
 mod directory;
 mod first_run;
 mod first_steps;
@@ -18,10 +19,13 @@ pub(crate) mod outbox;
 mod sessions;
 mod terms;
 mod throttle;
+mod user_admin;
+mod user_directory;
 mod users;
 
 pub use audit::AuditEvent;
 pub use connect::{DatabaseKind, connect};
+pub use dashboard::{CardEntry, Dashboard};
 pub use directory::{ProfileRow, RoleRow, UserRow};
 pub use first_steps::FirstStep;
 pub use invitations::{
@@ -34,6 +38,8 @@ pub use outbox::{ClaimedEmail, NewEmail, OutboxStatus};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::TermsVersion;
 pub use throttle::ThrottleLimit;
+pub use user_admin::{Actor, BulkTarget, Reinvitation, UserAdminError};
+pub use user_directory::{DirectoryRow, ViewCounts, ViewFilter};
 pub use users::{NewActiveUser, SignInCandidate};
 
 use sqlx::{PgPool, SqlitePool};

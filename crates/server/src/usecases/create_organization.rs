@@ -187,7 +187,7 @@ pub async fn create_organization_inviting_administrator(
         company_name.as_str(),
         account_name.as_str(),
         None,
-        &first_name,
+        first_name.as_option(),
         &token,
         expires_at,
     );

@@ -114,7 +114,7 @@ pub async fn invite_user(
         &inviter.company_name,
         &inviter.account_name,
         Some(inviter.full_name()),
-        &first_name,
+        first_name.as_option(),
         &token,
         expires_at,
     )
@@ -161,7 +161,7 @@ pub fn invitation_email(
     company_name: &str,
     account_name: &str,
     inviter_name: Option<String>,
-    first_name: &FirstName,
+    first_name: Option<&str>,
     token: &SecretToken,
     expires_at: Timestamp,
 ) -> InvitationEmail {
@@ -169,7 +169,7 @@ pub fn invitation_email(
         company_name: company_name.to_owned(),
         account_name: account_name.to_owned(),
         inviter_name,
-        recipient_first_name: first_name.as_option().map(str::to_owned),
+        recipient_first_name: first_name.map(str::to_owned),
         join_url: join_url(services, token),
         expires_at: expires_at.to_string(),
     }

@@ -162,3 +162,69 @@ pub async fn accept_invitation(
 }
 
 const TAKEN: &str = "This username is taken; choose another.";
+
+/// How often one invitee may ask for a new invitation.
+const REQUEST_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestOutcome {
+    /// The administrators were told.
+    Sent,
+    /// Asked less than an hour ago; nothing new was sent.
+    AlreadyAsked,
+    /// The link is not an expired invitation (it may work, or not be valid at all).
+    NotExpired,
+}
+
+/// From the expired page: notify the organization's administrators (email and homepage).
+pub async fn request_new_invitation(
+    services: &Services,
+    token: &SecretToken,
+    ip: &str,
+) -> Result<RequestOutcome, JoinError> {
+    let Some(record) = services.store.find_invitation(&token.hash()).await? else {
+        return Ok(RequestOutcome::NotExpired);
+    };
+    let now = services.clock.now();
+    if !matches!(
+        classify(record.clone(), now),
+        InvitationState::Expired { .. }
+    ) {
+        return Ok(RequestOutcome::NotExpired);
+    }
+    if let Some(last) = services
+        .store
+        .last_invitation_request(&record.user_id)
+        .await?
+        && now < Timestamp::from_unix_millis(last).plus(REQUEST_INTERVAL)
+    {
+        return Ok(RequestOutcome::AlreadyAsked);
+    }
+    let invitee = match &record.first_name {
+        Some(first) => format!("{first} {}", record.last_name),
+        None => record.last_name.clone(),
+    };
+    let notifications = services
+        .store
+        .administrator_contacts(&record.org_id)
+        .await?
+        .into_iter()
+        .map(|(email, first_name)| {
+            crate::mail::templates::InvitationRequestEmail {
+                administrator_first_name: first_name,
+                invitee_name: invitee.clone(),
+                invitee_email: record.email.clone(),
+                account_name: record.account_name.clone(),
+                users_url: format!("{}setup/users?view=unconfirmed", services.public_url),
+            }
+            .render(&email)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::from)?;
+    services
+        .store
+        .record_invitation_request(&record.org_id, &record.user_id, ip, now, &notifications)
+        .await?;
+    services.outbox_signal.notify_one();
+    Ok(RequestOutcome::Sent)
+}

@@ -1,10 +1,12 @@
 //! What the product does, one module per use case. No HTTP types here: the web pages, the CLI
 //! (and later the JSON API) call these functions with values they have taken from their input.
 
+pub mod company;
 pub mod create_organization;
 pub mod first_run;
 pub mod invite_user;
 pub mod join;
+pub mod manage_users;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;
@@ -27,6 +29,7 @@ pub struct Services {
     pub outbox_signal: Arc<Notify>,
     /// Base of every link in emails (ends with `/`); never taken from a request.
     pub public_url: Url,
+    pub reinvite_limits: manage_users::ReinviteLimits,
 }
 
 /// Messages for form fields, keyed by the field's name in the form.

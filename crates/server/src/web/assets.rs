@@ -34,3 +34,13 @@ pub async fn new_user_script() -> impl IntoResponse {
         include_str!("../../static/new_user.js"),
     )
 }
+
+pub async fn users_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        include_str!("../../static/users.js"),
+    )
+}

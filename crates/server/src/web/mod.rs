@@ -57,6 +57,17 @@ pub fn router(state: AppState) -> Router {
             "/setup/users/new",
             get(pages::users::new_form).post(pages::users::create),
         )
+        .route("/setup/users/bulk", post(pages::users::bulk))
+        .route(
+            "/setup/users/{user_id}",
+            get(pages::users::edit_form).post(pages::users::update),
+        )
+        .route("/setup/users/{user_id}/actions", post(pages::users::act))
+        .route(
+            "/setup/company",
+            get(pages::company::show).post(pages::company::save),
+        )
+        .route("/join/request", post(pages::join::request_new))
         .route("/join/{token}", get(pages::join::open_link))
         .route("/join", get(pages::join::show).post(pages::join::submit))
         .route("/help", get(pages::help::index))
@@ -68,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/app.css", get(assets::stylesheet))
         .route("/static/favicon.svg", get(assets::favicon))
         .route("/static/new_user.js", get(assets::new_user_script))
+        .route("/static/users.js", get(assets::users_script))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

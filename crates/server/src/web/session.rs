@@ -126,6 +126,14 @@ impl RequiredPermission for ManageUsers {
     const PERMISSION: Permission = Permission::ManageUsers;
 }
 
+/// Marker: the profile may manage company details.
+#[derive(Debug)]
+pub struct ManageCompanyDetails;
+
+impl RequiredPermission for ManageCompanyDetails {
+    const PERMISSION: Permission = Permission::ManageCompanyDetails;
+}
+
 /// A signed-in user (Terms accepted) whose profile holds `P`; others get 403.
 #[derive(Debug)]
 pub struct RequirePermission<P: RequiredPermission> {

@@ -2,7 +2,7 @@
 //! introduction, and its First Steps checklist with this user's progress.
 
 use super::Shell;
-use crate::store::FirstStep;
+use crate::store::{CardEntry, FirstStep};
 use crate::web::AppState;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
@@ -11,6 +11,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::Redirect;
+use onestop_domain::{Permission, Timestamp};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
@@ -26,6 +27,61 @@ pub struct HomePage {
     csrf_token: String,
     first_steps: Vec<FirstStep>,
     steps_done: usize,
+    /// What needs an administrator: for users who manage users.
+    dashboard: Option<DashboardView>,
+}
+
+/// The administrator homepage cards, ready to show.
+pub struct DashboardView {
+    pub unconfirmed: i64,
+    /// (name, reason)
+    pub failed: Vec<(String, String)>,
+    /// (name, expires at)
+    pub expiring: Vec<(String, String)>,
+    /// (name, asked at)
+    pub requests: Vec<(String, String)>,
+}
+
+/// Invitations expiring within this long are shown on the administrator homepage.
+const EXPIRING_SOON_MS: i64 = 24 * 60 * 60 * 1000;
+
+async fn dashboard(
+    state: &AppState,
+    user: &SignedInUser,
+) -> Result<Option<DashboardView>, WebError> {
+    if !user.permissions.contains(Permission::ManageUsers) {
+        return Ok(None);
+    }
+    let now = state.services.clock.now();
+    let cards = state
+        .services
+        .store
+        .dashboard(&user.org_id, now, EXPIRING_SOON_MS)
+        .await?;
+    let when = |entry: &CardEntry| {
+        entry
+            .at
+            .map(|at| Timestamp::from_unix_millis(at).to_string())
+            .unwrap_or_default()
+    };
+    Ok(Some(DashboardView {
+        unconfirmed: cards.unconfirmed,
+        failed: cards
+            .failed_deliveries
+            .iter()
+            .map(|entry| (entry.full_name(), entry.detail.clone().unwrap_or_default()))
+            .collect(),
+        expiring: cards
+            .expiring_soon
+            .iter()
+            .map(|entry| (entry.full_name(), when(entry)))
+            .collect(),
+        requests: cards
+            .requests
+            .iter()
+            .map(|entry| (entry.full_name(), when(entry)))
+            .collect(),
+    }))
 }
 
 pub async fn show(State(state): State<AppState>, user: SignedInUser) -> Result<HomePage, WebError> {
@@ -42,6 +98,7 @@ pub async fn show(State(state): State<AppState>, user: SignedInUser) -> Result<H
         csrf_token: user.csrf_token.clone(),
         steps_done: first_steps.iter().filter(|step| step.done > 0).count(),
         first_steps,
+        dashboard: dashboard(&state, &user).await?,
     })
 }
 

@@ -5,7 +5,8 @@
 use super::Shell;
 use crate::usecases::FieldErrors;
 use crate::usecases::join::{
-    InvitationState, JoinError, JoinInput, accept_invitation, look_up_invitation,
+    InvitationState, JoinError, JoinInput, RequestOutcome, accept_invitation, look_up_invitation,
+    request_new_invitation,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
@@ -53,6 +54,9 @@ pub struct JoinOutcomePage {
     sign_in_link: bool,
     /// For "signed in as someone else": the session's CSRF token for the Sign Out button.
     sign_out_token: Option<String>,
+    /// For an expired invitation: the form token and the link's token for "Ask for a new
+    /// invitation".
+    request_form: Option<(String, String)>,
 }
 
 fn outcome(heading: impl Into<String>, message: impl Into<String>) -> JoinOutcomePage {
@@ -64,31 +68,43 @@ fn outcome(heading: impl Into<String>, message: impl Into<String>) -> JoinOutcom
         advice: None,
         sign_in_link: false,
         sign_out_token: None,
+        request_form: None,
     }
+}
+
+/// The expired page, with "Ask for a new invitation" when `request_form` carries its tokens.
+fn expired_page(state: &InvitationState, request_form: Option<(String, String)>) -> Response {
+    let mut response = not_live_page(state);
+    if let Some(request_form) = request_form
+        && let InvitationState::Expired { inviter_name } = state
+    {
+        let mut page = expired_outcome(inviter_name.as_deref());
+        page.request_form = Some(request_form);
+        response = private((StatusCode::GONE, page).into_response());
+    }
+    response
+}
+
+fn expired_outcome(inviter_name: Option<&str>) -> JoinOutcomePage {
+    let mut page = outcome(
+        "This invitation has expired.",
+        match inviter_name {
+            Some(name) => format!("{name} invited you, but the invitation is no longer valid."),
+            None => "The invitation is no longer valid.".to_owned(),
+        },
+    );
+    page.advice = Some(match inviter_name {
+        Some(name) => format!("Ask {name} or another administrator of your company to send you a new invitation, or use the button below."),
+        None => "Ask an administrator of your company to send you a new invitation, or use the button below.".to_owned(),
+    });
+    page
 }
 
 /// The page for an invitation that cannot be accepted, with its status code.
 fn not_live_page(state: &InvitationState) -> Response {
     let (status, page) = match state {
         InvitationState::Expired { inviter_name } => {
-            let mut page = outcome(
-                "This invitation has expired.",
-                match inviter_name {
-                    Some(name) => {
-                        format!("{name} invited you, but the invitation is no longer valid.")
-                    }
-                    None => "The invitation is no longer valid.".to_owned(),
-                },
-            );
-            page.advice = Some(match inviter_name {
-                Some(name) => format!(
-                    "Ask {name} or another administrator of your company to send you a new invitation."
-                ),
-                None => {
-                    "Ask an administrator of your company to send you a new invitation.".to_owned()
-                }
-            });
-            (StatusCode::GONE, page)
+            (StatusCode::GONE, expired_outcome(inviter_name.as_deref()))
         }
         InvitationState::AlreadyAccepted => {
             let mut page = outcome(
@@ -172,8 +188,52 @@ pub async fn open_link(
                 (jar.add(cookie), Redirect::to("/join")).into_response(),
             ))
         }
+        expired @ InvitationState::Expired { .. } => {
+            let (jar, csrf_token) = anonymous_form_token(jar, state.settings.https);
+            let request_form = (csrf_token, token.expose().to_owned());
+            Ok((jar, expired_page(&expired, Some(request_form))).into_response())
+        }
         other => Ok(not_live_page(&other)),
     }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RequestForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    token: String,
+}
+
+impl CarriesCsrfToken for RequestForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// "Ask for a new invitation" on the expired page.
+pub async fn request_new(
+    State(state): State<AppState>,
+    client: Client,
+    CsrfForm(form): CsrfForm<RequestForm>,
+) -> Result<Response, WebError> {
+    let Some(token) = SecretToken::parse(&form.token) else {
+        return Ok(not_live_page(&InvitationState::NotValid));
+    };
+    let message = match request_new_invitation(&state.services, &token, &client.ip).await {
+        Ok(RequestOutcome::Sent) => {
+            "Your administrators have been asked to send you a new invitation. It will arrive by email."
+        }
+        Ok(RequestOutcome::AlreadyAsked) => {
+            "You already asked within the last hour, and your administrators have been told. The new invitation will arrive by email."
+        }
+        Ok(RequestOutcome::NotExpired) => return Ok(not_live_page(&InvitationState::NotValid)),
+        Err(JoinError::Internal(error)) => return Err(WebError::Internal(error)),
+        Err(_) => return Ok(not_live_page(&InvitationState::NotValid)),
+    };
+    Ok(private(
+        outcome("New invitation requested", message).into_response(),
+    ))
 }
 
 fn join_token(jar: &CookieJar, https: bool) -> Option<SecretToken> {

@@ -43,7 +43,7 @@ const SECTIONS: &[SetupSection] = &[
         items: &[
             SetupItem {
                 name: "Company Details",
-                href: None,
+                href: Some("/setup/company"),
             },
             SetupItem {
                 name: "Terms of Service",

@@ -1,11 +1,16 @@
-//! Setup > Users: the organization's users, and New User.
+//! Setup > Users: the views, search and paging, bulk actions, New User and Edit User.
 
 use super::Shell;
-use crate::store::{ProfileRow, RoleRow, UserRow};
+use crate::store::{DirectoryRow, ProfileRow, RoleRow, ViewCounts, ViewFilter};
 use crate::usecases::FieldErrors;
 use crate::usecases::invite_user::{
     GrantOptions, InviteError, InviteInput, grant_options, invite_user,
 };
+use crate::usecases::manage_users::{
+    BulkOutcome, EditError, EditInput, ManageUsersError, delete_users, edit_user, reinvite_users,
+    set_users_status, user_to_edit,
+};
+use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
@@ -13,38 +18,173 @@ use crate::web::error::WebError;
 use crate::web::session::{ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use onestop_domain::{Permission, Timestamp, UserStatus};
 
+pub const PAGE_SIZE: i64 = 50;
+
+/// The drop-down's views, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    All,
+    Active,
+    Unconfirmed,
+    Deactivated,
+    Admins,
+}
+
+impl View {
+    const ALL: [View; 5] = [
+        Self::All,
+        Self::Active,
+        Self::Unconfirmed,
+        Self::Deactivated,
+        Self::Admins,
+    ];
+
+    fn parse(key: Option<&str>) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|view| Some(view.key()) == key)
+            .unwrap_or(Self::All)
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Active => "active",
+            Self::Unconfirmed => "unconfirmed",
+            Self::Deactivated => "deactivated",
+            Self::Admins => "admins",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All Users",
+            Self::Active => "Active Users",
+            Self::Unconfirmed => "Unconfirmed Users",
+            Self::Deactivated => "Deactivated Users",
+            Self::Admins => "Admin Users",
+        }
+    }
+
+    fn filter(self) -> ViewFilter {
+        match self {
+            Self::All => ViewFilter::All,
+            Self::Active => ViewFilter::Active,
+            Self::Unconfirmed => ViewFilter::Unconfirmed,
+            Self::Deactivated => ViewFilter::Deactivated,
+            Self::Admins => ViewFilter::Admins,
+        }
+    }
+
+    fn count(self, counts: &ViewCounts) -> i64 {
+        match self {
+            Self::All => counts.all_users,
+            Self::Active => counts.active,
+            Self::Unconfirmed => counts.unconfirmed,
+            Self::Deactivated => counts.deactivated,
+            Self::Admins => counts.admins,
+        }
+    }
+}
+
+pub struct ViewOption {
+    pub key: &'static str,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// One row as the page shows it.
 pub struct UserListItem {
+    pub id: String,
     pub full_name: String,
+    pub initials: String,
+    pub avatar_class: String,
     pub email: String,
     pub username: Option<String>,
     pub role: String,
     pub profile: String,
     pub status: &'static str,
-    pub added: String,
+    /// For Unconfirmed users: when and by whom, expiry, delivery.
+    pub invitation: Vec<String>,
 }
 
-impl From<UserRow> for UserListItem {
-    fn from(row: UserRow) -> Self {
-        Self {
-            full_name: match &row.first_name {
-                Some(first) => format!("{first} {}", row.last_name),
-                None => row.last_name.clone(),
-            },
-            status: row
-                .status
-                .parse::<UserStatus>()
-                .map_or("Unknown", UserStatus::label),
-            added: Timestamp::from_unix_millis(row.created_at).to_string(),
-            email: row.email,
-            username: row.username,
-            role: row.role_name,
-            profile: row.profile_name,
+fn full_name(first: Option<&str>, last: &str) -> String {
+    match first {
+        Some(first) => format!("{first} {last}"),
+        None => last.to_owned(),
+    }
+}
+
+fn initials(first: Option<&str>, last: &str) -> String {
+    first
+        .and_then(|first| first.chars().next())
+        .into_iter()
+        .chain(last.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+fn delivery_label(state: Option<&str>, error: Option<&str>) -> Option<String> {
+    let reason = error.unwrap_or("no reason given");
+    match state? {
+        "queued" | "sending" => Some("Queued".to_owned()),
+        "sent" => Some("Sent".to_owned()),
+        "retrying" => Some(format!("Retrying: {reason}")),
+        "failed" => Some(format!("Could not be delivered: {reason}")),
+        _ => None,
+    }
+}
+
+fn list_item(row: DirectoryRow, now: Timestamp) -> UserListItem {
+    let status = row.status.parse::<UserStatus>().ok();
+    let mut invitation = Vec::new();
+    if status == Some(UserStatus::Unconfirmed) {
+        match (row.invited_at, row.invitation_expires_at) {
+            (Some(invited_at), Some(expires_at)) => {
+                let by = row
+                    .inviter_last_name
+                    .as_deref()
+                    .map(|last| {
+                        format!(" by {}", full_name(row.inviter_first_name.as_deref(), last))
+                    })
+                    .unwrap_or_default();
+                invitation.push(format!(
+                    "Invited {}{by}",
+                    Timestamp::from_unix_millis(invited_at)
+                ));
+                let expires_at = Timestamp::from_unix_millis(expires_at);
+                invitation.push(if now >= expires_at {
+                    "Invitation expired".to_owned()
+                } else {
+                    format!("Expires {expires_at}")
+                });
+                invitation.extend(delivery_label(
+                    row.delivery_state.as_deref(),
+                    row.delivery_error.as_deref(),
+                ));
+            }
+            _ => invitation.push("No live invitation; reinvite to send one".to_owned()),
         }
+    }
+    let hash = row.id.bytes().fold(0u32, |sum, byte| {
+        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
+    });
+    UserListItem {
+        full_name: full_name(row.first_name.as_deref(), &row.last_name),
+        initials: initials(row.first_name.as_deref(), &row.last_name),
+        avatar_class: format!("avatar-{}", hash % 8),
+        status: status.map_or("Unknown", UserStatus::label),
+        id: row.id,
+        email: row.email,
+        username: row.username,
+        role: row.role_name,
+        profile: row.profile_name,
+        invitation,
     }
 }
 
@@ -53,14 +193,95 @@ impl From<UserRow> for UserListItem {
 pub struct UsersPage {
     shell: Option<Shell>,
     title: &'static str,
+    csrf_token: String,
+    views: Vec<ViewOption>,
+    view: &'static str,
+    unconfirmed_view: bool,
+    search: String,
     users: Vec<UserListItem>,
+    page: i64,
+    pages: i64,
+    total: i64,
+    previous_link: Option<String>,
+    next_link: Option<String>,
     notice: Option<String>,
+    outcome: Option<BulkOutcome>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct UsersQuery {
+    view: Option<String>,
+    #[serde(default)]
+    q: String,
+    page: Option<String>,
     /// The id of the user just invited, for "Invitation sent to {email}."
     invited: Option<String>,
+    /// Set after Edit User saves.
+    saved: Option<String>,
+}
+
+fn page_link(view: View, search: &str, page: i64) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("view", view.key())
+        .append_pair("q", search)
+        .append_pair("page", &page.to_string())
+        .finish();
+    format!("/setup/users?{query}")
+}
+
+async fn users_page(
+    state: &AppState,
+    user: &SignedInSession,
+    view: View,
+    search: &str,
+    page: i64,
+    notice: Option<String>,
+    outcome: Option<BulkOutcome>,
+) -> Result<UsersPage, WebError> {
+    let store = &state.services.store;
+    let counts = store.view_counts(&user.org_id).await?;
+    let total = store
+        .count_users(&user.org_id, view.filter(), search)
+        .await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = page.clamp(1, pages);
+    let now = state.services.clock.now();
+    let users = store
+        .user_page(
+            &user.org_id,
+            view.filter(),
+            search,
+            PAGE_SIZE,
+            (page - 1) * PAGE_SIZE,
+        )
+        .await?
+        .into_iter()
+        .map(|row| list_item(row, now))
+        .collect();
+    Ok(UsersPage {
+        shell: Some(Shell::of(user)),
+        title: "Users",
+        csrf_token: user.csrf_token.clone(),
+        views: View::ALL
+            .into_iter()
+            .map(|option| ViewOption {
+                key: option.key(),
+                label: format!("{} ({})", option.label(), option.count(&counts)),
+                selected: option == view,
+            })
+            .collect(),
+        view: view.key(),
+        unconfirmed_view: view == View::Unconfirmed,
+        search: search.to_owned(),
+        users,
+        page,
+        pages,
+        total,
+        previous_link: (page > 1).then(|| page_link(view, search, page - 1)),
+        next_link: (page < pages).then(|| page_link(view, search, page + 1)),
+        notice,
+        outcome,
+    })
 }
 
 pub async fn list(
@@ -68,34 +289,122 @@ pub async fn list(
     user: RequirePermission<ManageUsers>,
     Query(query): Query<UsersQuery>,
 ) -> Result<UsersPage, WebError> {
-    let store = &state.services.store;
-    let notice = match &query.invited {
-        Some(user_id) => store
+    let notice = match (&query.invited, &query.saved) {
+        (Some(user_id), _) => state
+            .services
+            .store
             .user_email(&user.org_id, user_id)
             .await?
             .map(|email| format!("Invitation sent to {email}.")),
-        None => None,
+        (None, Some(_)) => Some("Changes saved.".to_owned()),
+        (None, None) => None,
     };
-    let users = store
-        .users(&user.org_id)
-        .await?
-        .into_iter()
-        .map(UserListItem::from)
-        .collect();
-    Ok(UsersPage {
-        shell: Some(Shell::of(&user)),
-        title: "Users",
-        users,
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|page| page.parse().ok())
+        .unwrap_or(1);
+    users_page(
+        &state,
+        &user,
+        View::parse(query.view.as_deref()),
+        query.q.trim(),
+        page,
         notice,
-    })
+        None,
+    )
+    .await
 }
 
-/// A profile offered on New User, with what it allows.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BulkForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    action: String,
+    /// Repeated: `ids=a&ids=b`.
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    view: String,
+    #[serde(default)]
+    q: String,
+}
+
+impl CarriesCsrfToken for BulkForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// The bulk buttons: "Reinvite", "Delete", "Deactivate", "Activate". The result names what
+/// happened to each user, on the same view.
+pub async fn bulk(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageUsers>,
+    client: Client,
+    CsrfForm(form): CsrfForm<BulkForm>,
+) -> Result<Response, WebError> {
+    let services = &state.services;
+    let ip = Some(client.ip.as_str());
+    let outcome = if form.ids.is_empty() {
+        Ok(BulkOutcome {
+            summary: "Select at least one user first.".to_owned(),
+            skipped: Vec::new(),
+        })
+    } else {
+        match form.action.as_str() {
+            "reinvite" => reinvite_users(services, &user, &form.ids, ip).await,
+            "delete" => delete_users(services, &user, &form.ids, ip).await,
+            "deactivate" => set_users_status(services, &user, &form.ids, true, ip).await,
+            "activate" => set_users_status(services, &user, &form.ids, false, ip).await,
+            _ => {
+                return Err(WebError::BadRequest(
+                    "Choose one of the buttons above the list.".to_owned(),
+                ));
+            }
+        }
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error @ ManageUsersError::TooManySelected) => BulkOutcome {
+            summary: error.to_string(),
+            skipped: Vec::new(),
+        },
+        Err(ManageUsersError::Internal(error)) => return Err(WebError::Internal(error)),
+    };
+    let page = users_page(
+        &state,
+        &user,
+        View::parse(Some(&form.view)),
+        form.q.trim(),
+        1,
+        None,
+        Some(outcome),
+    )
+    .await?;
+    Ok(page.into_response())
+}
+
+/// A profile offered on New User and Edit User, with what it allows.
 pub struct ProfileChoice {
     pub id: String,
     pub name: String,
     pub description: String,
     pub allows: Vec<&'static str>,
+}
+
+fn profile_choice(profile: ProfileRow) -> ProfileChoice {
+    let allows = profile
+        .permissions()
+        .map(|permissions| permissions.iter().map(Permission::label).collect())
+        .unwrap_or_default();
+    ProfileChoice {
+        id: profile.id,
+        name: profile.name,
+        description: profile.description,
+        allows,
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -132,21 +441,8 @@ impl CarriesCsrfToken for NewUserForm {
     }
 }
 
-fn profile_choice(profile: ProfileRow) -> ProfileChoice {
-    let allows = profile
-        .permissions()
-        .map(|permissions| permissions.iter().map(Permission::label).collect())
-        .unwrap_or_default();
-    ProfileChoice {
-        id: profile.id,
-        name: profile.name,
-        description: profile.description,
-        allows,
-    }
-}
-
 fn new_user_page(
-    user: &RequirePermission<ManageUsers>,
+    user: &SignedInSession,
     options: GrantOptions,
     form: NewUserForm,
     errors: FieldErrors,
@@ -209,4 +505,175 @@ pub async fn create(
         }
         Err(InviteError::Internal(error)) => Err(WebError::Internal(error)),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "edit_user.html")]
+pub struct EditUserPage {
+    shell: Option<Shell>,
+    title: &'static str,
+    csrf_token: String,
+    user_id: String,
+    full_name: String,
+    status: &'static str,
+    unconfirmed: bool,
+    deactivated: bool,
+    form: EditUserForm,
+    profiles: Vec<ProfileChoice>,
+    roles: Vec<RoleRow>,
+    errors: FieldErrors,
+    outcome: Option<BulkOutcome>,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+pub struct EditUserForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    profile_id: String,
+    #[serde(default)]
+    role_id: String,
+}
+
+impl CarriesCsrfToken for EditUserForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+fn not_found(error: EditError) -> WebError {
+    match error {
+        EditError::NotFound | EditError::Invalid(_) => WebError::NotFound,
+        EditError::Internal(error) => WebError::Internal(error),
+    }
+}
+
+async fn edit_page(
+    state: &AppState,
+    admin: &SignedInSession,
+    user_id: &str,
+    form: Option<EditUserForm>,
+    errors: FieldErrors,
+    outcome: Option<BulkOutcome>,
+) -> Result<EditUserPage, WebError> {
+    let target = user_to_edit(&state.services, admin, user_id)
+        .await
+        .map_err(not_found)?;
+    let options = grant_options(&state.services, admin).await?;
+    let status = target.status()?;
+    let form = form.unwrap_or_else(|| EditUserForm {
+        csrf_token: String::new(),
+        first_name: target.first_name.clone().unwrap_or_default(),
+        last_name: target.last_name.clone(),
+        email: target.email.clone(),
+        profile_id: target.profile_id.clone(),
+        role_id: target.role_id.clone(),
+    });
+    Ok(EditUserPage {
+        shell: Some(Shell::of(admin)),
+        title: "Edit User",
+        csrf_token: admin.csrf_token.clone(),
+        user_id: target.id.clone(),
+        full_name: target.full_name(),
+        status: status.label(),
+        unconfirmed: status == UserStatus::Unconfirmed,
+        deactivated: status == UserStatus::Deactivated,
+        form,
+        profiles: options.profiles.into_iter().map(profile_choice).collect(),
+        roles: options.roles,
+        errors,
+        outcome,
+    })
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageUsers>,
+    Path(user_id): Path<String>,
+) -> Result<EditUserPage, WebError> {
+    edit_page(&state, &user, &user_id, None, FieldErrors::default(), None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageUsers>,
+    client: Client,
+    Path(user_id): Path<String>,
+    CsrfForm(form): CsrfForm<EditUserForm>,
+) -> Result<Response, WebError> {
+    let input = EditInput {
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        email: form.email.clone(),
+        profile_id: form.profile_id.clone(),
+        role_id: form.role_id.clone(),
+    };
+    match edit_user(&state.services, &user, &user_id, &input, Some(&client.ip)).await {
+        Ok(()) => Ok(Redirect::to("/setup/users?saved=1").into_response()),
+        Err(EditError::Invalid(errors)) => {
+            let page = edit_page(&state, &user, &user_id, Some(form), errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(other) => Err(not_found(other)),
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct UserActionForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// "deactivate", "activate", "reinvite" or "delete".
+    #[serde(default)]
+    action: String,
+}
+
+impl CarriesCsrfToken for UserActionForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// The buttons on Edit User: the same use cases as the bulk actions, for one user.
+pub async fn act(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageUsers>,
+    client: Client,
+    Path(user_id): Path<String>,
+    CsrfForm(form): CsrfForm<UserActionForm>,
+) -> Result<Response, WebError> {
+    let services = &state.services;
+    let ids = [user_id.clone()];
+    let ip = Some(client.ip.as_str());
+    let outcome = match form.action.as_str() {
+        "reinvite" => reinvite_users(services, &user, &ids, ip).await,
+        "delete" => delete_users(services, &user, &ids, ip).await,
+        "deactivate" => set_users_status(services, &user, &ids, true, ip).await,
+        "activate" => set_users_status(services, &user, &ids, false, ip).await,
+        _ => {
+            return Err(WebError::BadRequest(
+                "Choose one of the buttons on the page.".to_owned(),
+            ));
+        }
+    }
+    .map_err(|error| WebError::Internal(anyhow::anyhow!("{error}")))?;
+    if form.action == "delete" && outcome.skipped.is_empty() {
+        let page = users_page(&state, &user, View::All, "", 1, None, Some(outcome)).await?;
+        return Ok(page.into_response());
+    }
+    Ok(edit_page(
+        &state,
+        &user,
+        &user_id,
+        None,
+        FieldErrors::default(),
+        Some(outcome),
+    )
+    .await?
+    .into_response())
 }

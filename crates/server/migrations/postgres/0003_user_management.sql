@@ -1,0 +1,18 @@
+-- The Users page at scale, reinvite limits, and invitees asking for a new invitation.
+
+-- "All Users" ordered by name within an organization.
+CREATE INDEX users_org_name ON users (org_id, last_name, id);
+-- The per-administrator hourly reinvite cap counts invitations by sender and time.
+CREATE INDEX invitations_sender_time ON invitations (sent_by, created_at);
+
+-- An invitee whose link expired asked for a new one; administrators see it on their homepage
+-- until someone reinvites them.
+CREATE TABLE invitation_requests (
+    id            TEXT PRIMARY KEY,
+    org_id        TEXT NOT NULL REFERENCES organizations (id),
+    user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    requested_at  BIGINT NOT NULL,
+    ip            TEXT
+);
+CREATE INDEX invitation_requests_user ON invitation_requests (user_id, requested_at);
+CREATE INDEX invitation_requests_org ON invitation_requests (org_id, requested_at);

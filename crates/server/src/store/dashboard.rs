@@ -1,0 +1,162 @@
+//! What administrators need to see on their homepage, and invitees asking for a new invitation.
+
+use super::audit::insert_audit_event;
+use super::outbox::insert_outbox_message;
+use super::{AuditEvent, NewEmail, Store, StoreError, in_transaction, new_id, on_pool};
+use onestop_domain::{AuditAction, Timestamp};
+
+/// A user named on a homepage card, with a detail (a reason, a time).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CardEntry {
+    pub user_id: String,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub detail: Option<String>,
+    pub at: Option<i64>,
+}
+
+impl CardEntry {
+    pub fn full_name(&self) -> String {
+        match &self.first_name {
+            Some(first) => format!("{first} {}", self.last_name),
+            None => self.last_name.clone(),
+        }
+    }
+}
+
+/// The administrator homepage cards.
+#[derive(Debug, Clone, Default)]
+pub struct Dashboard {
+    pub unconfirmed: i64,
+    pub failed_deliveries: Vec<CardEntry>,
+    pub expiring_soon: Vec<CardEntry>,
+    pub requests: Vec<CardEntry>,
+}
+
+/// At most this many names per card; the Users page has the rest.
+const CARD_LIMIT: i64 = 5;
+
+impl Store {
+    pub async fn dashboard(
+        &self,
+        org_id: &str,
+        now: Timestamp,
+        expiring_within_ms: i64,
+    ) -> Result<Dashboard, StoreError> {
+        let live = "i.consumed_at IS NULL AND i.superseded_at IS NULL AND i.revoked_at IS NULL";
+        let failed_sql = sqlx::AssertSqlSafe(format!(
+            "SELECT u.id AS user_id, u.first_name, u.last_name, o.last_error AS detail, o.created_at AS at \
+               FROM outbox o JOIN invitations i ON i.id = o.invitation_id JOIN users u ON u.id = i.user_id \
+              WHERE o.org_id = $1 AND o.state = 'failed' AND u.status = 'unconfirmed' AND {live} \
+              ORDER BY o.created_at DESC LIMIT {CARD_LIMIT}"
+        ));
+        let expiring_sql = sqlx::AssertSqlSafe(format!(
+            "SELECT u.id AS user_id, u.first_name, u.last_name, NULL AS detail, i.expires_at AS at \
+               FROM invitations i JOIN users u ON u.id = i.user_id \
+              WHERE i.org_id = $1 AND u.status = 'unconfirmed' AND {live} AND i.expires_at > $2 AND i.expires_at <= $3 \
+              ORDER BY i.expires_at LIMIT {CARD_LIMIT}"
+        ));
+        let requests_sql = sqlx::AssertSqlSafe(format!(
+            "SELECT u.id AS user_id, u.first_name, u.last_name, NULL AS detail, MAX(q.requested_at) AS at \
+               FROM invitation_requests q JOIN users u ON u.id = q.user_id \
+              WHERE q.org_id = $1 AND u.status = 'unconfirmed' \
+              GROUP BY u.id, u.first_name, u.last_name ORDER BY MAX(q.requested_at) DESC LIMIT {CARD_LIMIT}"
+        ));
+        let dashboard = on_pool!(self, |pool| {
+            let unconfirmed: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = 'unconfirmed'",
+            )
+            .bind(org_id)
+            .fetch_one(pool)
+            .await?;
+            let failed_deliveries = sqlx::query_as::<_, CardEntry>(failed_sql)
+                .bind(org_id)
+                .fetch_all(pool)
+                .await?;
+            let expiring_soon = sqlx::query_as::<_, CardEntry>(expiring_sql)
+                .bind(org_id)
+                .bind(now.unix_millis())
+                .bind(now.unix_millis().saturating_add(expiring_within_ms))
+                .fetch_all(pool)
+                .await?;
+            let requests = sqlx::query_as::<_, CardEntry>(requests_sql)
+                .bind(org_id)
+                .fetch_all(pool)
+                .await?;
+            Ok::<_, sqlx::Error>(Dashboard {
+                unconfirmed,
+                failed_deliveries,
+                expiring_soon,
+                requests,
+            })
+        })?;
+        Ok(dashboard)
+    }
+
+    /// When the user last asked for a new invitation.
+    pub async fn last_invitation_request(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
+        let at = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT MAX(requested_at) FROM invitation_requests WHERE user_id = $1",
+            )
+            .bind(user_id)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(at)
+    }
+
+    /// Email addresses and first names of the organization's active administrators.
+    pub async fn administrator_contacts(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        let contacts = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT u.email, u.first_name FROM users u JOIN profiles p ON p.id = u.profile_id \
+                  WHERE u.org_id = $1 AND u.status = 'active' AND p.builtin = 'administrator' ORDER BY u.last_name",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(contacts)
+    }
+
+    /// Records the request and queues the administrators' emails, together.
+    pub async fn record_invitation_request(
+        &self,
+        org_id: &str,
+        user_id: &str,
+        ip: &str,
+        now: Timestamp,
+        notifications: &[NewEmail],
+    ) -> Result<(), StoreError> {
+        in_transaction!(self, |transaction| {
+            sqlx::query("INSERT INTO invitation_requests (id, org_id, user_id, requested_at, ip) VALUES ($1, $2, $3, $4, $5)")
+                .bind(new_id())
+                .bind(org_id)
+                .bind(user_id)
+                .bind(now.unix_millis())
+                .bind(ip)
+                .execute(&mut *transaction)
+                .await?;
+            for email in notifications {
+                insert_outbox_message!(&mut *transaction, org_id, None::<&str>, email, now)?;
+            }
+            insert_audit_event!(
+                &mut *transaction,
+                &AuditEvent {
+                    org_id,
+                    actor_user_id: Some(user_id),
+                    action: AuditAction::InvitationRequested,
+                    target_user_id: Some(user_id),
+                    details: "",
+                    ip: Some(ip),
+                    at: now,
+                }
+            )?;
+            Ok::<_, StoreError>(())
+        })
+    }
+}

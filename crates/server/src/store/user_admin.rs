@@ -1,0 +1,439 @@
+//! Administering users: reinvite, delete, deactivate and activate, edit, and company details.
+//! Each method is one transaction; every change writes its audit event inside it.
+
+use super::audit::insert_audit_event;
+use super::outbox::insert_outbox_message;
+use super::{AuditEvent, NewEmail, Store, StoreError, classify, in_transaction, new_id, on_pool};
+use onestop_domain::{
+    AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash,
+    UserStatus,
+};
+
+/// A selected user, as the bulk actions need to see them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BulkTarget {
+    pub id: String,
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    pub status: String,
+    pub profile_id: String,
+    pub role_id: String,
+    /// 1 when the user has the Administrator profile.
+    pub is_administrator: i64,
+    /// 1 when the user has ever chosen a password (joined).
+    pub has_password: i64,
+    /// When their newest invitation was created.
+    pub last_invited_at: Option<i64>,
+}
+
+impl BulkTarget {
+    pub fn full_name(&self) -> String {
+        match &self.first_name {
+            Some(first) => format!("{first} {}", self.last_name),
+            None => self.last_name.clone(),
+        }
+    }
+
+    pub fn status(&self) -> Result<UserStatus, StoreError> {
+        self.status
+            .parse()
+            .map_err(|error| StoreError::Corrupt(format!("{error}")))
+    }
+}
+
+/// A fresh invitation for an existing user.
+#[derive(Debug, Clone)]
+pub struct Reinvitation {
+    pub user_id: String,
+    pub token_hash: TokenHash,
+    pub expires_at: Timestamp,
+    pub message: NewEmail,
+}
+
+/// Who did it, from where, when.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub org_id: &'a str,
+    pub user_id: &'a str,
+    pub ip: Option<&'a str>,
+    pub now: Timestamp,
+}
+
+impl<'a> Actor<'a> {
+    fn event(&self, action: AuditAction, target: &'a str, details: &'a str) -> AuditEvent<'a> {
+        AuditEvent {
+            org_id: self.org_id,
+            actor_user_id: Some(self.user_id),
+            action,
+            target_user_id: Some(target),
+            details,
+            ip: self.ip,
+            at: self.now,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserAdminError {
+    /// The change would leave the organization without an active administrator.
+    #[error("the last active administrator must stay")]
+    LastAdministrator,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for UserAdminError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Store(classify(error, &["email_normalized"]))
+    }
+}
+
+const SUPERSEDE_LIVE_INVITATIONS: &str = "UPDATE invitations SET superseded_at = $1 \
+     WHERE user_id = $2 AND consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL";
+const REVOKE_LIVE_INVITATIONS: &str = "UPDATE invitations SET revoked_at = $1 \
+     WHERE user_id = $2 AND consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL";
+/// Emails not yet handed to the mail server for a user's invitations are withdrawn.
+const CANCEL_PENDING_EMAILS: &str = "DELETE FROM outbox WHERE state IN ('queued', 'retrying') \
+     AND invitation_id IN (SELECT id FROM invitations WHERE user_id = $1)";
+const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) FROM users u JOIN profiles p ON p.id = u.profile_id \
+     WHERE u.org_id = $1 AND u.status = 'active' AND p.builtin = 'administrator'";
+const INSERT_INVITATION: &str = "INSERT INTO invitations (id, org_id, user_id, token_hash, created_at, expires_at, sent_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+impl Store {
+    /// The selected users that belong to the organization; other ids are simply not returned.
+    pub async fn bulk_targets(
+        &self,
+        org_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<BulkTarget>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len())
+            .map(|index| format!("${}", index + 2))
+            .collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT u.id, u.first_name, u.last_name, u.email, u.status, u.profile_id, u.role_id, \
+                    CASE WHEN p.builtin = 'administrator' THEN 1 ELSE 0 END AS is_administrator, \
+                    CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+                    (SELECT MAX(i.created_at) FROM invitations i WHERE i.user_id = u.id) AS last_invited_at \
+               FROM users u JOIN profiles p ON p.id = u.profile_id \
+              WHERE u.org_id = $1 AND u.id IN ({}) ORDER BY u.last_name, u.id",
+            placeholders.join(", ")
+        ));
+        let targets = on_pool!(self, |pool| {
+            let mut query = sqlx::query_as::<_, BulkTarget>(sql).bind(org_id);
+            for id in ids {
+                query = query.bind(id);
+            }
+            query.fetch_all(pool).await
+        })?;
+        Ok(targets)
+    }
+
+    /// How many invitations `sender` created since `since` (the hourly cap).
+    pub async fn invitations_sent_since(
+        &self,
+        sender: &str,
+        since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let count = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM invitations WHERE sent_by = $1 AND created_at > $2",
+            )
+            .bind(sender)
+            .bind(since.unix_millis())
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(count)
+    }
+
+    pub async fn active_administrator_count(&self, org_id: &str) -> Result<i64, StoreError> {
+        let count = on_pool!(self, |pool| {
+            sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
+                .bind(org_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(count)
+    }
+
+    /// Supersedes each user's live invitation and creates a new one with its email, all in one
+    /// transaction. Users no longer Unconfirmed are left alone.
+    pub async fn reinvite(
+        &self,
+        actor: Actor<'_>,
+        reinvitations: &[Reinvitation],
+    ) -> Result<usize, StoreError> {
+        in_transaction!(self, |transaction| {
+            let now = actor.now.unix_millis();
+            let mut done = 0;
+            for reinvitation in reinvitations {
+                let unconfirmed: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed'",
+                )
+                .bind(&reinvitation.user_id)
+                .bind(actor.org_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+                if unconfirmed != 1 {
+                    continue;
+                }
+                sqlx::query(SUPERSEDE_LIVE_INVITATIONS)
+                    .bind(now)
+                    .bind(&reinvitation.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                sqlx::query(CANCEL_PENDING_EMAILS)
+                    .bind(&reinvitation.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                let invitation_id = new_id();
+                sqlx::query(INSERT_INVITATION)
+                    .bind(&invitation_id)
+                    .bind(actor.org_id)
+                    .bind(&reinvitation.user_id)
+                    .bind(reinvitation.token_hash.as_str())
+                    .bind(now)
+                    .bind(reinvitation.expires_at.unix_millis())
+                    .bind(actor.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                insert_outbox_message!(
+                    &mut *transaction,
+                    actor.org_id,
+                    Some(&invitation_id),
+                    &reinvitation.message,
+                    actor.now
+                )?;
+                sqlx::query("DELETE FROM invitation_requests WHERE user_id = $1")
+                    .bind(&reinvitation.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                insert_audit_event!(
+                    &mut *transaction,
+                    &actor.event(AuditAction::InvitationResent, &reinvitation.user_id, "")
+                )?;
+                done += 1;
+            }
+            Ok::<_, StoreError>(done)
+        })
+    }
+
+    /// Deletes Unconfirmed users outright, withdrawing their pending emails.
+    pub async fn delete_unconfirmed_users(
+        &self,
+        actor: Actor<'_>,
+        user_ids: &[String],
+    ) -> Result<usize, StoreError> {
+        in_transaction!(self, |transaction| {
+            let mut deleted = 0;
+            for user_id in user_ids {
+                sqlx::query(CANCEL_PENDING_EMAILS)
+                    .bind(user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                let rows = sqlx::query(
+                    "DELETE FROM users WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed'",
+                )
+                .bind(user_id)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+                if rows == 1 {
+                    insert_audit_event!(
+                        &mut *transaction,
+                        &actor.event(AuditAction::UserDeleted, user_id, "")
+                    )?;
+                    deleted += 1;
+                }
+            }
+            Ok::<_, StoreError>(deleted)
+        })
+    }
+
+    /// Sets each user's status. Deactivating ends their sessions, kills their links and withdraws
+    /// pending emails. Refuses (and changes nothing) if no active administrator would remain.
+    pub async fn set_statuses(
+        &self,
+        actor: Actor<'_>,
+        changes: &[(String, UserStatus)],
+    ) -> Result<usize, UserAdminError> {
+        in_transaction!(self, |transaction| {
+            let now = actor.now.unix_millis();
+            let mut changed = 0;
+            for (user_id, status) in changes {
+                let rows = sqlx::query(
+                    "UPDATE users SET status = $1 WHERE id = $2 AND org_id = $3 AND status <> $1",
+                )
+                .bind(status.as_str())
+                .bind(user_id)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+                if rows != 1 {
+                    continue;
+                }
+                let action = if *status == UserStatus::Deactivated {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    sqlx::query(REVOKE_LIVE_INVITATIONS)
+                        .bind(now)
+                        .bind(user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    sqlx::query(CANCEL_PENDING_EMAILS)
+                        .bind(user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    AuditAction::UserDeactivated
+                } else {
+                    AuditAction::UserActivated
+                };
+                insert_audit_event!(
+                    &mut *transaction,
+                    &actor.event(action, user_id, status.as_str())
+                )?;
+                changed += 1;
+            }
+            let administrators: i64 = sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
+                .bind(actor.org_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+            if administrators == 0 {
+                return Err(UserAdminError::LastAdministrator);
+            }
+            Ok(changed)
+        })
+    }
+
+    /// Edits a user's names, profile and role, and, for an Unconfirmed user, their email: a new
+    /// address supersedes the live invitation and `reinvitation` goes to the new address.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_user(
+        &self,
+        actor: Actor<'_>,
+        user_id: &str,
+        first_name: &FirstName,
+        last_name: &LastName,
+        profile_id: &str,
+        role_id: &str,
+        new_email: Option<(&EmailAddress, &Reinvitation)>,
+    ) -> Result<(), UserAdminError> {
+        in_transaction!(self, |transaction| {
+            sqlx::query(
+                "UPDATE users SET first_name = $1, last_name = $2, profile_id = $3, role_id = $4 \
+                  WHERE id = $5 AND org_id = $6 \
+                    AND EXISTS (SELECT 1 FROM profiles WHERE id = $3 AND org_id = $6) \
+                    AND EXISTS (SELECT 1 FROM roles WHERE id = $4 AND org_id = $6)",
+            )
+            .bind(first_name.as_option())
+            .bind(last_name.as_str())
+            .bind(profile_id)
+            .bind(role_id)
+            .bind(user_id)
+            .bind(actor.org_id)
+            .execute(&mut *transaction)
+            .await?;
+            if let Some((email, reinvitation)) = new_email {
+                let rows = sqlx::query(
+                    "UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3 AND org_id = $4 AND status = 'unconfirmed'",
+                )
+                .bind(email.as_str())
+                .bind(email.normalized())
+                .bind(user_id)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+                if rows == 1 {
+                    let now = actor.now.unix_millis();
+                    sqlx::query(SUPERSEDE_LIVE_INVITATIONS)
+                        .bind(now)
+                        .bind(user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    sqlx::query(CANCEL_PENDING_EMAILS)
+                        .bind(user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    let invitation_id = new_id();
+                    sqlx::query(INSERT_INVITATION)
+                        .bind(&invitation_id)
+                        .bind(actor.org_id)
+                        .bind(user_id)
+                        .bind(reinvitation.token_hash.as_str())
+                        .bind(now)
+                        .bind(reinvitation.expires_at.unix_millis())
+                        .bind(actor.user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    insert_outbox_message!(
+                        &mut *transaction,
+                        actor.org_id,
+                        Some(&invitation_id),
+                        &reinvitation.message,
+                        actor.now
+                    )?;
+                    insert_audit_event!(
+                        &mut *transaction,
+                        &actor.event(AuditAction::InvitationResent, user_id, "email changed")
+                    )?;
+                }
+            }
+            insert_audit_event!(
+                &mut *transaction,
+                &actor.event(AuditAction::UserUpdated, user_id, "")
+            )?;
+            let administrators: i64 = sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
+                .bind(actor.org_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+            if administrators == 0 {
+                return Err(UserAdminError::LastAdministrator);
+            }
+            Ok(())
+        })
+    }
+
+    pub async fn update_company_details(
+        &self,
+        actor: Actor<'_>,
+        company_name: &CompanyName,
+        account_name: &AccountName,
+        invitation_lifetime_ms: i64,
+    ) -> Result<(), StoreError> {
+        in_transaction!(self, |transaction| {
+            sqlx::query("UPDATE organizations SET company_name = $1, account_name = $2, invitation_lifetime_ms = $3 WHERE id = $4")
+                .bind(company_name.as_str())
+                .bind(account_name.as_str())
+                .bind(invitation_lifetime_ms)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?;
+            insert_audit_event!(
+                &mut *transaction,
+                &actor.event(AuditAction::CompanyDetailsChanged, actor.user_id, "")
+            )?;
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// Company name, account name and invitation lifetime (ms).
+    pub async fn company_details(&self, org_id: &str) -> Result<(String, String, i64), StoreError> {
+        let details = on_pool!(self, |pool| {
+            sqlx::query_as("SELECT company_name, account_name, invitation_lifetime_ms FROM organizations WHERE id = $1")
+                .bind(org_id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(details)
+    }
+}

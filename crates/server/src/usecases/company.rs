@@ -1,0 +1,77 @@
+//! Company Details: the names in every invitation, and how long invitations live.
+
+use super::sessions::SignedInSession;
+use super::{FieldErrors, Services};
+use crate::store::{Actor, StoreError};
+use onestop_domain::{AccountName, CompanyName};
+
+pub const MIN_LIFETIME_HOURS: i64 = 1;
+pub const MAX_LIFETIME_HOURS: i64 = 30 * 24;
+const HOUR_MS: i64 = 60 * 60 * 1000;
+
+/// The form as typed; the lifetime is in hours.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyInput {
+    pub company_name: String,
+    pub account_name: String,
+    pub invitation_lifetime_hours: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CompanyError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The current details as the form shows them.
+pub async fn company_details(
+    services: &Services,
+    org_id: &str,
+) -> Result<CompanyInput, StoreError> {
+    let (company_name, account_name, lifetime_ms) = services.store.company_details(org_id).await?;
+    Ok(CompanyInput {
+        company_name,
+        account_name,
+        invitation_lifetime_hours: (lifetime_ms / HOUR_MS).to_string(),
+    })
+}
+
+pub async fn update_company_details(
+    services: &Services,
+    admin: &SignedInSession,
+    input: &CompanyInput,
+    ip: Option<&str>,
+) -> Result<(), CompanyError> {
+    let mut errors = FieldErrors::default();
+    let company_name = errors.check("company_name", CompanyName::parse(&input.company_name));
+    let account_name = errors.check("account_name", AccountName::parse(&input.account_name));
+    let hours = input
+        .invitation_lifetime_hours
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|hours| (MIN_LIFETIME_HOURS..=MAX_LIFETIME_HOURS).contains(hours));
+    if hours.is_none() {
+        errors.add(
+            "invitation_lifetime_hours",
+            format!("Enter a whole number of hours from {MIN_LIFETIME_HOURS} to {MAX_LIFETIME_HOURS} (30 days); 168 is 7 days."),
+        );
+    }
+    let (Some(company_name), Some(account_name), Some(hours)) = (company_name, account_name, hours)
+    else {
+        return Err(CompanyError::Invalid(errors));
+    };
+    let actor = Actor {
+        org_id: &admin.org_id,
+        user_id: &admin.user_id,
+        ip,
+        now: services.clock.now(),
+    };
+    services
+        .store
+        .update_company_details(actor, &company_name, &account_name, hours * HOUR_MS)
+        .await?;
+    Ok(())
+}

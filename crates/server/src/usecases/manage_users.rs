@@ -1,0 +1,423 @@
+//! What administrators do to users on the Users page: reinvite, delete, deactivate, activate
+//! (one or many at once), and edit one. Every action reports what happened to each user.
+
+use super::invite_user::{grant_options, invitation_email};
+use super::sessions::SignedInSession;
+use super::{FieldErrors, Services};
+use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError};
+use onestop_domain::{EmailAddress, FirstName, LastName, SecretToken, Timestamp, UserStatus};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// Limits on reinviting, with their defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct ReinviteLimits {
+    /// A user is not reinvited again within this time.
+    pub cooldown: Duration,
+    /// Invitations one administrator may send in an hour.
+    pub per_administrator_per_hour: i64,
+}
+
+impl Default for ReinviteLimits {
+    fn default() -> Self {
+        Self {
+            cooldown: Duration::from_secs(60),
+            per_administrator_per_hour: 2000,
+        }
+    }
+}
+
+/// At most this many users in one bulk request.
+pub const MAX_SELECTION: usize = 1000;
+
+/// What a bulk action did: a summary line, and one line for each user it skipped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulkOutcome {
+    pub summary: String,
+    pub skipped: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManageUsersError {
+    #[error("Select at most {MAX_SELECTION} users at a time.")]
+    TooManySelected,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ManageUsersError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+fn count_of_users(count: usize) -> String {
+    if count == 1 {
+        "1 user".to_owned()
+    } else {
+        format!("{count} users")
+    }
+}
+
+fn actor<'a>(services: &Services, admin: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
+    Actor {
+        org_id: &admin.org_id,
+        user_id: &admin.user_id,
+        ip,
+        now: services.clock.now(),
+    }
+}
+
+/// The selected users of the administrator's organization (others are ignored without a word:
+/// their ids reveal nothing), split into those the administrator may manage and the skips.
+async fn selection(
+    services: &Services,
+    admin: &SignedInSession,
+    ids: &[String],
+) -> Result<(Vec<BulkTarget>, Vec<String>), ManageUsersError> {
+    if ids.len() > MAX_SELECTION {
+        return Err(ManageUsersError::TooManySelected);
+    }
+    let unique: Vec<String> = ids
+        .iter()
+        .cloned()
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let targets = services.store.bulk_targets(&admin.org_id, &unique).await?;
+    let options = grant_options(services, admin).await?;
+    let mut manageable = Vec::new();
+    let mut skipped = Vec::new();
+    for target in targets {
+        let may = options
+            .profiles
+            .iter()
+            .any(|profile| profile.id == target.profile_id)
+            && options.roles.iter().any(|role| role.id == target.role_id);
+        if may {
+            manageable.push(target);
+        } else {
+            skipped.push(format!(
+                "{} has a profile or role above yours",
+                target.full_name()
+            ));
+        }
+    }
+    Ok((manageable, skipped))
+}
+
+pub async fn reinvite_users(
+    services: &Services,
+    admin: &SignedInSession,
+    ids: &[String],
+    ip: Option<&str>,
+) -> Result<BulkOutcome, ManageUsersError> {
+    let (targets, mut skipped) = selection(services, admin, ids).await?;
+    let now = services.clock.now();
+    let limits = services.reinvite_limits;
+    let sent_this_hour = services
+        .store
+        .invitations_sent_since(&admin.user_id, now.minus(Duration::from_secs(60 * 60)))
+        .await?;
+    let mut allowance = (limits.per_administrator_per_hour - sent_this_hour).max(0);
+    let lifetime = Duration::from_millis(
+        u64::try_from(services.store.invitation_lifetime_ms(&admin.org_id).await?).unwrap_or(0),
+    );
+    let mut reinvitations = Vec::new();
+    for target in targets {
+        let name = target.full_name();
+        match target.status()? {
+            UserStatus::Active => {
+                skipped.push(format!("{name} has already joined"));
+                continue;
+            }
+            UserStatus::Deactivated => {
+                skipped.push(format!("{name} is deactivated; activate them first"));
+                continue;
+            }
+            UserStatus::Unconfirmed => {}
+        }
+        if let Some(last) = target.last_invited_at
+            && now < Timestamp::from_unix_millis(last).plus(limits.cooldown)
+        {
+            skipped.push(format!("{name} was invited less than a minute ago"));
+            continue;
+        }
+        if allowance == 0 {
+            skipped.push(format!(
+                "{name} was not reinvited: you have sent {} invitations in the last hour, the most allowed; try again later",
+                limits.per_administrator_per_hour
+            ));
+            continue;
+        }
+        allowance -= 1;
+        let token = SecretToken::generate();
+        let expires_at = now.plus(lifetime);
+        let message = invitation_email(
+            services,
+            &admin.company_name,
+            &admin.account_name,
+            Some(admin.full_name()),
+            target.first_name.as_deref(),
+            &token,
+            expires_at,
+        )
+        .render(&target.email)
+        .map_err(anyhow::Error::from)?;
+        reinvitations.push(Reinvitation {
+            user_id: target.id.clone(),
+            token_hash: token.hash(),
+            expires_at,
+            message,
+        });
+    }
+    let sent = services
+        .store
+        .reinvite(actor(services, admin, ip), &reinvitations)
+        .await?;
+    if sent > 0 {
+        services.outbox_signal.notify_one();
+    }
+    Ok(BulkOutcome {
+        summary: format!("Invitation resent to {}.", count_of_users(sent)),
+        skipped,
+    })
+}
+
+pub async fn delete_users(
+    services: &Services,
+    admin: &SignedInSession,
+    ids: &[String],
+    ip: Option<&str>,
+) -> Result<BulkOutcome, ManageUsersError> {
+    let (targets, mut skipped) = selection(services, admin, ids).await?;
+    let mut deletable = Vec::new();
+    for target in targets {
+        if target.status()? == UserStatus::Unconfirmed {
+            deletable.push(target.id);
+        } else {
+            skipped.push(format!(
+                "{} has joined; deactivate them instead",
+                target.full_name()
+            ));
+        }
+    }
+    let deleted = services
+        .store
+        .delete_unconfirmed_users(actor(services, admin, ip), &deletable)
+        .await?;
+    Ok(BulkOutcome {
+        summary: format!("Deleted {}.", count_of_users(deleted)),
+        skipped,
+    })
+}
+
+/// Deactivates (`Deactivated`) or activates (`Active`) the selected users. Activating someone who
+/// never joined makes them Unconfirmed again, ready to be reinvited.
+pub async fn set_users_status(
+    services: &Services,
+    admin: &SignedInSession,
+    ids: &[String],
+    deactivate: bool,
+    ip: Option<&str>,
+) -> Result<BulkOutcome, ManageUsersError> {
+    let (targets, mut skipped) = selection(services, admin, ids).await?;
+    let mut administrators_left = services
+        .store
+        .active_administrator_count(&admin.org_id)
+        .await?;
+    let mut changes = Vec::new();
+    for target in targets {
+        let name = target.full_name();
+        let status = target.status()?;
+        if deactivate {
+            if status == UserStatus::Deactivated {
+                skipped.push(format!("{name} is already deactivated"));
+            } else if target.id == admin.user_id {
+                skipped.push("You cannot deactivate yourself".to_owned());
+            } else if status == UserStatus::Active
+                && target.is_administrator == 1
+                && administrators_left <= 1
+            {
+                skipped.push(format!("{name} is the last active administrator"));
+            } else {
+                if status == UserStatus::Active && target.is_administrator == 1 {
+                    administrators_left -= 1;
+                }
+                changes.push((target.id, UserStatus::Deactivated));
+            }
+        } else if status == UserStatus::Deactivated {
+            let restored = if target.has_password == 1 {
+                UserStatus::Active
+            } else {
+                UserStatus::Unconfirmed
+            };
+            changes.push((target.id, restored));
+        } else {
+            skipped.push(format!("{name} is not deactivated"));
+        }
+    }
+    let changed = match services
+        .store
+        .set_statuses(actor(services, admin, ip), &changes)
+        .await
+    {
+        Ok(changed) => changed,
+        Err(UserAdminError::LastAdministrator) => {
+            skipped.push("No change was made: it would leave no active administrator".to_owned());
+            0
+        }
+        Err(UserAdminError::Store(error)) => return Err(error.into()),
+    };
+    let verb = if deactivate {
+        "Deactivated"
+    } else {
+        "Activated"
+    };
+    Ok(BulkOutcome {
+        summary: format!("{verb} {}.", count_of_users(changed)),
+        skipped,
+    })
+}
+
+/// The Edit User form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct EditInput {
+    pub first_name: String,
+    pub last_name: String,
+    /// Only read for Unconfirmed users.
+    pub email: String,
+    pub profile_id: String,
+    pub role_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    #[error("not found")]
+    NotFound,
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for EditError {
+    fn from(error: StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+/// The user as Edit User shows them, if the administrator may manage them.
+pub async fn user_to_edit(
+    services: &Services,
+    admin: &SignedInSession,
+    user_id: &str,
+) -> Result<BulkTarget, EditError> {
+    let (mut targets, _) = selection(services, admin, &[user_id.to_owned()])
+        .await
+        .map_err(|error| EditError::Internal(anyhow::anyhow!("{error}")))?;
+    targets.pop().ok_or(EditError::NotFound)
+}
+
+pub async fn edit_user(
+    services: &Services,
+    admin: &SignedInSession,
+    user_id: &str,
+    input: &EditInput,
+    ip: Option<&str>,
+) -> Result<(), EditError> {
+    let target = user_to_edit(services, admin, user_id).await?;
+    let mut errors = FieldErrors::default();
+    let first_name = errors.check("first_name", FirstName::parse(&input.first_name));
+    let last_name = errors.check("last_name", LastName::parse(&input.last_name));
+    let status = target.status()?;
+    let new_email = if status == UserStatus::Unconfirmed {
+        errors
+            .check("email", EmailAddress::parse(&input.email))
+            .filter(|email| email.normalized() != target.email.trim().to_lowercase())
+    } else {
+        None
+    };
+    let options = grant_options(services, admin).await?;
+    if !options
+        .profiles
+        .iter()
+        .any(|profile| profile.id == input.profile_id)
+    {
+        errors.add("profile_id", "Choose a profile from the list.");
+    }
+    if !options.roles.iter().any(|role| role.id == input.role_id) {
+        errors.add("role_id", "Choose a role from the list.");
+    }
+    let (Some(first_name), Some(last_name), true) = (first_name, last_name, errors.is_empty())
+    else {
+        return Err(EditError::Invalid(errors));
+    };
+    let reinvitation = match &new_email {
+        Some(email) => {
+            let now = services.clock.now();
+            let lifetime = Duration::from_millis(
+                u64::try_from(services.store.invitation_lifetime_ms(&admin.org_id).await?)
+                    .unwrap_or(0),
+            );
+            let token = SecretToken::generate();
+            let expires_at = now.plus(lifetime);
+            let message = invitation_email(
+                services,
+                &admin.company_name,
+                &admin.account_name,
+                Some(admin.full_name()),
+                first_name.as_option(),
+                &token,
+                expires_at,
+            )
+            .render(email.as_str())
+            .map_err(anyhow::Error::from)?;
+            Some(Reinvitation {
+                user_id: target.id.clone(),
+                token_hash: token.hash(),
+                expires_at,
+                message,
+            })
+        }
+        None => None,
+    };
+    let email_change = new_email.as_ref().zip(reinvitation.as_ref());
+    match services
+        .store
+        .update_user(
+            actor(services, admin, ip),
+            &target.id,
+            &first_name,
+            &last_name,
+            &input.profile_id,
+            &input.role_id,
+            email_change,
+        )
+        .await
+    {
+        Ok(()) => {
+            if email_change.is_some() {
+                services.outbox_signal.notify_one();
+            }
+            Ok(())
+        }
+        Err(UserAdminError::LastAdministrator) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "profile_id",
+                "This is the last active administrator; make someone else an administrator first.",
+            );
+            Err(EditError::Invalid(errors))
+        }
+        Err(UserAdminError::Store(StoreError::Duplicate(_))) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "email",
+                "A user with this email address already exists; use another address.",
+            );
+            Err(EditError::Invalid(errors))
+        }
+        Err(UserAdminError::Store(error)) => Err(error.into()),
+    }
+}
