@@ -116,8 +116,8 @@ impl Store {
             .collect();
         let sql = sqlx::AssertSqlSafe(format!(
             "SELECT u.id, u.first_name, u.last_name, u.email, u.status, u.profile_id, u.role_id, \
-                    CASE WHEN p.builtin = 'administrator' THEN 1 ELSE 0 END AS is_administrator, \
-                    CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+                    CAST(CASE WHEN p.builtin = 'administrator' THEN 1 ELSE 0 END AS BIGINT) AS is_administrator, \
+                    CAST(CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_password, \
                     (SELECT MAX(i.created_at) FROM invitations i WHERE i.user_id = u.id) AS last_invited_at \
                FROM users u JOIN profiles p ON p.id = u.profile_id \
               WHERE u.org_id = $1 AND u.id IN ({}) ORDER BY u.last_name, u.id",

@@ -104,6 +104,16 @@ pub async fn spawn_app_with_mail(
     public_url: Option<&str>,
     smtp_url: Option<String>,
 ) -> Option<TestApp> {
+    spawn_app_configured(backend, public_url, smtp_url, |_| {}).await
+}
+
+/// `configure` adjusts the services (limits, say) before the server starts.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    public_url: Option<&str>,
+    smtp_url: Option<String>,
+    configure: impl FnOnce(&mut Services),
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
@@ -129,8 +139,9 @@ pub async fn spawn_app_with_mail(
     let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(
         1_795_752_000_000,
     )));
-    let services =
+    let mut services =
         Services::new(store.clone(), clock.clone(), config.public_url.clone()).expect("services");
+    configure(&mut services);
     let application = Application::bind(config.listen, app_state(services.clone(), &config))
         .await
         .expect("the test server binds");

@@ -16,3 +16,4 @@ mod operations;
 mod outbox;
 mod sign_in;
 mod terms;
+mod users_page;
