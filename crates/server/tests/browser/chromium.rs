@@ -24,6 +24,11 @@ impl Drop for Browser {
 impl Browser {
     /// `None` (with a loud message) when Chromium is not installed outside CI; in CI, a failure.
     pub async fn start(cookies_enabled: bool) -> Option<Self> {
+        Self::start_with(cookies_enabled, true).await
+    }
+
+    /// A browser with cookies and JavaScript each on or off.
+    pub async fn start_with(cookies_enabled: bool, javascript_enabled: bool) -> Option<Self> {
         if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists()
         {
             if std::env::var_os("CI").is_some() {
@@ -65,10 +70,20 @@ impl Browser {
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         });
+        let mut prefs = serde_json::Map::new();
         if !cookies_enabled {
-            options["prefs"] =
-                serde_json::json!({ "profile.default_content_setting_values.cookies": 2 });
+            prefs.insert(
+                "profile.default_content_setting_values.cookies".into(),
+                2.into(),
+            );
         }
+        if !javascript_enabled {
+            prefs.insert(
+                "profile.default_content_setting_values.javascript".into(),
+                2.into(),
+            );
+        }
+        options["prefs"] = prefs.into();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
         capabilities.insert("goog:chromeOptions".into(), options);
@@ -174,6 +189,23 @@ impl Browser {
             .unwrap();
     }
 
+    /// Whether the button with this text is shown (it may be in the page but hidden).
+    pub async fn button_is_displayed(&self, text: &str) -> bool {
+        self.client
+            .find(Locator::XPath(&format!(
+                "//button[normalize-space()='{text}']"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("a button {text:?}"))
+            .is_displayed()
+            .await
+            .unwrap()
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.client.current_url().await.expect("a URL").to_string()
+    }
+
     pub async fn click_css(&self, selector: &str) {
         self.client
             .find(Locator::Css(selector))
@@ -182,6 +214,19 @@ impl Browser {
             .click()
             .await
             .unwrap();
+    }
+
+    /// Waits up to 10 s for the address to contain `part`.
+    pub async fn wait_for_url_containing(&self, part: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.current_url().await.contains(part) {
+            assert!(
+                Instant::now() < deadline,
+                "the address never contained {part:?}: {}",
+                self.current_url().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits up to 10 s for `text` to appear in the page.

@@ -240,3 +240,98 @@ async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_
     );
     browser.close().await;
 }
+
+/// The help article's "Resend Invitation Instructions", word for word.
+async fn resend_steps(javascript_enabled: bool) {
+    let Some(browser) = Browser::start_with(true, javascript_enabled).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let form = app.get_text("/setup/users/new").await;
+    let option = |label: &str| {
+        let end = form.find(&format!(">{label}</option>")).unwrap();
+        let start = form[..end].rfind("value=\"").unwrap() + 7;
+        form[start..end].split('"').next().unwrap().to_owned()
+    };
+    let saved = app
+        .post_form(
+            "/setup/users/new",
+            &[
+                ("csrf_token", helpers::csrf_token_in(&form).as_str()),
+                ("first_name", "Grace"),
+                ("last_name", "Hopper"),
+                ("email", "grace@example.com"),
+                ("profile_id", &option("Standard")),
+                ("role_id", &option("Manager")),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    let first_link = app.store.emails_to("grace@example.com").await.unwrap()[0]
+        .action_url
+        .clone()
+        .unwrap();
+    app.clock.advance(std::time::Duration::from_secs(120));
+
+    browser.open(&app.url("/login")).await;
+    browser.fill("Username", "ada").await;
+    browser.fill("Password", ADMIN_PASSWORD).await;
+    browser.click_button("Sign In").await;
+    browser.wait_for_text("Welcome, Ada").await;
+
+    // 1. Go to Setup (gear icon) > Users & Control > Users.
+    browser.click_css("a[aria-label='Setup']").await;
+    browser.wait_for_text("Users and Control").await;
+    browser.click_link("Users").await;
+    browser.wait_for_text("All Users (2)").await;
+
+    // 2. Select Unconfirmed Users from the drop-down menu.
+    browser.select("View", "Unconfirmed Users (1)").await;
+    if javascript_enabled {
+        browser.wait_for_url_containing("view=unconfirmed").await;
+    } else {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert!(
+            !browser.current_url().await.contains("view=unconfirmed"),
+            "JavaScript is really off"
+        );
+        browser.click_button("Show").await;
+        browser.wait_for_url_containing("view=unconfirmed").await;
+    }
+    // 3. Click the check box to the left of the user's profile picture; Reinvite appears.
+    assert!(
+        !browser.button_is_displayed("Reinvite").await,
+        "no Reinvite button before a box is ticked"
+    );
+    browser
+        .click_css("input[aria-label='Select Grace Hopper']")
+        .await;
+    assert!(
+        browser.button_is_displayed("Reinvite").await,
+        "ticking a box reveals Reinvite"
+    );
+    // 4. Click the Reinvite button to resend the email invitation.
+    browser.click_button("Reinvite").await;
+    browser.wait_for_text("Invitation resent to 1 user.").await;
+
+    let emails = app.store.emails_to("grace@example.com").await.unwrap();
+    let new_link = emails.last().unwrap().action_url.clone().unwrap();
+    assert_ne!(new_link, first_link, "a new link");
+    browser.open(&first_link).await;
+    browser
+        .wait_for_text("This invitation link is not valid.")
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_articles_resend_steps_work_with_javascript() {
+    resend_steps(true).await;
+}
+
+#[tokio::test]
+async fn the_articles_resend_steps_work_without_javascript() {
+    resend_steps(false).await;
+}
