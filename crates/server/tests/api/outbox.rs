@@ -43,6 +43,11 @@ async fn a_transient_smtp_failure_is_retried_later_with_the_reason_recorded() {
             email.action_url.is_some(),
             "nothing is wiped until it is sent"
         );
+        let users = app.get_text("/setup/users?view=unconfirmed").await;
+        assert!(
+            users.contains("Retrying: "),
+            "the Users page shows the delivery state: {users}"
+        );
         assert_eq!(app.deliver_emails().await, 0, "not due again yet");
         app.clock.advance(Duration::from_secs(37));
         assert_eq!(app.deliver_emails().await, 1, "due after the backoff");
@@ -73,6 +78,15 @@ async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
                 .contains("No such user"),
             "{:?}",
             email.last_error
+        );
+        let users = app.get_text("/setup/users?view=unconfirmed").await;
+        assert!(users.contains("Could not be delivered: "), "{users}");
+        let home = app.get_text("/").await;
+        assert!(
+            home.contains("Failed deliveries")
+                && home.contains("Grace Hopper: ")
+                && home.contains("No such user"),
+            "{home}"
         );
         app.clock.advance(Duration::from_secs(24 * 60 * 60));
         assert_eq!(app.deliver_emails().await, 0, "never retried");

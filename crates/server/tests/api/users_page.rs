@@ -25,6 +25,7 @@ on_both_databases!(
     company_details_change_the_invitation_and_its_lifetime,
     an_expired_invitee_can_ask_for_a_new_one_and_administrators_are_told,
     the_administrator_homepage_shows_what_needs_attention,
+    a_thousand_users_are_reinvited_in_one_request,
 );
 
 async fn user_id(app: &TestApp, email: &str) -> String {
@@ -798,4 +799,81 @@ async fn the_reinvited_email_arrives_and_the_per_administrator_cap_says_why_it_s
             "/"
         );
     }
+}
+
+async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
+    use onestop_server::store::ViewFilter;
+    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
+    use onestop_server::usecases::manage_users::{ManageUsersError, reinvite_users};
+    use onestop_server::usecases::sessions::{resolve_session, start_session};
+    let organization = app.create_organization().await;
+    let profiles = app.store.profiles(&organization.org_id).await.unwrap();
+    let roles = app.store.roles(&organization.org_id).await.unwrap();
+    let standard = profiles
+        .iter()
+        .find(|profile| profile.name == "Standard")
+        .unwrap()
+        .id
+        .clone();
+    let manager = roles
+        .iter()
+        .find(|role| role.name == "Manager")
+        .unwrap()
+        .id
+        .clone();
+    // Through the use cases directly: the page would take a thousand round trips to set up.
+    let tokens = start_session(
+        &app.services,
+        &organization.admin_id,
+        &organization.org_id,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let admin = resolve_session(&app.services, &tokens.session_token)
+        .await
+        .unwrap()
+        .unwrap();
+    for index in 0..1000 {
+        let input = InviteInput {
+            first_name: "Crew".into(),
+            last_name: format!("Member{index:04}"),
+            email: format!("crew{index}@example.com"),
+            profile_id: standard.clone(),
+            role_id: manager.clone(),
+        };
+        invite_user(&app.services, &admin, &input, None)
+            .await
+            .unwrap();
+    }
+    let unconfirmed = app
+        .store
+        .user_page(&organization.org_id, ViewFilter::Unconfirmed, "", 2000, 0)
+        .await
+        .unwrap();
+    let ids: Vec<String> = unconfirmed.into_iter().map(|row| row.id).collect();
+    assert_eq!(ids.len(), 1000);
+    app.clock.advance(Duration::from_secs(61));
+    let started = std::time::Instant::now();
+    let outcome = reinvite_users(&app.services, &admin, &ids, None)
+        .await
+        .unwrap();
+    eprintln!(
+        "reinviting 1,000 users took {:?} (debug build; the benchmark measures release)",
+        started.elapsed()
+    );
+    assert_eq!(outcome.summary, "Invitation resent to 1000 users.");
+    assert!(outcome.skipped.is_empty());
+    let live = "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND superseded_at IS NULL";
+    assert_eq!(app.number_value(live, &organization.org_id).await, 1000);
+    let queued = "SELECT COUNT(*) FROM outbox WHERE org_id = $1";
+    assert_eq!(
+        app.number_value(queued, &organization.org_id).await,
+        1000,
+        "the unsent first emails were withdrawn"
+    );
+    let too_many: Vec<String> = (0..1001).map(|index| format!("id-{index}")).collect();
+    let refused = reinvite_users(&app.services, &admin, &too_many, None).await;
+    assert!(matches!(refused, Err(ManageUsersError::TooManySelected)));
 }
