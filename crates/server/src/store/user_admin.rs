@@ -101,6 +101,34 @@ const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) FROM users u JOIN pro
 const INSERT_INVITATION: &str = "INSERT INTO invitations (id, org_id, user_id, token_hash, created_at, expires_at, sent_by) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// Replaces a user's live invitation with `$reinvitation` on `$transaction`: supersedes the old
+/// one, withdraws its unsent email, inserts the new invitation and its email, clears any
+/// "asked for a new invitation", and records the audit event.
+macro_rules! rotate_invitation {
+    ($transaction:expr, $actor:expr, $reinvitation:expr, $details:expr) => {{
+        let actor: &Actor<'_> = $actor;
+        let reinvitation: &Reinvitation = $reinvitation;
+        let now = actor.now.unix_millis();
+        let user_id = reinvitation.user_id.as_str();
+        sqlx::query(SUPERSEDE_LIVE_INVITATIONS).bind(now).bind(user_id).execute(&mut *$transaction).await?;
+        sqlx::query(CANCEL_PENDING_EMAILS).bind(user_id).execute(&mut *$transaction).await?;
+        let invitation_id = new_id();
+        sqlx::query(INSERT_INVITATION)
+            .bind(&invitation_id)
+            .bind(actor.org_id)
+            .bind(user_id)
+            .bind(reinvitation.token_hash.as_str())
+            .bind(now)
+            .bind(reinvitation.expires_at.unix_millis())
+            .bind(actor.user_id)
+            .execute(&mut *$transaction)
+            .await?;
+        insert_outbox_message!(&mut *$transaction, actor.org_id, Some(&invitation_id), &reinvitation.message, actor.now)?;
+        sqlx::query("DELETE FROM invitation_requests WHERE user_id = $1").bind(user_id).execute(&mut *$transaction).await?;
+        insert_audit_event!(&mut *$transaction, &actor.event(AuditAction::InvitationResent, user_id, $details))?;
+    }};
+}
+
 impl Store {
     /// The selected users that belong to the organization; other ids are simply not returned.
     pub async fn bulk_targets(
@@ -169,7 +197,6 @@ impl Store {
         reinvitations: &[Reinvitation],
     ) -> Result<usize, StoreError> {
         in_transaction!(self, |transaction| {
-            let now = actor.now.unix_millis();
             let mut done = 0;
             for reinvitation in reinvitations {
                 let unconfirmed: i64 = sqlx::query_scalar(
@@ -182,41 +209,7 @@ impl Store {
                 if unconfirmed != 1 {
                     continue;
                 }
-                sqlx::query(SUPERSEDE_LIVE_INVITATIONS)
-                    .bind(now)
-                    .bind(&reinvitation.user_id)
-                    .execute(&mut *transaction)
-                    .await?;
-                sqlx::query(CANCEL_PENDING_EMAILS)
-                    .bind(&reinvitation.user_id)
-                    .execute(&mut *transaction)
-                    .await?;
-                let invitation_id = new_id();
-                sqlx::query(INSERT_INVITATION)
-                    .bind(&invitation_id)
-                    .bind(actor.org_id)
-                    .bind(&reinvitation.user_id)
-                    .bind(reinvitation.token_hash.as_str())
-                    .bind(now)
-                    .bind(reinvitation.expires_at.unix_millis())
-                    .bind(actor.user_id)
-                    .execute(&mut *transaction)
-                    .await?;
-                insert_outbox_message!(
-                    &mut *transaction,
-                    actor.org_id,
-                    Some(&invitation_id),
-                    &reinvitation.message,
-                    actor.now
-                )?;
-                sqlx::query("DELETE FROM invitation_requests WHERE user_id = $1")
-                    .bind(&reinvitation.user_id)
-                    .execute(&mut *transaction)
-                    .await?;
-                insert_audit_event!(
-                    &mut *transaction,
-                    &actor.event(AuditAction::InvitationResent, &reinvitation.user_id, "")
-                )?;
+                rotate_invitation!(transaction, &actor, reinvitation, "");
                 done += 1;
             }
             Ok::<_, StoreError>(done)
@@ -354,38 +347,7 @@ impl Store {
                 .await?
                 .rows_affected();
                 if rows == 1 {
-                    let now = actor.now.unix_millis();
-                    sqlx::query(SUPERSEDE_LIVE_INVITATIONS)
-                        .bind(now)
-                        .bind(user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    sqlx::query(CANCEL_PENDING_EMAILS)
-                        .bind(user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    let invitation_id = new_id();
-                    sqlx::query(INSERT_INVITATION)
-                        .bind(&invitation_id)
-                        .bind(actor.org_id)
-                        .bind(user_id)
-                        .bind(reinvitation.token_hash.as_str())
-                        .bind(now)
-                        .bind(reinvitation.expires_at.unix_millis())
-                        .bind(actor.user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    insert_outbox_message!(
-                        &mut *transaction,
-                        actor.org_id,
-                        Some(&invitation_id),
-                        &reinvitation.message,
-                        actor.now
-                    )?;
-                    insert_audit_event!(
-                        &mut *transaction,
-                        &actor.event(AuditAction::InvitationResent, user_id, "email changed")
-                    )?;
+                    rotate_invitation!(transaction, &actor, reinvitation, "email changed");
                 }
             }
             insert_audit_event!(

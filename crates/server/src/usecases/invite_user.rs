@@ -63,6 +63,12 @@ pub async fn grant_options(
     Ok(GrantOptions { profiles, roles })
 }
 
+/// How long the organization's invitations live.
+pub async fn invitation_lifetime(services: &Services, org_id: &str) -> Result<Duration, StoreError> {
+    let millis = services.store.invitation_lifetime_ms(org_id).await?;
+    Ok(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
+}
+
 /// The Join Now link for a token, always from the configured public URL.
 pub fn join_url(services: &Services, token: &SecretToken) -> String {
     format!("{}join/{}", services.public_url, token.expose())
@@ -98,15 +104,7 @@ pub async fn invite_user(
     };
 
     let now = services.clock.now();
-    let lifetime = Duration::from_millis(
-        u64::try_from(
-            services
-                .store
-                .invitation_lifetime_ms(&inviter.org_id)
-                .await?,
-        )
-        .unwrap_or(0),
-    );
+    let lifetime = invitation_lifetime(services, &inviter.org_id).await?;
     let expires_at = now.plus(lifetime);
     let token = SecretToken::generate();
     let message = invitation_email(

@@ -1,7 +1,7 @@
 //! What administrators do to users on the Users page: reinvite, delete, deactivate, activate
 //! (one or many at once), and edit one. Every action reports what happened to each user.
 
-use super::invite_user::{grant_options, invitation_email};
+use super::invite_user::{grant_options, invitation_email, invitation_lifetime};
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError};
@@ -49,6 +49,29 @@ impl From<StoreError> for ManageUsersError {
     fn from(error: StoreError) -> Self {
         Self::Internal(error.into())
     }
+}
+
+/// A new invitation from `admin` for an existing user, with its rendered email.
+fn fresh_invitation(
+    services: &Services,
+    admin: &SignedInSession,
+    user_id: &str,
+    first_name: Option<&str>,
+    email: &str,
+    expires_at: Timestamp,
+) -> Result<Reinvitation, anyhow::Error> {
+    let token = SecretToken::generate();
+    let message = invitation_email(
+        services,
+        &admin.company_name,
+        &admin.account_name,
+        Some(admin.full_name()),
+        first_name,
+        &token,
+        expires_at,
+    )
+    .render(email)?;
+    Ok(Reinvitation { user_id: user_id.to_owned(), token_hash: token.hash(), expires_at, message })
 }
 
 fn count_of_users(count: usize) -> String {
@@ -120,9 +143,7 @@ pub async fn reinvite_users(
         .invitations_sent_since(&admin.user_id, now.minus(Duration::from_secs(60 * 60)))
         .await?;
     let mut allowance = (limits.per_administrator_per_hour - sent_this_hour).max(0);
-    let lifetime = Duration::from_millis(
-        u64::try_from(services.store.invitation_lifetime_ms(&admin.org_id).await?).unwrap_or(0),
-    );
+    let lifetime = invitation_lifetime(services, &admin.org_id).await?;
     let mut reinvitations = Vec::new();
     for target in targets {
         let name = target.full_name();
@@ -151,25 +172,14 @@ pub async fn reinvite_users(
             continue;
         }
         allowance -= 1;
-        let token = SecretToken::generate();
-        let expires_at = now.plus(lifetime);
-        let message = invitation_email(
+        reinvitations.push(fresh_invitation(
             services,
-            &admin.company_name,
-            &admin.account_name,
-            Some(admin.full_name()),
+            admin,
+            &target.id,
             target.first_name.as_deref(),
-            &token,
-            expires_at,
-        )
-        .render(&target.email)
-        .map_err(anyhow::Error::from)?;
-        reinvitations.push(Reinvitation {
-            user_id: target.id.clone(),
-            token_hash: token.hash(),
-            expires_at,
-            message,
-        });
+            &target.email,
+            now.plus(lifetime),
+        )?);
     }
     let sent = services
         .store
@@ -355,30 +365,8 @@ pub async fn edit_user(
     };
     let reinvitation = match &new_email {
         Some(email) => {
-            let now = services.clock.now();
-            let lifetime = Duration::from_millis(
-                u64::try_from(services.store.invitation_lifetime_ms(&admin.org_id).await?)
-                    .unwrap_or(0),
-            );
-            let token = SecretToken::generate();
-            let expires_at = now.plus(lifetime);
-            let message = invitation_email(
-                services,
-                &admin.company_name,
-                &admin.account_name,
-                Some(admin.full_name()),
-                first_name.as_option(),
-                &token,
-                expires_at,
-            )
-            .render(email.as_str())
-            .map_err(anyhow::Error::from)?;
-            Some(Reinvitation {
-                user_id: target.id.clone(),
-                token_hash: token.hash(),
-                expires_at,
-                message,
-            })
+            let expires_at = services.clock.now().plus(invitation_lifetime(services, &admin.org_id).await?);
+            Some(fresh_invitation(services, admin, &target.id, first_name.as_option(), email.as_str(), expires_at)?)
         }
         None => None,
     };
