@@ -110,8 +110,15 @@ macro_rules! rotate_invitation {
         let reinvitation: &Reinvitation = $reinvitation;
         let now = actor.now.unix_millis();
         let user_id = reinvitation.user_id.as_str();
-        sqlx::query(SUPERSEDE_LIVE_INVITATIONS).bind(now).bind(user_id).execute(&mut *$transaction).await?;
-        sqlx::query(CANCEL_PENDING_EMAILS).bind(user_id).execute(&mut *$transaction).await?;
+        sqlx::query(SUPERSEDE_LIVE_INVITATIONS)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *$transaction)
+            .await?;
+        sqlx::query(CANCEL_PENDING_EMAILS)
+            .bind(user_id)
+            .execute(&mut *$transaction)
+            .await?;
         let invitation_id = new_id();
         sqlx::query(INSERT_INVITATION)
             .bind(&invitation_id)
@@ -123,9 +130,21 @@ macro_rules! rotate_invitation {
             .bind(actor.user_id)
             .execute(&mut *$transaction)
             .await?;
-        insert_outbox_message!(&mut *$transaction, actor.org_id, Some(&invitation_id), &reinvitation.message, actor.now)?;
-        sqlx::query("DELETE FROM invitation_requests WHERE user_id = $1").bind(user_id).execute(&mut *$transaction).await?;
-        insert_audit_event!(&mut *$transaction, &actor.event(AuditAction::InvitationResent, user_id, $details))?;
+        insert_outbox_message!(
+            &mut *$transaction,
+            actor.org_id,
+            Some(&invitation_id),
+            &reinvitation.message,
+            actor.now
+        )?;
+        sqlx::query("DELETE FROM invitation_requests WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *$transaction)
+            .await?;
+        insert_audit_event!(
+            &mut *$transaction,
+            &actor.event(AuditAction::InvitationResent, user_id, $details)
+        )?;
     }};
 }
 

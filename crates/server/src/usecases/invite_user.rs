@@ -64,7 +64,10 @@ pub async fn grant_options(
 }
 
 /// How long the organization's invitations live.
-pub async fn invitation_lifetime(services: &Services, org_id: &str) -> Result<Duration, StoreError> {
+pub async fn invitation_lifetime(
+    services: &Services,
+    org_id: &str,
+) -> Result<Duration, StoreError> {
     let millis = services.store.invitation_lifetime_ms(org_id).await?;
     Ok(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
 }

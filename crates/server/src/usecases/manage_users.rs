@@ -71,7 +71,12 @@ fn fresh_invitation(
         expires_at,
     )
     .render(email)?;
-    Ok(Reinvitation { user_id: user_id.to_owned(), token_hash: token.hash(), expires_at, message })
+    Ok(Reinvitation {
+        user_id: user_id.to_owned(),
+        token_hash: token.hash(),
+        expires_at,
+        message,
+    })
 }
 
 fn count_of_users(count: usize) -> String {
@@ -365,8 +370,18 @@ pub async fn edit_user(
     };
     let reinvitation = match &new_email {
         Some(email) => {
-            let expires_at = services.clock.now().plus(invitation_lifetime(services, &admin.org_id).await?);
-            Some(fresh_invitation(services, admin, &target.id, first_name.as_option(), email.as_str(), expires_at)?)
+            let expires_at = services
+                .clock
+                .now()
+                .plus(invitation_lifetime(services, &admin.org_id).await?);
+            Some(fresh_invitation(
+                services,
+                admin,
+                &target.id,
+                first_name.as_option(),
+                email.as_str(),
+                expires_at,
+            )?)
         }
         None => None,
     };

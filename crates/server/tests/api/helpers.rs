@@ -257,6 +257,33 @@ impl TestApp {
         }
     }
 
+    /// Signs in from `browser` (its own cookies) as a person would: the form, then the POST.
+    pub async fn sign_in_with(
+        &self,
+        browser: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = browser
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("GET /login")
+            .text()
+            .await
+            .expect("a body");
+        browser
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf_token", csrf_token_in(&page).as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
     /// Opens the sign-in page and submits it.
     pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
         let page = self.get_text("/login").await;

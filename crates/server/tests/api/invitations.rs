@@ -355,25 +355,10 @@ async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: 
     );
     // Grace can sign in again later with what she chose.
     let again = app.new_client();
-    let login = again
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = again
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&login).as_str()),
-            ("username", "grace"),
-            ("password", GRACE_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&response), "/");
+    assert_eq!(
+        location(&app.sign_in_with(&again, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
 }
 
 async fn a_client_without_cookies_gets_the_cookie_message_and_the_invitation_still_works(

@@ -405,24 +405,9 @@ async fn deactivating_ends_every_session_and_activating_restores(app: TestApp) {
     populated(&app).await;
     let linus = user_id(&app, "linus@example.com").await;
     let linus_browser = app.new_client();
-    let login = linus_browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let signed_in = linus_browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&login).as_str()),
-            ("username", "linus"),
-            ("password", "quiet orange bicycle"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = app
+        .sign_in_with(&linus_browser, "linus", "quiet orange bicycle")
+        .await;
     assert_eq!(location(&signed_in), "/");
     assert_eq!(app.store.session_count(&linus).await.unwrap(), 1);
 
@@ -436,24 +421,9 @@ async fn deactivating_ends_every_session_and_activating_restores(app: TestApp) {
         location(&linus_browser.get(app.url("/")).send().await.unwrap()),
         "/login"
     );
-    let login = linus_browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let refused = linus_browser
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&login).as_str()),
-            ("username", "linus"),
-            ("password", "quiet orange bicycle"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let refused = app
+        .sign_in_with(&linus_browser, "linus", "quiet orange bicycle")
+        .await;
     assert_eq!(refused.status().as_u16(), 401);
 
     assert!(
