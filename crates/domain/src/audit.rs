@@ -1,7 +1,7 @@
 //! The kinds of event the audit trail records.
 
 /// An administrative or security event. The stored form is `as_str`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     OrganizationCreated,
     UserCreated,
@@ -16,6 +16,13 @@ pub enum AuditAction {
     UserActivated,
     UserDeleted,
     CompanyDetailsChanged,
+    ProfileCreated,
+    ProfileUpdated,
+    ProfileDeleted,
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
+    TermsPublished,
     SignedIn,
     SignInFailed,
     SignedOut,
@@ -24,6 +31,70 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    /// Every action, for the Audit Log's filter.
+    pub const ALL: [AuditAction; 25] = [
+        Self::OrganizationCreated,
+        Self::UserCreated,
+        Self::InvitationQueued,
+        Self::InvitationDelivered,
+        Self::InvitationFailed,
+        Self::InvitationResent,
+        Self::InvitationRequested,
+        Self::Joined,
+        Self::SignedIn,
+        Self::SignInFailed,
+        Self::SignedOut,
+        Self::TermsAccepted,
+        Self::TermsDeclined,
+        Self::TermsPublished,
+        Self::UserUpdated,
+        Self::UserDeactivated,
+        Self::UserActivated,
+        Self::UserDeleted,
+        Self::CompanyDetailsChanged,
+        Self::ProfileCreated,
+        Self::ProfileUpdated,
+        Self::ProfileDeleted,
+        Self::RoleCreated,
+        Self::RoleUpdated,
+        Self::RoleDeleted,
+    ];
+
+    /// The words shown in the Audit Log.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OrganizationCreated => "Organization created",
+            Self::UserCreated => "User created",
+            Self::InvitationQueued => "Invitation queued",
+            Self::InvitationDelivered => "Invitation delivered",
+            Self::InvitationFailed => "Invitation failed",
+            Self::InvitationResent => "Invitation resent",
+            Self::InvitationRequested => "New invitation requested",
+            Self::Joined => "Joined",
+            Self::SignedIn => "Signed in",
+            Self::SignInFailed => "Sign-in failed",
+            Self::SignedOut => "Signed out",
+            Self::TermsAccepted => "Terms accepted",
+            Self::TermsDeclined => "Terms declined",
+            Self::TermsPublished => "Terms published",
+            Self::UserUpdated => "User changed",
+            Self::UserDeactivated => "User deactivated",
+            Self::UserActivated => "User activated",
+            Self::UserDeleted => "User deleted",
+            Self::CompanyDetailsChanged => "Company details changed",
+            Self::ProfileCreated => "Profile created",
+            Self::ProfileUpdated => "Profile changed",
+            Self::ProfileDeleted => "Profile deleted",
+            Self::RoleCreated => "Role created",
+            Self::RoleUpdated => "Role changed",
+            Self::RoleDeleted => "Role deleted",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_str() == key)
+    }
+
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::OrganizationCreated => "organization_created",
@@ -39,11 +110,33 @@ impl AuditAction {
             Self::UserActivated => "user_activated",
             Self::UserDeleted => "user_deleted",
             Self::CompanyDetailsChanged => "company_details_changed",
+            Self::ProfileCreated => "profile_created",
+            Self::ProfileUpdated => "profile_updated",
+            Self::ProfileDeleted => "profile_deleted",
+            Self::RoleCreated => "role_created",
+            Self::RoleUpdated => "role_updated",
+            Self::RoleDeleted => "role_deleted",
+            Self::TermsPublished => "terms_published",
             Self::SignedIn => "signed_in",
             Self::SignInFailed => "sign_in_failed",
             Self::SignedOut => "signed_out",
             Self::TermsAccepted => "terms_accepted",
             Self::TermsDeclined => "terms_declined",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_action_is_listed_once_and_parses_back() {
+        let unique: HashSet<_> = AuditAction::ALL.into_iter().collect();
+        assert_eq!(unique.len(), AuditAction::ALL.len());
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
         }
     }
 }

@@ -56,6 +56,22 @@ impl Permission {
         }
     }
 
+    /// One line on what the permission allows, shown beside its check box.
+    pub const fn explanation(self) -> &'static str {
+        match self {
+            Self::ViewSetup => "Open Setup through the gear icon.",
+            Self::ManageUsers => "Invite, reinvite, edit, deactivate and delete users.",
+            Self::ManageProfiles => "Create, change and delete custom profiles.",
+            Self::ManageRoles => "Shape the role hierarchy and each role's homepage.",
+            Self::ManageTermsOfService => "Publish new Terms of Service and see who accepted them.",
+            Self::ManageCompanyDetails => {
+                "Change the company and account names and the invitation lifetime."
+            }
+            Self::ViewAuditLog => "Read the record of administrative and security events.",
+            Self::ManageApiTokens => "Create and revoke API tokens.",
+        }
+    }
+
     const fn bit(self) -> u16 {
         1 << (self as u16)
     }

@@ -60,3 +60,78 @@ impl super::Store {
         Ok(actions)
     }
 }
+
+/// One line of the Audit Log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditLogEntry {
+    pub action: String,
+    pub details: String,
+    pub ip: Option<String>,
+    pub at: i64,
+    pub actor_first_name: Option<String>,
+    pub actor_last_name: Option<String>,
+    pub target_first_name: Option<String>,
+    pub target_last_name: Option<String>,
+}
+
+/// What the Audit Log is filtered by; empty strings and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    /// A user id: events where they acted or were acted on.
+    pub person: Option<String>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl super::Store {
+    /// A page of the organization's events, newest first, and how many match in all.
+    pub async fn audit_log(
+        &self,
+        org_id: &str,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AuditLogEntry>, i64), super::StoreError> {
+        let conditions = "e.org_id = $1 AND ($2 = '' OR e.action = $2) \
+             AND ($3 = '' OR e.actor_user_id = $3 OR e.target_user_id = $3) AND e.at >= $4 AND e.at < $5";
+        let rows_sql = sqlx::AssertSqlSafe(format!(
+            "SELECT e.action, e.details, e.ip, e.at, \
+                    actor.first_name AS actor_first_name, actor.last_name AS actor_last_name, \
+                    target.first_name AS target_first_name, target.last_name AS target_last_name \
+               FROM audit_events e \
+               LEFT JOIN users actor ON actor.id = e.actor_user_id \
+               LEFT JOIN users target ON target.id = e.target_user_id \
+              WHERE {conditions} ORDER BY e.at DESC, e.id DESC LIMIT $6 OFFSET $7"
+        ));
+        let count_sql = sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM audit_events e WHERE {conditions}"
+        ));
+        let action = filter.action.clone().unwrap_or_default();
+        let person = filter.person.clone().unwrap_or_default();
+        let from = filter.from.unwrap_or(i64::MIN);
+        let until = filter.until.unwrap_or(i64::MAX);
+        let result = super::on_pool!(self, |pool| {
+            let rows = sqlx::query_as::<_, AuditLogEntry>(rows_sql)
+                .bind(org_id)
+                .bind(&action)
+                .bind(&person)
+                .bind(from)
+                .bind(until)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await?;
+            let total: i64 = sqlx::query_scalar(count_sql)
+                .bind(org_id)
+                .bind(&action)
+                .bind(&person)
+                .bind(from)
+                .bind(until)
+                .fetch_one(pool)
+                .await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        Ok(result)
+    }
+}

@@ -16,6 +16,8 @@ mod first_steps;
 mod invitations;
 mod organizations;
 pub(crate) mod outbox;
+mod profiles;
+mod roles;
 mod sessions;
 mod terms;
 mod throttle;
@@ -23,7 +25,7 @@ mod user_admin;
 mod user_directory;
 mod users;
 
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};
 pub use directory::{ProfileRow, RoleRow, UserRow};
@@ -35,8 +37,10 @@ pub use organizations::{
     CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary,
 };
 pub use outbox::{ClaimedEmail, NewEmail, OutboxStatus};
+pub use profiles::{ProfileStoreError, ProfileWithCount};
+pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
 pub use sessions::{NewSession, SessionRecord};
-pub use terms::TermsVersion;
+pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::ThrottleLimit;
 pub use user_admin::{Actor, BulkTarget, Reinvitation, UserAdminError};
 pub use user_directory::{DirectoryRow, ViewCounts, ViewFilter};

@@ -9,6 +9,7 @@ pub struct TermsVersion {
     pub id: String,
     pub version: i64,
     pub body: String,
+    pub summary: String,
     pub published_at: i64,
 }
 
@@ -26,7 +27,7 @@ impl Store {
     pub async fn current_terms(&self, org_id: &str) -> Result<Option<TermsVersion>, StoreError> {
         let terms = on_pool!(self, |pool| {
             sqlx::query_as::<_, TermsVersion>(
-                "SELECT id, version, body, published_at FROM terms_versions \
+                "SELECT id, version, body, summary, published_at FROM terms_versions \
                   WHERE org_id = $1 ORDER BY version DESC LIMIT 1",
             )
             .bind(org_id)
@@ -95,5 +96,114 @@ impl Store {
             .await
         })?;
         Ok(acceptances)
+    }
+}
+
+/// A published version with how many people accepted it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TermsHistoryEntry {
+    pub id: String,
+    pub version: i64,
+    pub summary: String,
+    pub body_sha256: String,
+    pub published_at: i64,
+    pub publisher_first_name: Option<String>,
+    pub publisher_last_name: Option<String>,
+    pub acceptances: i64,
+}
+
+/// One acceptance, for the export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AcceptanceRecord {
+    pub first_name: Option<String>,
+    pub last_name: String,
+    pub email: String,
+    pub version: i64,
+    pub body_sha256: String,
+    pub accepted_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Store {
+    pub async fn terms_history(&self, org_id: &str) -> Result<Vec<TermsHistoryEntry>, StoreError> {
+        let history = on_pool!(self, |pool| {
+            sqlx::query_as::<_, TermsHistoryEntry>(
+                "SELECT t.id, t.version, t.summary, t.body_sha256, t.published_at, \
+                        u.first_name AS publisher_first_name, u.last_name AS publisher_last_name, \
+                        (SELECT COUNT(*) FROM terms_acceptances a WHERE a.terms_version_id = t.id) AS acceptances \
+                   FROM terms_versions t LEFT JOIN users u ON u.id = t.published_by \
+                  WHERE t.org_id = $1 ORDER BY t.version DESC",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(history)
+    }
+
+    /// Publishes the next version; every user meets it at their next request.
+    pub async fn publish_terms(
+        &self,
+        org_id: &str,
+        publisher_id: &str,
+        body: &str,
+        summary: &str,
+        ip: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        in_transaction!(self, |transaction| {
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(version) FROM terms_versions WHERE org_id = $1")
+                    .bind(org_id)
+                    .fetch_one(&mut *transaction)
+                    .await?;
+            let version = current.unwrap_or(0) + 1;
+            sqlx::query(
+                "INSERT INTO terms_versions (id, org_id, version, body, body_sha256, summary, published_at, published_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(super::new_id())
+            .bind(org_id)
+            .bind(version)
+            .bind(body)
+            .bind(onestop_domain::token::sha256_hex(body.as_bytes()))
+            .bind(summary)
+            .bind(now.unix_millis())
+            .bind(publisher_id)
+            .execute(&mut *transaction)
+            .await?;
+            let details = format!("version {version}");
+            insert_audit_event!(
+                &mut *transaction,
+                &AuditEvent {
+                    org_id,
+                    actor_user_id: Some(publisher_id),
+                    action: AuditAction::TermsPublished,
+                    target_user_id: None,
+                    details: &details,
+                    ip,
+                    at: now,
+                }
+            )?;
+            Ok::<_, StoreError>(version)
+        })
+    }
+
+    pub async fn acceptance_records(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<AcceptanceRecord>, StoreError> {
+        let records = on_pool!(self, |pool| {
+            sqlx::query_as::<_, AcceptanceRecord>(
+                "SELECT u.first_name, u.last_name, u.email, t.version, t.body_sha256, a.accepted_at, a.ip, a.user_agent \
+                   FROM terms_acceptances a JOIN users u ON u.id = a.user_id JOIN terms_versions t ON t.id = a.terms_version_id \
+                  WHERE a.org_id = $1 ORDER BY a.accepted_at DESC, u.last_name",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(records)
     }
 }

@@ -61,7 +61,12 @@ pub struct Actor<'a> {
 }
 
 impl<'a> Actor<'a> {
-    fn event(&self, action: AuditAction, target: &'a str, details: &'a str) -> AuditEvent<'a> {
+    pub(crate) fn event(
+        &self,
+        action: AuditAction,
+        target: &'a str,
+        details: &'a str,
+    ) -> AuditEvent<'a> {
         AuditEvent {
             org_id: self.org_id,
             actor_user_id: Some(self.user_id),

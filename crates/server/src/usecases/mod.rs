@@ -7,6 +7,8 @@ pub mod first_run;
 pub mod invite_user;
 pub mod join;
 pub mod manage_users;
+pub mod profiles;
+pub mod roles;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;

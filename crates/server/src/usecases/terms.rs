@@ -54,3 +54,56 @@ pub async fn decline_terms(
 ) -> Result<(), StoreError> {
     end_session(services, session, AuditAction::TermsDeclined, Some(ip)).await
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishTermsError {
+    #[error("some fields need attention")]
+    Invalid(super::FieldErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+const MAX_TERMS_LENGTH: usize = 100_000;
+
+/// Publishes a new version; every signed-in user meets "I Agree" on their next request.
+pub async fn publish_terms(
+    services: &Services,
+    publisher: &SignedInSession,
+    body: &str,
+    summary: &str,
+    ip: Option<&str>,
+) -> Result<i64, PublishTermsError> {
+    let mut errors = super::FieldErrors::default();
+    let body = body.trim();
+    let summary = summary.trim();
+    if body.is_empty() {
+        errors.add("body", "Enter the text of the Terms of Service.");
+    } else if body.chars().count() > MAX_TERMS_LENGTH {
+        errors.add(
+            "body",
+            format!("The text can be at most {MAX_TERMS_LENGTH} characters."),
+        );
+    }
+    if summary.is_empty() {
+        errors.add(
+            "summary",
+            "Say briefly what changed; people see it when they are asked to agree again.",
+        );
+    } else if summary.chars().count() > 500 {
+        errors.add("summary", "Use at most 500 characters.");
+    }
+    if !errors.is_empty() {
+        return Err(PublishTermsError::Invalid(errors));
+    }
+    Ok(services
+        .store
+        .publish_terms(
+            &publisher.org_id,
+            &publisher.user_id,
+            body,
+            summary,
+            ip,
+            services.clock.now(),
+        )
+        .await?)
+}

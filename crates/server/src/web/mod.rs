@@ -64,6 +64,41 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/setup/users/{user_id}/actions", post(pages::users::act))
         .route(
+            "/setup/profiles",
+            get(pages::profiles::list).post(pages::profiles::create),
+        )
+        .route(
+            "/setup/profiles/{profile_id}",
+            get(pages::profiles::edit_form).post(pages::profiles::update),
+        )
+        .route(
+            "/setup/profiles/{profile_id}/clone",
+            get(pages::profiles::clone_form),
+        )
+        .route(
+            "/setup/profiles/{profile_id}/delete",
+            post(pages::profiles::delete),
+        )
+        .route(
+            "/setup/roles",
+            get(pages::roles::list).post(pages::roles::create),
+        )
+        .route("/setup/roles/new", get(pages::roles::new_form))
+        .route(
+            "/setup/roles/{role_id}",
+            get(pages::roles::edit_form).post(pages::roles::update),
+        )
+        .route("/setup/roles/{role_id}/delete", post(pages::roles::delete))
+        .route(
+            "/setup/terms",
+            get(pages::terms_admin::show).post(pages::terms_admin::publish),
+        )
+        .route(
+            "/setup/terms/acceptances.csv",
+            get(pages::terms_admin::acceptances_csv),
+        )
+        .route("/setup/audit", get(pages::audit::show))
+        .route(
             "/setup/company",
             get(pages::company::show).post(pages::company::save),
         )

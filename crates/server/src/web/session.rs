@@ -134,6 +134,31 @@ impl RequiredPermission for ManageCompanyDetails {
     const PERMISSION: Permission = Permission::ManageCompanyDetails;
 }
 
+macro_rules! permission_marker {
+    ($($(#[$doc:meta])* $marker:ident => $permission:ident),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub struct $marker;
+
+            impl RequiredPermission for $marker {
+                const PERMISSION: Permission = Permission::$permission;
+            }
+        )*
+    };
+}
+
+permission_marker! {
+    /// Marker: the profile may manage profiles.
+    ManageProfiles => ManageProfiles,
+    /// Marker: the profile may manage roles.
+    ManageRoles => ManageRoles,
+    /// Marker: the profile may publish Terms of Service.
+    ManageTermsOfService => ManageTermsOfService,
+    /// Marker: the profile may read the audit log.
+    ViewAuditLog => ViewAuditLog,
+}
+
 /// A signed-in user (Terms accepted) whose profile holds `P`; others get 403.
 #[derive(Debug)]
 pub struct RequirePermission<P: RequiredPermission> {

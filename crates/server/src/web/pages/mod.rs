@@ -1,13 +1,17 @@
 //! Server-rendered pages, one module per screen; every page is a typed askama template.
 
+pub mod audit;
 pub mod company;
 pub mod first_run;
 pub mod help;
 pub mod home;
 pub mod join;
 pub mod login;
+pub mod profiles;
+pub mod roles;
 pub mod setup;
 pub mod terms;
+pub mod terms_admin;
 pub mod users;
 
 use super::error::WebError;

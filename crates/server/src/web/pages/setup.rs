@@ -26,15 +26,15 @@ const SECTIONS: &[SetupSection] = &[
             },
             SetupItem {
                 name: "Profiles",
-                href: None,
+                href: Some("/setup/profiles"),
             },
             SetupItem {
                 name: "Roles",
-                href: None,
+                href: Some("/setup/roles"),
             },
             SetupItem {
                 name: "Audit Log",
-                href: None,
+                href: Some("/setup/audit"),
             },
         ],
     },
@@ -47,7 +47,7 @@ const SECTIONS: &[SetupSection] = &[
             },
             SetupItem {
                 name: "Terms of Service",
-                href: None,
+                href: Some("/setup/terms"),
             },
         ],
     },

@@ -25,6 +25,8 @@ pub struct TermsPage {
     version_id: String,
     published: String,
     body: String,
+    /// What changed, for versions after the first.
+    changes: Option<String>,
     already_accepted: bool,
     csrf_token: String,
     notice: Option<&'static str>,
@@ -51,6 +53,7 @@ async fn render(
         version_id: terms.id,
         published: Timestamp::from_unix_millis(terms.published_at).to_string(),
         body: terms.body,
+        changes: (terms.version > 1).then_some(terms.summary),
         already_accepted: user.accepted_current_terms,
         csrf_token: user.csrf_token.clone(),
         notice,

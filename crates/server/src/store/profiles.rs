@@ -1,0 +1,176 @@
+//! Setup > Profiles: custom profiles made by cloning, edited, and deleted once their users have
+//! moved. The built-in profiles cannot be changed.
+
+use super::audit::insert_audit_event;
+use super::{Actor, ProfileRow, Store, StoreError, classify, in_transaction, new_id, on_pool};
+use onestop_domain::{AuditAction, PermissionSet};
+
+/// A profile with how many users hold it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileWithCount {
+    #[sqlx(flatten)]
+    pub profile: ProfileRow,
+    pub user_count: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileStoreError {
+    #[error("a profile with this name already exists")]
+    NameTaken,
+    /// Built-in, or not one of the organization's.
+    #[error("this profile cannot be changed")]
+    NotEditable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ProfileStoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match classify(error, &["name"]) {
+            StoreError::Duplicate(_) => Self::NameTaken,
+            other => Self::Store(other),
+        }
+    }
+}
+
+impl Store {
+    pub async fn profiles_with_counts(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<ProfileWithCount>, StoreError> {
+        let profiles = on_pool!(self, |pool| {
+            sqlx::query_as::<_, ProfileWithCount>(
+                "SELECT p.id, p.name, p.description, p.builtin, p.permissions, \
+                        (SELECT COUNT(*) FROM users u WHERE u.profile_id = p.id) AS user_count \
+                   FROM profiles p WHERE p.org_id = $1 ORDER BY p.created_at, p.name",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(profiles)
+    }
+
+    pub async fn profile(
+        &self,
+        org_id: &str,
+        profile_id: &str,
+    ) -> Result<Option<ProfileRow>, StoreError> {
+        let profile = on_pool!(self, |pool| {
+            sqlx::query_as::<_, ProfileRow>(
+                "SELECT id, name, description, builtin, permissions FROM profiles WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org_id)
+            .bind(profile_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(profile)
+    }
+
+    pub async fn create_profile(
+        &self,
+        actor: Actor<'_>,
+        name: &str,
+        description: &str,
+        permissions: PermissionSet,
+    ) -> Result<String, ProfileStoreError> {
+        let id = new_id();
+        in_transaction!(self, |transaction| {
+            sqlx::query(
+                "INSERT INTO profiles (id, org_id, name, description, builtin, permissions, created_at) \
+                 VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+            )
+            .bind(&id)
+            .bind(actor.org_id)
+            .bind(name)
+            .bind(description)
+            .bind(permissions.to_stored())
+            .bind(actor.now.unix_millis())
+            .execute(&mut *transaction)
+            .await?;
+            insert_audit_event!(
+                &mut *transaction,
+                &actor.event(AuditAction::ProfileCreated, actor.user_id, name)
+            )?;
+            Ok::<_, ProfileStoreError>(())
+        })?;
+        Ok(id)
+    }
+
+    pub async fn update_profile(
+        &self,
+        actor: Actor<'_>,
+        profile_id: &str,
+        name: &str,
+        description: &str,
+        permissions: PermissionSet,
+    ) -> Result<(), ProfileStoreError> {
+        in_transaction!(self, |transaction| {
+            let rows = sqlx::query(
+                "UPDATE profiles SET name = $1, description = $2, permissions = $3 \
+                  WHERE id = $4 AND org_id = $5 AND builtin IS NULL",
+            )
+            .bind(name)
+            .bind(description)
+            .bind(permissions.to_stored())
+            .bind(profile_id)
+            .bind(actor.org_id)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+            if rows != 1 {
+                return Err(ProfileStoreError::NotEditable);
+            }
+            insert_audit_event!(
+                &mut *transaction,
+                &actor.event(AuditAction::ProfileUpdated, actor.user_id, name)
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Moves the profile's users to `move_to`, then deletes it.
+    pub async fn delete_profile(
+        &self,
+        actor: Actor<'_>,
+        profile_id: &str,
+        move_to: &str,
+    ) -> Result<(), ProfileStoreError> {
+        in_transaction!(self, |transaction| {
+            let target_exists: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM profiles WHERE id = $1 AND org_id = $2 AND id <> $3",
+            )
+            .bind(move_to)
+            .bind(actor.org_id)
+            .bind(profile_id)
+            .fetch_one(&mut *transaction)
+            .await?;
+            if target_exists != 1 {
+                return Err(ProfileStoreError::NotEditable);
+            }
+            sqlx::query("UPDATE users SET profile_id = $1 WHERE profile_id = $2 AND org_id = $3")
+                .bind(move_to)
+                .bind(profile_id)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?;
+            let rows = sqlx::query(
+                "DELETE FROM profiles WHERE id = $1 AND org_id = $2 AND builtin IS NULL",
+            )
+            .bind(profile_id)
+            .bind(actor.org_id)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+            if rows != 1 {
+                return Err(ProfileStoreError::NotEditable);
+            }
+            insert_audit_event!(
+                &mut *transaction,
+                &actor.event(AuditAction::ProfileDeleted, actor.user_id, profile_id)
+            )?;
+            Ok(())
+        })
+    }
+}

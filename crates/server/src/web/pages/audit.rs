@@ -1,0 +1,196 @@
+//! Setup > Audit Log: every administrative and security event, filtered and paged.
+
+use super::Shell;
+use crate::store::{AuditFilter, AuditLogEntry};
+use crate::web::AppState;
+use crate::web::error::WebError;
+use crate::web::session::{RequirePermission, ViewAuditLog};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use onestop_domain::{AuditAction, Timestamp};
+
+const PAGE_SIZE: i64 = 50;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+pub struct LogLine {
+    pub at: String,
+    pub action: String,
+    pub actor: String,
+    pub target: String,
+    pub details: String,
+    pub ip: String,
+}
+
+fn name(first: Option<String>, last: Option<String>) -> String {
+    match (first, last) {
+        (Some(first), Some(last)) => format!("{first} {last}"),
+        (None, Some(last)) => last,
+        _ => "—".to_owned(),
+    }
+}
+
+fn line(entry: AuditLogEntry) -> LogLine {
+    LogLine {
+        at: Timestamp::from_unix_millis(entry.at).to_string(),
+        action: AuditAction::parse(&entry.action)
+            .map_or(entry.action.clone(), |action| action.label().to_owned()),
+        actor: name(entry.actor_first_name, entry.actor_last_name),
+        target: name(entry.target_first_name, entry.target_last_name),
+        details: entry.details,
+        ip: entry.ip.unwrap_or_default(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    shell: Option<Shell>,
+    title: &'static str,
+    lines: Vec<LogLine>,
+    actions: Vec<(&'static str, &'static str, bool)>,
+    people: Vec<(String, String, bool)>,
+    from: String,
+    until: String,
+    page: i64,
+    pages: i64,
+    total: i64,
+    previous_link: Option<String>,
+    next_link: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    person: String,
+    /// YYYY-MM-DD (UTC), inclusive.
+    #[serde(default)]
+    from: String,
+    /// YYYY-MM-DD (UTC), inclusive.
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// Days since the epoch for a `YYYY-MM-DD` date (Howard Hinnant's days-from-civil).
+fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.trim().splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
+        return None;
+    }
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: RequirePermission<ViewAuditLog>,
+    Query(query): Query<AuditQuery>,
+) -> Result<AuditPage, WebError> {
+    let mut error = None;
+    let mut date = |text: &str, field: &str| -> Option<i64> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        let parsed = parse_date(text);
+        if parsed.is_none() {
+            error = Some(format!("The {field} date must look like 2026-11-27."));
+        }
+        parsed
+    };
+    let from = date(&query.from, "from").map(|days| days * DAY_MS);
+    let until = date(&query.until, "until").map(|days| (days + 1) * DAY_MS);
+    let action = AuditAction::parse(&query.action).map(|action| action.as_str().to_owned());
+    let people = state.services.store.users(&user.org_id).await?;
+    let person = people
+        .iter()
+        .find(|person| person.id == query.person)
+        .map(|person| person.id.clone());
+    let filter = AuditFilter {
+        action,
+        person,
+        from,
+        until,
+    };
+    let page: i64 = query.page.parse().unwrap_or(1).max(1);
+    let (entries, total) = state
+        .services
+        .store
+        .audit_log(&user.org_id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .await?;
+    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let link = |page: i64| {
+        let mut next = query.clone();
+        next.page = page.to_string();
+        format!("/setup/audit?{}", serde_html_query(&next))
+    };
+    Ok(AuditPage {
+        shell: Some(Shell::of(&user)),
+        title: "Audit Log",
+        lines: entries.into_iter().map(line).collect(),
+        actions: AuditAction::ALL
+            .into_iter()
+            .map(|action| {
+                (
+                    action.as_str(),
+                    action.label(),
+                    action.as_str() == query.action,
+                )
+            })
+            .collect(),
+        people: people
+            .into_iter()
+            .map(|person| {
+                let selected = person.id == query.person;
+                (
+                    person.id,
+                    name(person.first_name, Some(person.last_name)),
+                    selected,
+                )
+            })
+            .collect(),
+        from: query.from.clone(),
+        until: query.until.clone(),
+        previous_link: (page > 1).then(|| link(page - 1)),
+        next_link: (page < pages).then(|| link(page + 1)),
+        page,
+        pages,
+        total,
+        error,
+    })
+}
+
+fn serde_html_query(query: &AuditQuery) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("action", &query.action)
+        .append_pair("person", &query.person)
+        .append_pair("from", &query.from)
+        .append_pair("until", &query.until)
+        .append_pair("page", &query.page)
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn dates_parse_to_days_since_the_epoch() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(11_017));
+        assert_eq!(parse_date("2026-11-27"), Some(20_784));
+        assert_eq!(parse_date("2026-13-01"), None);
+        assert_eq!(parse_date("yesterday"), None);
+    }
+}

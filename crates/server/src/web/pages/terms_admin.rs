@@ -1,0 +1,208 @@
+//! Setup > Terms of Service: the current text, the version history, "Publish new version", and
+//! who accepted which version (with a CSV export).
+
+use super::Shell;
+use crate::store::TermsHistoryEntry;
+use crate::usecases::FieldErrors;
+use crate::usecases::sessions::SignedInSession;
+use crate::usecases::terms::{PublishTermsError, current_terms, publish_terms};
+use crate::web::AppState;
+use crate::web::client::Client;
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
+use crate::web::error::WebError;
+use crate::web::session::{ManageTermsOfService, RequirePermission};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use onestop_domain::Timestamp;
+
+pub struct HistoryItem {
+    pub version: i64,
+    pub summary: String,
+    pub published: String,
+    pub publisher: String,
+    pub acceptances: i64,
+    pub sha256: String,
+}
+
+fn history_item(entry: TermsHistoryEntry) -> HistoryItem {
+    HistoryItem {
+        version: entry.version,
+        published: Timestamp::from_unix_millis(entry.published_at).to_string(),
+        publisher: match (entry.publisher_first_name, entry.publisher_last_name) {
+            (Some(first), Some(last)) => format!("{first} {last}"),
+            (None, Some(last)) => last,
+            _ => "1Stop (first version)".to_owned(),
+        },
+        summary: entry.summary,
+        acceptances: entry.acceptances,
+        sha256: entry.body_sha256,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "terms_admin.html")]
+pub struct TermsAdminPage {
+    shell: Option<Shell>,
+    title: &'static str,
+    csrf_token: String,
+    current_version: i64,
+    current_body: String,
+    history: Vec<HistoryItem>,
+    body: String,
+    summary: String,
+    errors: FieldErrors,
+    notice: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    user: &SignedInSession,
+    body: Option<String>,
+    summary: String,
+    errors: FieldErrors,
+    notice: Option<String>,
+) -> Result<TermsAdminPage, WebError> {
+    let current = current_terms(&state.services, &user.org_id).await?;
+    let history = state
+        .services
+        .store
+        .terms_history(&user.org_id)
+        .await?
+        .into_iter()
+        .map(history_item)
+        .collect();
+    Ok(TermsAdminPage {
+        shell: Some(Shell::of(user)),
+        title: "Terms of Service",
+        csrf_token: user.csrf_token.clone(),
+        current_version: current.version,
+        body: body.unwrap_or_else(|| current.body.clone()),
+        current_body: current.body,
+        history,
+        summary,
+        errors,
+        notice,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageTermsOfService>,
+) -> Result<TermsAdminPage, WebError> {
+    page(
+        &state,
+        &user,
+        None,
+        String::new(),
+        FieldErrors::default(),
+        None,
+    )
+    .await
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    summary: String,
+}
+
+impl CarriesCsrfToken for PublishForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// "Publish": the new version takes effect at once; everyone agrees again on their next request.
+pub async fn publish(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageTermsOfService>,
+    client: Client,
+    CsrfForm(form): CsrfForm<PublishForm>,
+) -> Result<Response, WebError> {
+    match publish_terms(&state.services, &user, &form.body, &form.summary, Some(&client.ip)).await {
+        Ok(version) => Ok(page(
+            &state,
+            &user,
+            None,
+            String::new(),
+            FieldErrors::default(),
+            Some(format!("Version {version} published. Everyone, you included, will be asked to agree to it on their next page.")),
+        )
+        .await?
+        .into_response()),
+        Err(PublishTermsError::Invalid(errors)) => {
+            let page = page(&state, &user, Some(form.body), form.summary, errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(PublishTermsError::Store(error)) => Err(error.into()),
+    }
+}
+
+/// Quotes a CSV field; a leading formula character is neutralized so spreadsheets do not run it.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    format!("\"{}\"", value.replace('"', "\"\""))
+}
+
+/// Every acceptance: who, when, from where, which version and the SHA-256 of its text.
+pub async fn acceptances_csv(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageTermsOfService>,
+) -> Result<Response, WebError> {
+    let records = state
+        .services
+        .store
+        .acceptance_records(&user.org_id)
+        .await?;
+    let mut csv = String::from("name,email,version,accepted_at_utc,ip,user_agent,text_sha256\r\n");
+    for record in records {
+        let name = match &record.first_name {
+            Some(first) => format!("{first} {}", record.last_name),
+            None => record.last_name.clone(),
+        };
+        let row = [
+            csv_field(&name),
+            csv_field(&record.email),
+            record.version.to_string(),
+            csv_field(&Timestamp::from_unix_millis(record.accepted_at).to_string()),
+            csv_field(&record.ip),
+            csv_field(&record.user_agent),
+            csv_field(&record.body_sha256),
+        ];
+        csv.push_str(&row.join(","));
+        csv.push_str("\r\n");
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"terms-acceptances.csv\"",
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralized() {
+        assert_eq!(csv_field("O\"Brien"), "\"O\"\"Brien\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
+}
