@@ -23,8 +23,10 @@ pub struct RoleInput {
 pub enum RoleError {
     #[error("some fields need attention")]
     Invalid(FieldErrors),
-    #[error("not found, or not allowed for this role")]
+    #[error("not allowed for this role")]
     NotAllowed,
+    #[error("no such role in this organization")]
+    NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -123,7 +125,7 @@ pub async fn update_role(
         .store
         .role(&user.org_id, role_id)
         .await?
-        .ok_or(RoleError::NotAllowed)?;
+        .ok_or(RoleError::NotFound)?;
     let mut errors = FieldErrors::default();
     let name = text(
         &mut errors,
@@ -210,6 +212,11 @@ pub async fn delete_role(
     move_to: &str,
     ip: Option<&str>,
 ) -> Result<(), RoleError> {
+    services
+        .store
+        .role(&user.org_id, role_id)
+        .await?
+        .ok_or(RoleError::NotFound)?;
     services
         .store
         .delete_role(actor(services, user, ip), role_id, move_to)

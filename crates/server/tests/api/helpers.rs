@@ -403,6 +403,26 @@ impl TestApp {
         .expect("the query runs")
     }
 
+    /// Moves a user to another profile directly (set-up; Edit User is the product's way).
+    pub async fn set_user_profile(&self, user_id: &str, profile_id: &str) {
+        let sql = "UPDATE users SET profile_id = $1 WHERE id = $2";
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query(sql)
+                .bind(profile_id)
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            Store::Postgres(pool) => sqlx::query(sql)
+                .bind(profile_id)
+                .bind(user_id)
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        }
+        .expect("the profile is set");
+    }
+
     /// Counts rows of a table (for "nothing was written" assertions).
     pub async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));

@@ -176,7 +176,7 @@ pub async fn create(
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(RoleError::NotAllowed) => Err(WebError::NotFound),
+        Err(RoleError::NotAllowed | RoleError::NotFound) => Err(WebError::NotFound),
         Err(RoleError::Store(error)) => Err(error.into()),
     }
 }
@@ -300,7 +300,7 @@ pub async fn update(
             let page = edit_page(&state, &user, &role_id, Some(form), errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(RoleError::NotAllowed) => Err(WebError::NotFound),
+        Err(RoleError::NotAllowed | RoleError::NotFound) => Err(WebError::NotFound),
         Err(RoleError::Store(error)) => Err(error.into()),
     }
 }
@@ -329,7 +329,7 @@ pub async fn delete(
     match delete_role(&state.services, &user, &role_id, &form.move_to, Some(&client.ip)).await {
         Ok(()) => Ok(roles_page(&state, &user, Some("Role deleted; its users were moved.".to_owned())).await?.into_response()),
         Err(RoleError::NotAllowed) => Err(WebError::BadRequest("This role cannot be deleted: CEO stays the top of the hierarchy, and users need a role to move to.".to_owned())),
-        Err(RoleError::Invalid(_)) => Err(WebError::NotFound),
+        Err(RoleError::Invalid(_) | RoleError::NotFound) => Err(WebError::NotFound),
         Err(RoleError::Store(error)) => Err(error.into()),
     }
 }
