@@ -110,30 +110,6 @@ pub trait RequiredPermission {
     const PERMISSION: Permission;
 }
 
-/// Marker: the profile may view Setup.
-#[derive(Debug)]
-pub struct ViewSetup;
-
-impl RequiredPermission for ViewSetup {
-    const PERMISSION: Permission = Permission::ViewSetup;
-}
-
-/// Marker: the profile may manage users.
-#[derive(Debug)]
-pub struct ManageUsers;
-
-impl RequiredPermission for ManageUsers {
-    const PERMISSION: Permission = Permission::ManageUsers;
-}
-
-/// Marker: the profile may manage company details.
-#[derive(Debug)]
-pub struct ManageCompanyDetails;
-
-impl RequiredPermission for ManageCompanyDetails {
-    const PERMISSION: Permission = Permission::ManageCompanyDetails;
-}
-
 macro_rules! permission_marker {
     ($($(#[$doc:meta])* $marker:ident => $permission:ident),* $(,)?) => {
         $(
@@ -149,6 +125,12 @@ macro_rules! permission_marker {
 }
 
 permission_marker! {
+    /// Marker: the profile may view Setup.
+    ViewSetup => ViewSetup,
+    /// Marker: the profile may manage users.
+    ManageUsers => ManageUsers,
+    /// Marker: the profile may manage company details.
+    ManageCompanyDetails => ManageCompanyDetails,
     /// Marker: the profile may manage profiles.
     ManageProfiles => ManageProfiles,
     /// Marker: the profile may manage roles.

@@ -21,6 +21,9 @@ on_both_databases!(
 
 const OTHER_PASSWORD: &str = "quiet orange bicycle";
 
+/// A Setup action for the matrix: path, form fields, and whether a "manage users" profile may do it.
+type Action = (String, Vec<(&'static str, String)>, bool);
+
 /// A fresh browser signed in as `username`, past the Terms.
 async fn browser_for(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
     let browser = app.new_client();
@@ -219,7 +222,7 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_it_should(app: TestAp
     // Every action, by everyone who may not, with their own valid form token: 403 (404 for
     // another organization's ids), and nothing written.
     let before = footprint(&app, &organization.org_id).await;
-    let actions: Vec<(String, Vec<(&str, String)>, bool)> = vec![
+    let actions: Vec<Action> = vec![
         (
             "/setup/users/new".into(),
             vec![

@@ -157,6 +157,27 @@ impl Browser {
         .unwrap();
     }
 
+    /// Ticks (or unticks) the check box whose label reads `label`.
+    pub async fn check(&self, label: &str) {
+        let label_element = self
+            .find(Locator::XPath(&format!(
+                "//label[normalize-space()='{label}']"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("a check box labelled {label:?}"));
+        label_element.click().await.unwrap();
+    }
+
+    /// Clicks the element whose visible text is `text` (a `<summary>`, say).
+    pub async fn click_text(&self, text: &str) {
+        self.find(Locator::XPath(&format!("//*[normalize-space()='{text}']")))
+            .await
+            .unwrap_or_else(|_| panic!("something reading {text:?}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// Chooses `option` in the drop-down whose label reads `label`.
     pub async fn select(&self, label: &str, option: &str) {
         let label_element = self

@@ -335,3 +335,124 @@ async fn the_articles_resend_steps_work_with_javascript() {
 async fn the_articles_resend_steps_work_without_javascript() {
     resend_steps(false).await;
 }
+
+async fn sign_in(browser: &Browser, app: &helpers::TestApp, username: &str, password: &str) {
+    browser.open(&app.url("/login")).await;
+    browser.fill("Username", username).await;
+    browser.fill("Password", password).await;
+    browser.click_button("Sign In").await;
+}
+
+#[tokio::test]
+async fn an_administrator_clones_a_profile_and_assigns_it_to_a_new_user() {
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
+    browser.wait_for_text("Welcome, Ada").await;
+
+    browser.click_css("a[aria-label='Setup']").await;
+    browser.wait_for_text("Users and Control").await;
+    browser.click_link("Profiles").await;
+    browser.click_css("a[aria-label='Clone Standard']").await;
+    browser.wait_for_text("Clone Standard").await;
+    browser.fill("Profile Name", "Dispatcher").await;
+    browser.check("View Setup").await;
+    browser.check("Manage Users").await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("Profile Dispatcher created.").await;
+
+    browser.click_css("a[aria-label='Setup']").await;
+    browser.wait_for_text("Users and Control").await;
+    browser.click_link("Users").await;
+    browser.click_link("New User").await;
+    browser
+        .wait_for_text("Not sure which Profile and Role to assign?")
+        .await;
+    browser.fill("First Name", "Grace").await;
+    browser.fill("Last Name", "Hopper").await;
+    browser.fill("Email", "grace@example.com").await;
+    browser.select("Profile", "Dispatcher").await;
+    browser.select("Role", "Manager").await;
+    browser.click_button("Save").await;
+    browser
+        .wait_for_text("Invitation sent to grace@example.com.")
+        .await;
+    let profile = app
+        .text_value("SELECT p.name FROM users u JOIN profiles p ON p.id = u.profile_id WHERE u.email_normalized = $1", "grace@example.com")
+        .await;
+    assert_eq!(profile.as_deref(), Some("Dispatcher"));
+    let permissions = app
+        .text_value(
+            "SELECT permissions FROM profiles WHERE name = $1",
+            "Dispatcher",
+        )
+        .await;
+    assert_eq!(permissions.as_deref(), Some("view_setup manage_users"));
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn new_terms_are_published_and_another_user_agrees_to_them() {
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let organization = app.create_organization().await;
+    app.add_active_user(
+        &organization.org_id,
+        "standard",
+        "manager",
+        ("Sam", "Standard"),
+        "sam",
+        "quiet orange bicycle",
+    )
+    .await;
+    app.sign_in_as_admin(&organization).await;
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
+    browser.wait_for_text("Welcome, Ada").await;
+
+    browser.click_css("a[aria-label='Setup']").await;
+    browser.wait_for_text("Users and Control").await;
+    browser.click_link("Terms of Service").await;
+    browser.click_text("Publish new version").await;
+    browser
+        .fill(
+            "Terms of Service Text",
+            "Version two: we keep job photos for seven years.",
+        )
+        .await;
+    browser
+        .fill("Summary of Changes", "Job photos are kept for seven years.")
+        .await;
+    browser.click_button("Publish").await;
+    browser.wait_for_text("Version 2 published.").await;
+    browser.click_button("Sign Out").await;
+    browser.wait_for_text("You have signed out.").await;
+
+    sign_in(&browser, &app, "sam", "quiet orange bicycle").await;
+    browser
+        .wait_for_text("What changed: Job photos are kept for seven years.")
+        .await;
+    browser
+        .wait_for_text("Version two: we keep job photos for seven years.")
+        .await;
+    browser.click_button("I Agree").await;
+    browser.wait_for_text("Welcome, Sam").await;
+    let sam = app
+        .text_value("SELECT id FROM users WHERE username_normalized = $1", "sam")
+        .await
+        .unwrap();
+    let versions = app.store.terms_acceptances(&sam).await.unwrap();
+    assert_eq!(
+        versions
+            .iter()
+            .map(|acceptance| acceptance.version)
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
+    browser.close().await;
+}
