@@ -345,6 +345,31 @@ impl TestApp {
             .expect("the user is added")
     }
 
+    /// `browser` opens the Terms page and clicks "I Agree".
+    pub async fn agree_with(&self, browser: &reqwest::Client) -> reqwest::Response {
+        let page = browser
+            .get(self.url("/terms"))
+            .send()
+            .await
+            .expect("GET /terms")
+            .text()
+            .await
+            .expect("a body");
+        assert!(
+            page.contains("I Agree"),
+            "the Terms page offers I Agree: {page}"
+        );
+        browser
+            .post(self.url("/terms/accept"))
+            .form(&[
+                ("csrf_token", csrf_token_in(&page)),
+                ("version_id", hidden_field(&page, "version_id")),
+            ])
+            .send()
+            .await
+            .expect("POST /terms/accept")
+    }
+
     /// Signs in as the organization's administrator and agrees to the Terms.
     pub async fn sign_in_as_admin(&self, organization: &Organization) {
         let response = self

@@ -304,27 +304,7 @@ async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: 
     assert_eq!(location(&response), "/");
     let home = browser.get(app.url("/")).send().await.unwrap();
     assert_eq!(location(&home), "/terms");
-    let terms = browser
-        .get(app.url("/terms"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let agreed = browser
-        .post(app.url("/terms/accept"))
-        .header("origin", &app.address)
-        .form(&[
-            ("csrf_token", csrf_token_in(&terms)),
-            (
-                "version_id",
-                crate::helpers::hidden_field(&terms, "version_id"),
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let agreed = app.agree_with(&browser).await;
     assert_eq!(location(&agreed), "/");
     let home = browser
         .get(app.url("/"))
@@ -797,26 +777,7 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
             location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
             "/"
         );
-        let terms = browser
-            .get(app.url("/terms"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let agreed = browser
-            .post(app.url("/terms/accept"))
-            .form(&[
-                ("csrf_token", csrf_token_in(&terms)),
-                (
-                    "version_id",
-                    crate::helpers::hidden_field(&terms, "version_id"),
-                ),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let agreed = app.agree_with(&browser).await;
         assert_eq!(location(&agreed), "/");
         let home = browser
             .get(app.url("/"))

@@ -31,26 +31,7 @@ async fn browser_for(app: &TestApp, username: &str, password: &str) -> reqwest::
         location(&app.sign_in_with(&browser, username, password).await),
         "/"
     );
-    let terms = browser
-        .get(app.url("/terms"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.url("/terms/accept"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&terms)),
-            (
-                "version_id",
-                crate::helpers::hidden_field(&terms, "version_id"),
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
+    app.agree_with(&browser).await;
     browser
 }
 
@@ -447,26 +428,7 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
     let (browser, page) =
         open_join_link(&app, &queued_join_link(&app, "grace@example.com").await).await;
     submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await;
-    let terms = browser
-        .get(app.url("/terms"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    browser
-        .post(app.url("/terms/accept"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&terms)),
-            (
-                "version_id",
-                crate::helpers::hidden_field(&terms, "version_id"),
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
+    app.agree_with(&browser).await;
     assert_eq!(
         browser
             .get(app.url("/setup/users"))
