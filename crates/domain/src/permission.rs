@@ -56,6 +56,18 @@ impl Permission {
         }
     }
 
+    /// The heading it is listed under on the profile form.
+    pub const fn group(self) -> &'static str {
+        match self {
+            Self::ViewSetup => "Setup",
+            Self::ManageUsers | Self::ManageProfiles | Self::ManageRoles => "Users and Control",
+            Self::ManageTermsOfService | Self::ManageCompanyDetails | Self::ViewAuditLog => {
+                "Company"
+            }
+            Self::ManageApiTokens => "Developer Space",
+        }
+    }
+
     /// One line on what the permission allows, shown beside its check box.
     pub const fn explanation(self) -> &'static str {
         match self {

@@ -906,6 +906,11 @@ async fn publishing_new_terms_gates_everyone_and_records_the_acceptance(app: Tes
         "the publisher agrees too"
     );
     app.agree_to_terms().await;
+    let listed = app.get_text("/setup/terms").await;
+    assert!(
+        listed.contains("<td>Sam Standard</td><td>2</td>"),
+        "acceptances are listed: {listed}"
+    );
     let csv = app.get("/setup/terms/acceptances.csv").await;
     assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = csv.text().await.unwrap();

@@ -101,24 +101,33 @@ pub struct ProfileFormPage {
     csrf_token: String,
     profile_name: String,
     description: String,
-    permissions: Vec<PermissionChoice>,
+    /// Check boxes under their headings, in the order of `Permission::ALL`.
+    permissions: Vec<(&'static str, Vec<PermissionChoice>)>,
     errors: FieldErrors,
     /// For editing a custom profile: the others its users may move to when it is deleted.
     delete_targets: Vec<(String, String)>,
     delete_action: Option<String>,
 }
 
-fn choices(user: &SignedInSession, checked: &[String]) -> Vec<PermissionChoice> {
-    Permission::ALL
-        .into_iter()
-        .map(|permission| PermissionChoice {
+fn choices(
+    user: &SignedInSession,
+    checked: &[String],
+) -> Vec<(&'static str, Vec<PermissionChoice>)> {
+    let mut groups: Vec<(&'static str, Vec<PermissionChoice>)> = Vec::new();
+    for permission in Permission::ALL {
+        let choice = PermissionChoice {
             key: permission.key(),
             label: permission.label(),
             explanation: permission.explanation(),
             checked: checked.iter().any(|key| key == permission.key()),
             disabled: !user.permissions.contains(permission),
-        })
-        .collect()
+        };
+        match groups.last_mut() {
+            Some((group, members)) if *group == permission.group() => members.push(choice),
+            _ => groups.push((permission.group(), vec![choice])),
+        }
+    }
+    groups
 }
 
 fn keys(profile: &ProfileRow) -> Vec<String> {

@@ -18,6 +18,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use onestop_domain::Timestamp;
 
+/// The page lists this many of the newest acceptances; the CSV has them all.
+const ACCEPTANCES_SHOWN: usize = 100;
+
 pub struct HistoryItem {
     pub version: i64,
     pub summary: String,
@@ -51,6 +54,8 @@ pub struct TermsAdminPage {
     current_version: i64,
     current_body: String,
     history: Vec<HistoryItem>,
+    /// The newest acceptances: (name, version, when, address).
+    acceptances: Vec<(String, i64, String, String)>,
     body: String,
     summary: String,
     errors: FieldErrors,
@@ -66,6 +71,26 @@ async fn page(
     notice: Option<String>,
 ) -> Result<TermsAdminPage, WebError> {
     let current = current_terms(&state.services, &user.org_id).await?;
+    let acceptances = state
+        .services
+        .store
+        .acceptance_records(&user.org_id)
+        .await?
+        .into_iter()
+        .take(ACCEPTANCES_SHOWN)
+        .map(|record| {
+            let name = match &record.first_name {
+                Some(first) => format!("{first} {}", record.last_name),
+                None => record.last_name.clone(),
+            };
+            (
+                name,
+                record.version,
+                Timestamp::from_unix_millis(record.accepted_at).to_string(),
+                record.ip,
+            )
+        })
+        .collect();
     let history = state
         .services
         .store
@@ -82,6 +107,7 @@ async fn page(
         body: body.unwrap_or_else(|| current.body.clone()),
         current_body: current.body,
         history,
+        acceptances,
         summary,
         errors,
         notice,
