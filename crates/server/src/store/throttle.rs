@@ -1,5 +1,5 @@
-//! Counting sign-in attempts per key in fixed windows, in the database so that every instance
-//! of the server shares the count.
+//! Counting attempts per key in fixed windows (sign-ins per account and per address, invalid
+//! join links per address), in the database so that every instance of the server shares the count.
 
 use super::{Store, StoreError, in_transaction, on_pool};
 use onestop_domain::Timestamp;
@@ -15,7 +15,7 @@ impl Store {
     /// Counts one attempt against each key and returns, for the first key over its limit, how
     /// long until its window ends. The attempt is counted before the password is checked, so
     /// parallel guesses cannot all slip in before the first failure is recorded.
-    pub async fn register_sign_in_attempt(
+    pub async fn register_attempt(
         &self,
         keys: &[(&str, ThrottleLimit)],
         now: Timestamp,
@@ -48,9 +48,31 @@ impl Store {
         })
     }
 
+    /// How long `key` must still wait, without counting anything.
+    pub async fn throttle_wait(
+        &self,
+        key: &str,
+        limit: ThrottleLimit,
+        now: Timestamp,
+    ) -> Result<Option<Duration>, StoreError> {
+        let row: Option<(i64, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT attempts, window_started_at FROM sign_in_throttle WHERE key = $1",
+            )
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row.and_then(|(attempts, window_started_at)| {
+            let window_end = Timestamp::from_unix_millis(window_started_at).plus(limit.window);
+            (attempts >= limit.attempts && now < window_end)
+                .then(|| now.until(window_end).max(Duration::from_secs(1)))
+        }))
+    }
+
     /// Takes back one counted attempt (a successful sign-in should not count against an
     /// address), or all of them with `reset`.
-    pub async fn forgive_sign_in_attempt(&self, key: &str, reset: bool) -> Result<(), StoreError> {
+    pub async fn forgive_attempt(&self, key: &str, reset: bool) -> Result<(), StoreError> {
         let sql = if reset {
             "DELETE FROM sign_in_throttle WHERE key = $1"
         } else {

@@ -228,3 +228,42 @@ pub async fn request_new_invitation(
     services.outbox_signal.notify_one();
     Ok(RequestOutcome::Sent)
 }
+
+/// Invalid join links one address may open in a window before it must wait: enough for typos and
+/// mail scanners, far too few to guess a 256-bit token (which is hopeless anyway).
+pub const INVALID_LINK_LIMIT: crate::store::ThrottleLimit = crate::store::ThrottleLimit {
+    attempts: 30,
+    window: std::time::Duration::from_secs(15 * 60),
+};
+
+fn invalid_link_key(ip: &str) -> String {
+    format!("join:{ip}")
+}
+
+/// How long this address must wait before opening more join links, if it opened too many
+/// invalid ones.
+pub async fn join_links_blocked(
+    services: &Services,
+    ip: &str,
+) -> Result<Option<std::time::Duration>, StoreError> {
+    services
+        .store
+        .throttle_wait(
+            &invalid_link_key(ip),
+            INVALID_LINK_LIMIT,
+            services.clock.now(),
+        )
+        .await
+}
+
+/// Counts one invalid (unknown, superseded, malformed) join link against the address.
+pub async fn record_invalid_join_link(services: &Services, ip: &str) -> Result<(), StoreError> {
+    services
+        .store
+        .register_attempt(
+            &[(&invalid_link_key(ip), INVALID_LINK_LIMIT)],
+            services.clock.now(),
+        )
+        .await
+        .map(|_| ())
+}

@@ -47,7 +47,7 @@ pub async fn sign_in(
     let now = services.clock.now();
     if let Some(wait) = services
         .store
-        .register_sign_in_attempt(
+        .register_attempt(
             &[(&account_key, ACCOUNT_LIMIT), (&address_key, ADDRESS_LIMIT)],
             now,
         )
@@ -103,11 +103,11 @@ pub async fn sign_in(
 
     let store = &services.store;
     store
-        .forgive_sign_in_attempt(&account_key, true)
+        .forgive_attempt(&account_key, true)
         .await
         .map_err(anyhow::Error::from)?;
     store
-        .forgive_sign_in_attempt(&address_key, false)
+        .forgive_attempt(&address_key, false)
         .await
         .map_err(anyhow::Error::from)?;
     let tokens = start_session(

@@ -23,6 +23,7 @@ on_both_databases!(
     fifty_parallel_submissions_make_exactly_one_account,
     extra_fields_posted_to_join_are_ignored,
     the_first_steps_checklist_keeps_each_users_progress,
+    guessing_join_links_is_throttled_with_retry_after,
 );
 
 pub const GRACE_PASSWORD: &str = "seven green lanterns glow";
@@ -826,4 +827,43 @@ async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
         "{link}"
     );
     let _ = ADMIN_PASSWORD;
+}
+
+async fn guessing_join_links_is_throttled_with_retry_after(app: TestApp) {
+    let (_, link) = invite_grace(&app).await;
+    let guesser = app.new_client();
+    for attempt in 0..30 {
+        let guess = format!(
+            "{}/join/{}",
+            app.address,
+            onestop_domain::SecretToken::generate().expose()
+        );
+        let response = guesser.get(&guess).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 404, "guess {attempt}");
+    }
+    let blocked = guesser.get(&link).send().await.unwrap();
+    assert_eq!(
+        blocked.status().as_u16(),
+        429,
+        "even a real link waits while the address is throttled"
+    );
+    let retry_after: u64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after));
+    assert!(
+        blocked
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many invalid invitation links")
+    );
+    app.clock.advance(Duration::from_secs(15 * 60 + 1));
+    let (browser, page) = open_join_link(&app, &link).await;
+    assert_eq!(
+        location(&submit_join(&app, &browser, &page, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
 }

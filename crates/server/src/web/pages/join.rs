@@ -5,8 +5,8 @@
 use super::Shell;
 use crate::usecases::FieldErrors;
 use crate::usecases::join::{
-    InvitationState, JoinError, JoinInput, RequestOutcome, accept_invitation, look_up_invitation,
-    request_new_invitation,
+    InvitationState, JoinError, JoinInput, RequestOutcome, accept_invitation, join_links_blocked,
+    look_up_invitation, record_invalid_join_link, request_new_invitation,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
@@ -168,12 +168,33 @@ pub async fn open_link(
     State(state): State<AppState>,
     Extension(current): Extension<CurrentSession>,
     Path(token): Path<String>,
+    client: Client,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let Some(token) = SecretToken::parse(&token) else {
+    if let Some(wait) = join_links_blocked(&state.services, &client.ip).await? {
+        return Err(WebError::TooManyRequests {
+            message: format!(
+                "Too many invalid invitation links were opened from your network. Try again in {} seconds, with the link from your newest invitation email.",
+                wait.as_secs()
+            ),
+            retry_after: wait,
+        });
+    }
+    let state_of_link = match SecretToken::parse(&token) {
+        Some(token) => (
+            look_up_invitation(&state.services, &token).await?,
+            Some(token),
+        ),
+        None => (InvitationState::NotValid, None),
+    };
+    let (invitation_state, Some(token)) = state_of_link else {
+        record_invalid_join_link(&state.services, &client.ip).await?;
         return Ok(not_live_page(&InvitationState::NotValid));
     };
-    match look_up_invitation(&state.services, &token).await? {
+    if matches!(invitation_state, InvitationState::NotValid) {
+        record_invalid_join_link(&state.services, &client.ip).await?;
+    }
+    match invitation_state {
         InvitationState::Live(invitation) => {
             if let Some(session) = other_user(&current, &invitation.user_id) {
                 return Ok(signed_in_as_someone_else(&session));
