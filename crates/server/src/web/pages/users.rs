@@ -132,10 +132,10 @@ fn initials(first: Option<&str>, last: &str) -> String {
 fn delivery_label(state: Option<&str>, error: Option<&str>) -> Option<String> {
     let reason = error.unwrap_or("no reason given");
     match state? {
-        "queued" | "sending" => Some("Queued".to_owned()),
-        "sent" => Some("Sent".to_owned()),
-        "retrying" => Some(format!("Retrying: {reason}")),
-        "failed" => Some(format!("Could not be delivered: {reason}")),
+        "queued" | "sending" => Some("Email: Queued".to_owned()),
+        "sent" => Some("Email: Sent".to_owned()),
+        "retrying" => Some(format!("Email: Retrying: {reason}")),
+        "failed" => Some(format!("Email: Could not be delivered: {reason}")),
         _ => None,
     }
 }
