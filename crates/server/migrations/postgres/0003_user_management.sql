@@ -4,6 +4,8 @@
 CREATE INDEX users_org_name ON users (org_id, last_name, id);
 -- The per-administrator hourly reinvite cap counts invitations by sender and time.
 CREATE INDEX invitations_sender_time ON invitations (sent_by, created_at);
+-- ...and the per-organization cap by organization and time.
+CREATE INDEX invitations_org_time ON invitations (org_id, created_at);
 
 -- An invitee whose link expired asked for a new one; administrators see it on their homepage
 -- until someone reinvites them.

@@ -143,15 +143,18 @@ impl Store {
         Ok(())
     }
 
-    /// A permanent failure: never retried.
+    /// A permanent failure: never retried; the token-bearing parts are wiped like a sent message's.
     pub async fn mark_email_failed(&self, id: &str, reason: &str) -> Result<(), StoreError> {
         on_pool!(self, |pool| {
-            sqlx::query("UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1 WHERE id = $2")
-                .bind(reason)
-                .bind(id)
-                .execute(pool)
-                .await
-                .map(|_| ())
+            sqlx::query(
+                "UPDATE outbox SET state = 'failed', lease_until = NULL, last_error = $1, \
+                    body_text = '', body_html = '', action_url = NULL WHERE id = $2",
+            )
+            .bind(reason)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
         })?;
         Ok(())
     }

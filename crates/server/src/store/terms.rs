@@ -153,6 +153,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
+                .bind(org_id)
+                .execute(&mut *transaction)
+                .await?;
             let current: Option<i64> =
                 sqlx::query_scalar("SELECT MAX(version) FROM terms_versions WHERE org_id = $1")
                     .bind(org_id)

@@ -103,6 +103,11 @@ const CANCEL_PENDING_EMAILS: &str = "DELETE FROM outbox WHERE state IN ('queued'
      AND invitation_id IN (SELECT id FROM invitations WHERE user_id = $1)";
 const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) FROM users u JOIN profiles p ON p.id = u.profile_id \
      WHERE u.org_id = $1 AND u.status = 'active' AND p.builtin = 'administrator'";
+/// Takes the organization's row lock for the rest of the transaction (a no-op write, valid on both
+/// backends): on PostgreSQL, whose READ COMMITTED transactions would otherwise each count the
+/// other's administrators as still active, concurrent changes to one organization's users then
+/// take turns. SQLite's BEGIN IMMEDIATE already serializes writers.
+pub(crate) const LOCK_ORGANIZATION: &str = "UPDATE organizations SET id = id WHERE id = $1";
 const INSERT_INVITATION: &str = "INSERT INTO invitations (id, org_id, user_id, token_hash, created_at, expires_at, sent_by) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
@@ -203,6 +208,24 @@ impl Store {
         Ok(count)
     }
 
+    /// How many invitations the organization created since `since` (its hourly cap).
+    pub async fn organization_invitations_since(
+        &self,
+        org_id: &str,
+        since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let count = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND created_at > $2",
+            )
+            .bind(org_id)
+            .bind(since.unix_millis())
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(count)
+    }
+
     pub async fn active_administrator_count(&self, org_id: &str) -> Result<i64, StoreError> {
         let count = on_pool!(self, |pool| {
             sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
@@ -215,21 +238,33 @@ impl Store {
 
     /// Supersedes each user's live invitation and creates a new one with its email, all in one
     /// transaction. Users no longer Unconfirmed are left alone.
+    /// `cooldown_start`: users invited after it are skipped (checked again here, under the lock,
+    /// so a double-clicked Reinvite sends one email).
     pub async fn reinvite(
         &self,
         actor: Actor<'_>,
         reinvitations: &[Reinvitation],
+        cooldown_start: Timestamp,
     ) -> Result<usize, StoreError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(LOCK_ORGANIZATION)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?;
             let mut done = 0;
             for reinvitation in reinvitations {
-                let unconfirmed: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM users WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed'",
+                // A no-op write locks the user's row while it is still Unconfirmed, so a join
+                // racing this reinvite waits, and no Active user is left with a live link.
+                let unconfirmed = sqlx::query(
+                    "UPDATE users SET status = status WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed' \
+                       AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = $1 AND i.created_at > $3)",
                 )
                 .bind(&reinvitation.user_id)
                 .bind(actor.org_id)
-                .fetch_one(&mut *transaction)
-                .await?;
+                .bind(cooldown_start.unix_millis())
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
                 if unconfirmed != 1 {
                     continue;
                 }
@@ -281,6 +316,10 @@ impl Store {
         changes: &[(String, UserStatus)],
     ) -> Result<usize, UserAdminError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(LOCK_ORGANIZATION)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?;
             let now = actor.now.unix_millis();
             let mut changed = 0;
             for (user_id, status) in changes {
@@ -345,6 +384,10 @@ impl Store {
         new_email: Option<(&EmailAddress, &Reinvitation)>,
     ) -> Result<(), UserAdminError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(LOCK_ORGANIZATION)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?;
             sqlx::query(
                 "UPDATE users SET first_name = $1, last_name = $2, profile_id = $3, role_id = $4 \
                   WHERE id = $5 AND org_id = $6 \

@@ -63,6 +63,40 @@ pub async fn grant_options(
     Ok(GrantOptions { profiles, roles })
 }
 
+/// Invitations one organization may send in an hour, all administrators together.
+pub const INVITATIONS_PER_ORGANIZATION_PER_HOUR: i64 = 5000;
+
+/// Why no more invitations may go out now, if the inviter or the organization reached its
+/// hourly cap (the same per-administrator cap as Reinvite).
+async fn invitation_cap_reached(
+    services: &Services,
+    inviter: &SignedInSession,
+) -> Result<Option<String>, StoreError> {
+    let hour_ago = services.clock.now().minus(Duration::from_secs(60 * 60));
+    let per_administrator = services.reinvite_limits.per_administrator_per_hour;
+    if services
+        .store
+        .invitations_sent_since(&inviter.user_id, hour_ago)
+        .await?
+        >= per_administrator
+    {
+        return Ok(Some(format!(
+            "You have sent {per_administrator} invitations in the last hour, the most allowed; try again later."
+        )));
+    }
+    if services
+        .store
+        .organization_invitations_since(&inviter.org_id, hour_ago)
+        .await?
+        >= INVITATIONS_PER_ORGANIZATION_PER_HOUR
+    {
+        return Ok(Some(format!(
+            "Your company has sent {INVITATIONS_PER_ORGANIZATION_PER_HOUR} invitations in the last hour, the most allowed; try again later."
+        )));
+    }
+    Ok(None)
+}
+
 /// How long the organization's invitations live.
 pub async fn invitation_lifetime(
     services: &Services,
@@ -99,6 +133,9 @@ pub async fn invite_user(
     }
     if !options.roles.iter().any(|role| role.id == input.role_id) {
         errors.add("role_id", "Choose a role from the list.");
+    }
+    if let Some(message) = invitation_cap_reached(services, inviter).await? {
+        errors.add("email", message);
     }
     let (Some(first_name), Some(last_name), Some(email), true) =
         (first_name, last_name, email, errors.is_empty())

@@ -188,7 +188,11 @@ pub async fn reinvite_users(
     }
     let sent = services
         .store
-        .reinvite(actor(services, admin, ip), &reinvitations)
+        .reinvite(
+            actor(services, admin, ip),
+            &reinvitations,
+            now.minus(limits.cooldown),
+        )
         .await?;
     if sent > 0 {
         services.outbox_signal.notify_one();

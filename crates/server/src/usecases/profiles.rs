@@ -71,6 +71,24 @@ fn parse(
     }
 }
 
+/// A profile may be changed or deleted only by someone who holds every permission it has: others
+/// could otherwise strip permissions they cannot even see.
+async fn editable(
+    services: &Services,
+    user: &SignedInSession,
+    profile_id: &str,
+) -> Result<(), ProfileError> {
+    let profile = services
+        .store
+        .profile(&user.org_id, profile_id)
+        .await?
+        .ok_or(ProfileError::NotEditable)?;
+    if profile.builtin.is_some() || !profile.permissions()?.is_subset_of(user.permissions) {
+        return Err(ProfileError::NotEditable);
+    }
+    Ok(())
+}
+
 fn actor<'a>(services: &Services, user: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
     Actor {
         org_id: &user.org_id,
@@ -119,6 +137,7 @@ pub async fn update_profile(
     input: &ProfileInput,
     ip: Option<&str>,
 ) -> Result<(), ProfileError> {
+    editable(services, user, profile_id).await?;
     let (name, description, permissions) =
         parse(input, user.permissions).map_err(ProfileError::Invalid)?;
     services
@@ -141,6 +160,7 @@ pub async fn delete_profile(
     move_to: &str,
     ip: Option<&str>,
 ) -> Result<(), ProfileError> {
+    editable(services, user, profile_id).await?;
     // Moving people onto a profile with more than the deleter holds would be a grant.
     let target = services
         .store

@@ -56,6 +56,22 @@ fn valid_link(link: &str) -> bool {
             && link.len() <= 2048)
 }
 
+/// Without the Administrator profile, a role manager works only below their own role: on roles
+/// there, with parents and move-to targets there (their own role may be a parent), so they can
+/// never widen the set of people they manage.
+async fn within_reach(
+    services: &Services,
+    user: &SignedInSession,
+    role_id: &str,
+    may_be_own: bool,
+) -> Result<bool, StoreError> {
+    if user.is_administrator() {
+        return Ok(true);
+    }
+    let tree = services.store.role_tree(&user.org_id).await?;
+    Ok((may_be_own && role_id == user.role_id) || tree.is_strictly_below(role_id, &user.role_id))
+}
+
 fn actor<'a>(services: &Services, user: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
     Actor {
         org_id: &user.org_id,
@@ -96,7 +112,9 @@ pub async fn create_role(
     );
     let description = text(&mut errors, "description", &input.description, 300, None);
     let roles = services.store.roles(&user.org_id).await?;
-    if !roles.iter().any(|role| role.id == input.parent_id) {
+    if !roles.iter().any(|role| role.id == input.parent_id)
+        || !within_reach(services, user, &input.parent_id, true).await?
+    {
         errors.add("parent_id", "Choose the role this one reports to.");
     }
     if !errors.is_empty() {
@@ -121,6 +139,9 @@ pub async fn update_role(
     input: &RoleInput,
     ip: Option<&str>,
 ) -> Result<(), RoleError> {
+    if !within_reach(services, user, role_id, false).await? {
+        return Err(RoleError::NotFound);
+    }
     let role = services
         .store
         .role(&user.org_id, role_id)
@@ -153,7 +174,9 @@ pub async fn update_role(
             .await?
             .iter()
             .any(|other| other.id == input.parent_id);
+        let reachable = within_reach(services, user, &input.parent_id, true).await?;
         if !exists
+            || !reachable
             || input.parent_id == role.id
             || tree.is_strictly_below(&input.parent_id, &role.id)
         {
@@ -217,6 +240,11 @@ pub async fn delete_role(
         .role(&user.org_id, role_id)
         .await?
         .ok_or(RoleError::NotFound)?;
+    if !within_reach(services, user, role_id, false).await?
+        || !within_reach(services, user, move_to, true).await?
+    {
+        return Err(RoleError::NotFound);
+    }
     services
         .store
         .delete_role(actor(services, user, ip), role_id, move_to)

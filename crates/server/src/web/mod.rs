@@ -26,6 +26,8 @@ use url::Url;
 
 /// Forms are small; a larger body is refused before anything reads it (and before any hashing).
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// The Terms of Service form carries up to 100,000 characters, percent-encoded.
+const TERMS_BODY_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// What the web layer knows beyond the use cases.
 #[derive(Debug)]
@@ -91,7 +93,9 @@ pub fn router(state: AppState) -> Router {
         .route("/setup/roles/{role_id}/delete", post(pages::roles::delete))
         .route(
             "/setup/terms",
-            get(pages::terms_admin::show).post(pages::terms_admin::publish),
+            get(pages::terms_admin::show)
+                .post(pages::terms_admin::publish)
+                .layer(DefaultBodyLimit::max(TERMS_BODY_LIMIT_BYTES)),
         )
         .route(
             "/setup/terms/acceptances.csv",

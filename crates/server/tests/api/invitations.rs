@@ -554,6 +554,19 @@ async fn a_user_signed_in_as_someone_else_cannot_accept(app: TestApp) {
     );
     assert!(page.contains(">Sign Out</button>"));
     assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
+    // Sign Out on that page leads straight on to the join form.
+    let response = app
+        .post_form(
+            "/logout",
+            &[("csrf_token", &csrf_token_in(&page)), ("next", "/join")],
+        )
+        .await;
+    assert_eq!(location(&response), "/join");
+    let form = app.get_text("/join").await;
+    assert!(
+        form.contains("Confirm Password") && form.contains("value=\"grace@example.com\" readonly"),
+        "{form}"
+    );
 }
 
 async fn a_taken_username_is_refused_and_the_invitation_stays_valid(app: TestApp) {

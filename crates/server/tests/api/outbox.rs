@@ -71,6 +71,10 @@ async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
         let email = &app.store.emails_to("grace@example.com").await.unwrap()[0];
         assert_eq!(email.state, "failed");
         assert!(
+            email.body_text.is_empty() && email.body_html.is_empty() && email.action_url.is_none(),
+            "the live link is wiped from a failed message too"
+        );
+        assert!(
             email
                 .last_error
                 .as_deref()

@@ -13,6 +13,9 @@ on_both_databases!(
     every_setup_route_answers_each_kind_of_visitor_as_it_should,
     a_cloned_profile_can_be_edited_assigned_and_deleted,
     a_profile_cannot_grant_what_its_editor_lacks,
+    a_profile_holding_more_than_its_editor_cannot_be_changed_by_them,
+    long_terms_of_service_can_be_published,
+    a_role_manager_without_the_administrator_profile_works_only_below_their_role,
     roles_form_a_tree_and_a_new_role_starts_from_its_parents_homepage,
     role_homepage_edits_show_for_that_roles_users,
     publishing_new_terms_gates_everyone_and_records_the_acceptance,
@@ -977,4 +980,201 @@ async fn the_audit_log_lists_and_filters_what_happened(app: TestApp) {
     ] {
         assert!(actions.contains(&action.to_owned()), "{action}");
     }
+}
+
+async fn a_profile_holding_more_than_its_editor_cannot_be_changed_by_them(app: TestApp) {
+    let organization = app.create_organization().await;
+    let now = Timestamp::from_unix_millis(0);
+    let keeper_permissions = PermissionSet::empty()
+        .with(Permission::ViewSetup)
+        .with(Permission::ManageProfiles);
+    let keeper_profile = app
+        .store
+        .add_profile(
+            &organization.org_id,
+            "Profile Keeper",
+            "",
+            keeper_permissions,
+            now,
+        )
+        .await
+        .unwrap();
+    let stronger = app
+        .store
+        .add_profile(
+            &organization.org_id,
+            "Dispatcher",
+            "",
+            PermissionSet::all(),
+            now,
+        )
+        .await
+        .unwrap();
+    let keeper = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Kim", "Keeper"),
+            "kim",
+            OTHER_PASSWORD,
+        )
+        .await;
+    app.set_user_profile(&keeper, &keeper_profile).await;
+    let browser = browser_for(&app, "kim", OTHER_PASSWORD).await;
+    let home = browser
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_token_in(&home);
+    let edit = browser
+        .post(app.url(&format!("/setup/profiles/{stronger}")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("name", "Dispatcher"),
+            ("permissions", "view_setup"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status().as_u16(), 404);
+    let delete = browser
+        .post(app.url(&format!("/setup/profiles/{stronger}/delete")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("move_to", keeper_profile.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status().as_u16(), 404);
+    let permissions = app
+        .text_value("SELECT permissions FROM profiles WHERE id = $1", &stronger)
+        .await
+        .unwrap();
+    assert_eq!(
+        permissions,
+        PermissionSet::all().to_stored(),
+        "nothing was stripped"
+    );
+}
+
+async fn long_terms_of_service_can_be_published(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let page = app.get_text("/setup/terms").await;
+    let body = "Die Firma verpflichtet sich zur Sorgfalt bei Änderungen. ".repeat(1500);
+    assert!(body.len() > 64 * 1024);
+    let response = app
+        .post_form(
+            "/setup/terms",
+            &[
+                ("csrf_token", &csrf_token_in(&page)),
+                ("body", &body),
+                ("summary", "Longer terms"),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Version 2 published.")
+    );
+}
+
+async fn a_role_manager_without_the_administrator_profile_works_only_below_their_role(
+    app: TestApp,
+) {
+    let organization = app.create_organization().await;
+    let now = Timestamp::from_unix_millis(0);
+    let permissions = PermissionSet::empty()
+        .with(Permission::ViewSetup)
+        .with(Permission::ManageRoles);
+    let profile = app
+        .store
+        .add_profile(&organization.org_id, "Role Keeper", "", permissions, now)
+        .await
+        .unwrap();
+    let rita = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Rita", "Roles"),
+            "rita",
+            OTHER_PASSWORD,
+        )
+        .await;
+    app.set_user_profile(&rita, &profile).await;
+    let roles = app.store.roles(&organization.org_id).await.unwrap();
+    let ceo = roles
+        .iter()
+        .find(|role| role.name == "CEO")
+        .unwrap()
+        .id
+        .clone();
+    let manager = roles
+        .iter()
+        .find(|role| role.name == "Manager")
+        .unwrap()
+        .id
+        .clone();
+    let browser = browser_for(&app, "rita", OTHER_PASSWORD).await;
+    let home = browser
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_token_in(&home);
+    let post = |path: String, fields: Vec<(&'static str, String)>| {
+        let browser = browser.clone();
+        let url = app.url(&path);
+        let token = token.clone();
+        async move {
+            let mut form = vec![("csrf_token", token)];
+            form.extend(fields);
+            browser.post(url).form(&form).send().await.unwrap()
+        }
+    };
+    let sibling = post(
+        "/setup/roles".into(),
+        vec![("name", "Sales".into()), ("parent_id", ceo.clone())],
+    )
+    .await;
+    assert_eq!(sibling.status().as_u16(), 422, "not beside her own role");
+    let edit_ceo = post(
+        format!("/setup/roles/{ceo}"),
+        vec![("name", "Boss".into()), ("headline", "x".into())],
+    )
+    .await;
+    assert_eq!(edit_ceo.status().as_u16(), 404, "not above her own role");
+    let below = post(
+        "/setup/roles".into(),
+        vec![("name", "Installer".into()), ("parent_id", manager.clone())],
+    )
+    .await;
+    assert_eq!(
+        below.status().as_u16(),
+        303,
+        "below her own role is hers to shape"
+    );
+    let mut names: Vec<String> = app
+        .store
+        .roles(&organization.org_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|role| role.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["CEO", "Installer", "Manager"]);
 }

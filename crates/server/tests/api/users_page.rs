@@ -26,6 +26,8 @@ on_both_databases!(
     an_expired_invitee_can_ask_for_a_new_one_and_administrators_are_told,
     the_administrator_homepage_shows_what_needs_attention,
     a_thousand_users_are_reinvited_in_one_request,
+    a_double_clicked_reinvite_sends_one_invitation,
+    the_audit_log_survives_any_page_number,
 );
 
 async fn user_id(app: &TestApp, email: &str) -> String {
@@ -846,4 +848,105 @@ async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
     let too_many: Vec<String> = (0..1001).map(|index| format!("id-{index}")).collect();
     let refused = reinvite_users(&app.services, &admin, &too_many, None).await;
     assert!(matches!(refused, Err(ManageUsersError::TooManySelected)));
+}
+
+async fn a_double_clicked_reinvite_sends_one_invitation(app: TestApp) {
+    populated(&app).await;
+    let grace = user_id(&app, "grace@example.com").await;
+    app.clock.advance(std::time::Duration::from_secs(61));
+    let page = app.get_text("/setup/users?view=unconfirmed").await;
+    let token = csrf_token_in(&page);
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("view", "unconfirmed"),
+        ("action", "reinvite"),
+        ("ids", grace.as_str()),
+    ];
+    let (first, second) = futures::join!(
+        app.post_form("/setup/users/bulk", &form),
+        app.post_form("/setup/users/bulk", &form)
+    );
+    let pages = [first.text().await.unwrap(), second.text().await.unwrap()];
+    let resent = pages
+        .iter()
+        .filter(|page| page.contains("Invitation resent to 1 user."))
+        .count();
+    assert_eq!(resent, 1, "one click counts");
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM invitations WHERE user_id = $1",
+            &grace
+        )
+        .await,
+        2
+    );
+}
+
+async fn the_audit_log_survives_any_page_number(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    for page in ["999999999999999999", "-5", "x"] {
+        let response = app.get(&format!("/setup/audit?page={page}")).await;
+        assert_eq!(response.status().as_u16(), 200, "page {page}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_user_stops_at_the_hourly_invitation_cap_with_the_reason() {
+    let app = spawn_app_configured(Backend::Sqlite, None, None, |services| {
+        services.reinvite_limits.per_administrator_per_hour = 2;
+    })
+    .await
+    .unwrap();
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    for (first, email) in [("Grace", "grace@example.com"), ("Alan", "alan@example.com")] {
+        assert_eq!(
+            save_new_user(&app, first, "Person", email, "Standard", "Manager")
+                .await
+                .status()
+                .as_u16(),
+            303
+        );
+    }
+    let refused = save_new_user(
+        &app,
+        "Linus",
+        "Person",
+        "linus@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("You have sent 2 invitations in the last hour, the most allowed")
+    );
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
+            "linus@example.com"
+        )
+        .await,
+        0
+    );
+    app.clock.advance(Duration::from_secs(60 * 60 + 1));
+    let accepted = save_new_user(
+        &app,
+        "Linus",
+        "Person",
+        "linus@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(
+        accepted.status().as_u16(),
+        303,
+        "an hour later it works again"
+    );
 }

@@ -196,15 +196,16 @@ pub async fn open_link(
     }
     match invitation_state {
         InvitationState::Live(invitation) => {
-            if let Some(session) = other_user(&current, &invitation.user_id) {
-                return Ok(signed_in_as_someone_else(&session));
-            }
             let cookie = cookies::build_expiring(
                 cookies::JOIN,
                 token.expose().to_owned(),
                 state.settings.https,
                 JOIN_COOKIE_LIFETIME,
             );
+            // Keep the link in the cookie even here, so that after "Sign Out" /join continues.
+            if let Some(session) = other_user(&current, &invitation.user_id) {
+                return Ok((jar.add(cookie), signed_in_as_someone_else(&session)).into_response());
+            }
             Ok(private(
                 (jar.add(cookie), Redirect::to("/join")).into_response(),
             ))
