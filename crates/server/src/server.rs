@@ -42,6 +42,7 @@ impl Services {
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             public_url,
             reinvite_limits: crate::usecases::manage_users::ReinviteLimits::default(),
+            mail_health: crate::mail::MailHealth::default(),
         })
     }
 }

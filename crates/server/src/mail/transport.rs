@@ -29,11 +29,14 @@ impl std::fmt::Debug for Mailer {
     }
 }
 
-/// Why a message was not delivered. `permanent` failures (5xx) are not retried.
+/// Why a message was not delivered. `permanent` failures (5xx about the message or recipient)
+/// are not retried; `configuration` failures (the server refused our credentials) are about us,
+/// not the message: it stays queued however long it takes to fix the configuration.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{reason}")]
 pub struct SendFailure {
     pub permanent: bool,
+    pub configuration: bool,
     pub reason: String,
 }
 
@@ -41,15 +44,41 @@ impl SendFailure {
     fn permanent(reason: impl Into<String>) -> Self {
         Self {
             permanent: true,
+            configuration: false,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn transient(reason: impl Into<String>) -> Self {
+        Self {
+            permanent: false,
+            configuration: false,
             reason: reason.into(),
         }
     }
 }
 
+/// SMTP replies that mean "your credentials or authentication setup are wrong".
+const AUTHENTICATION_CODES: [&str; 4] = ["530", "534", "535", "454"];
+
 impl From<SmtpError> for SendFailure {
     fn from(error: SmtpError) -> Self {
+        let code = error.status().map(|code| code.to_string());
+        if code
+            .as_deref()
+            .is_some_and(|code| AUTHENTICATION_CODES.contains(&code))
+        {
+            return Self {
+                permanent: false,
+                configuration: true,
+                reason: format!(
+                    "the SMTP server refused our credentials ({error}); check ONESTOP_SMTP_URL"
+                ),
+            };
+        }
         Self {
             permanent: error.is_permanent(),
+            configuration: false,
             reason: error.to_string(),
         }
     }
@@ -93,10 +122,10 @@ impl Mailer {
                 transport,
                 directory,
             } => {
-                let id = transport.send(message).await.map_err(|error| SendFailure {
-                    permanent: false,
-                    reason: error.to_string(),
-                })?;
+                let id = transport
+                    .send(message)
+                    .await
+                    .map_err(|error| SendFailure::transient(error.to_string()))?;
                 Ok(directory.join(format!("{id}.eml")).display().to_string())
             }
         }

@@ -89,6 +89,7 @@ impl OutboxWorker {
         let now = self.services.clock.now();
         match outcome {
             Ok(answer) => {
+                self.services.mail_health.healthy();
                 store.mark_email_sent(&email.id, now).await?;
                 if self.mailer.writes_files()
                     && let Some(link) = &email.action_url
@@ -98,6 +99,15 @@ impl OutboxWorker {
                     tracing::info!(recipient = %email.recipient, answer = %answer, "email sent");
                 }
                 self.audit(email, AuditAction::InvitationDelivered, "")
+                    .await
+            }
+            Err(failure) if failure.configuration => {
+                // Our fault, not the message's: keep it queued, however many attempts it takes.
+                self.services.mail_health.degraded(&failure.reason);
+                tracing::error!(reason = %failure.reason, "email is stuck until the SMTP configuration is fixed");
+                let next_attempt_at = now.plus(retry_delay(email.attempts.min(4)));
+                store
+                    .mark_email_retrying(&email.id, &failure.reason, next_attempt_at)
                     .await
             }
             Err(failure) if failure.permanent || email.attempts >= MAX_ATTEMPTS => {

@@ -32,6 +32,7 @@ pub struct Services {
     /// Base of every link in emails (ends with `/`); never taken from a request.
     pub public_url: Url,
     pub reinvite_limits: manage_users::ReinviteLimits,
+    pub mail_health: crate::mail::MailHealth,
 }
 
 /// Messages for form fields, keyed by the field's name in the form.

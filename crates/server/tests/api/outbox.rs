@@ -206,3 +206,45 @@ async fn without_smtp_the_email_is_written_as_an_eml_file() {
         "sent"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_keep_every_message_queued_and_readyz_says_mail_is_degraded() {
+    each_backend(|backend| async move {
+        let port = scripted_smtp_server(Fault::AuthenticationFails).await;
+        let Some(app) = app_with_smtp(
+            backend,
+            format!("smtp://mailer:wrong-password@127.0.0.1:{port}"),
+        )
+        .await
+        else {
+            return;
+        };
+        invite_grace(&app).await;
+        for _ in 0..12 {
+            app.deliver_emails().await;
+            app.clock.advance(Duration::from_secs(60 * 60));
+        }
+        let email = &app.store.emails_to("grace@example.com").await.unwrap()[0];
+        assert_eq!(
+            email.state, "retrying",
+            "never given up on: {:?}",
+            email.last_error
+        );
+        assert!(
+            email
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("refused our credentials")
+        );
+        assert!(email.action_url.is_some(), "still waiting to be sent");
+        let ready = app.get("/readyz").await;
+        assert_eq!(ready.status().as_u16(), 200, "pages still work");
+        let body = ready.text().await.unwrap();
+        assert!(
+            body.starts_with("ready; mail degraded: the SMTP server refused our credentials"),
+            "{body}"
+        );
+    })
+    .await;
+}

@@ -184,6 +184,8 @@ pub enum Fault {
     Permanent,
     /// Accepts the data, then drops the connection without answering.
     DropAfterData,
+    /// Offers AUTH, then refuses every credential: "535 5.7.8 Authentication credentials invalid".
+    AuthenticationFails,
 }
 
 /// Answers every message with `fault`; returns its port.
@@ -207,6 +209,7 @@ pub async fn scripted_smtp_server(fault: Fault) -> u16 {
                                 }
                                 Fault::Permanent => b"550 5.1.1 No such user here\r\n",
                                 Fault::DropAfterData => return,
+                                Fault::AuthenticationFails => b"250 OK\r\n",
                             };
                             let _ = writer.write_all(reply).await;
                         }
@@ -214,7 +217,11 @@ pub async fn scripted_smtp_server(fault: Fault) -> u16 {
                     }
                     let command = line.get(..4).unwrap_or_default().to_ascii_uppercase();
                     let reply: &[u8] = match command.as_str() {
+                        "EHLO" | "HELO" if matches!(fault, Fault::AuthenticationFails) => {
+                            b"250-scripted.test\r\n250 AUTH PLAIN LOGIN\r\n"
+                        }
                         "EHLO" | "HELO" => b"250 scripted.test\r\n",
+                        "AUTH" => b"535 5.7.8 Authentication credentials invalid\r\n",
                         "DATA" => {
                             in_data = true;
                             b"354 End data with <CR><LF>.<CR><LF>\r\n"
