@@ -99,9 +99,24 @@ impl FirstName {
     }
 }
 
+/// "first last" folded to lower case (all of Unicode), the form people search by.
+pub fn search_key(first_name: &FirstName, last_name: &LastName) -> String {
+    match first_name.as_option() {
+        Some(first) => format!("{first} {}", last_name.as_str()).to_lowercase(),
+        None => format!(" {}", last_name.as_str()).to_lowercase(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_search_key_folds_every_script() {
+        let first = FirstName::parse("Élodie").unwrap();
+        let last = LastName::parse("Ångström").unwrap();
+        assert_eq!(search_key(&first, &last), "élodie ångström");
+    }
 
     #[test]
     fn names_are_trimmed_and_kept_as_typed() {

@@ -18,3 +18,8 @@ CREATE TABLE invitation_requests (
 );
 CREATE INDEX invitation_requests_user ON invitation_requests (user_id, requested_at);
 CREATE INDEX invitation_requests_org ON invitation_requests (org_id, requested_at);
+
+-- Lower-cased "first last" for searching, folded in Rust (full Unicode) so that both databases
+-- match the same way; SQLite's LOWER() folds only ASCII.
+ALTER TABLE users ADD COLUMN name_search TEXT NOT NULL DEFAULT '';
+UPDATE users SET name_search = LOWER(COALESCE(first_name, '') || ' ' || last_name);

@@ -47,7 +47,7 @@ macro_rules! insert_invited_user {
         let now = new.now.unix_millis();
         sqlx::query(
             "INSERT INTO users (id, org_id, first_name, last_name, email, email_normalized, profile_id, role_id, \
-             status, invited_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unconfirmed', $9, $10)",
+             status, invited_by, created_at, name_search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unconfirmed', $9, $10, $11)",
         )
         .bind(&user_id)
         .bind(new.org_id)
@@ -59,6 +59,7 @@ macro_rules! insert_invited_user {
         .bind(new.role_id)
         .bind(new.invited_by)
         .bind(now)
+        .bind(onestop_domain::names::search_key(new.first_name, new.last_name))
         .execute(&mut *$transaction)
         .await?;
         sqlx::query(

@@ -389,7 +389,7 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
             sqlx::query(
-                "UPDATE users SET first_name = $1, last_name = $2, profile_id = $3, role_id = $4 \
+                "UPDATE users SET first_name = $1, last_name = $2, profile_id = $3, role_id = $4, name_search = $7 \
                   WHERE id = $5 AND org_id = $6 \
                     AND EXISTS (SELECT 1 FROM profiles WHERE id = $3 AND org_id = $6) \
                     AND EXISTS (SELECT 1 FROM roles WHERE id = $4 AND org_id = $6)",
@@ -400,6 +400,7 @@ impl Store {
             .bind(role_id)
             .bind(user_id)
             .bind(actor.org_id)
+            .bind(onestop_domain::names::search_key(first_name, last_name))
             .execute(&mut *transaction)
             .await?;
             if let Some((email, reinvitation)) = new_email {

@@ -69,8 +69,7 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
-const SEARCH_CONDITION: &str = " AND ($2 = '%%' OR LOWER(u.last_name) LIKE $2 ESCAPE '\\' \
-     OR LOWER(COALESCE(u.first_name, '') || ' ' || u.last_name) LIKE $2 ESCAPE '\\' \
+const SEARCH_CONDITION: &str = " AND ($2 = '%%' OR u.name_search LIKE $2 ESCAPE '\\' \
      OR u.email_normalized LIKE $2 ESCAPE '\\' OR COALESCE(u.username_normalized, '') LIKE $2 ESCAPE '\\')";
 
 impl Store {

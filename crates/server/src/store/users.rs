@@ -23,8 +23,8 @@ macro_rules! insert_active_user {
         let user_id = $crate::store::new_id();
         sqlx::query(
             "INSERT INTO users (id, org_id, first_name, last_name, email, email_normalized, \
-             username, username_normalized, password_hash, profile_id, role_id, status, created_at, joined_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $12)",
+             username, username_normalized, password_hash, profile_id, role_id, status, created_at, joined_at, name_search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'active', $12, $12, $13)",
         )
         .bind(&user_id)
         .bind($org_id)
@@ -38,6 +38,7 @@ macro_rules! insert_active_user {
         .bind($profile_id)
         .bind($role_id)
         .bind($now)
+        .bind(onestop_domain::names::search_key(user.first_name, user.last_name))
         .execute($executor)
         .await
         .map(|_| user_id)

@@ -162,6 +162,22 @@ async fn each_view_shows_its_members_with_counts(app: TestApp) {
 
 async fn search_finds_people_by_name_email_or_username(app: TestApp) {
     populated(&app).await;
+    save_new_user(
+        &app,
+        "Élodie",
+        "Ångström",
+        "elodie@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    let accented = app
+        .get_text("/setup/users?view=all&q=%C3%A9lodie+%C3%A5ng")
+        .await;
+    assert!(
+        accented.contains("Select Élodie Ångström"),
+        "case folding covers every script, on both databases"
+    );
     for (search, found, not_found) in [
         ("hop", "Grace Hopper", "Alan Turing"),
         ("GRACE h", "Grace Hopper", "Ada Lovelace"),
