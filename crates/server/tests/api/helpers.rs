@@ -380,6 +380,12 @@ impl TestApp {
         assert_eq!(location(&response), "/");
     }
 
+    /// The test clock's current time.
+    pub fn now(&self) -> Timestamp {
+        use onestop_domain::Clock;
+        self.clock.now()
+    }
+
     /// Runs one pass of the outbox worker; returns how many messages it tried.
     pub async fn deliver_emails(&self) -> usize {
         self.worker

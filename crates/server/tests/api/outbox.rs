@@ -248,3 +248,111 @@ async fn refused_credentials_keep_every_message_queued_and_readyz_says_mail_is_d
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_dies_mid_send_loses_nothing_once_its_lease_runs_out() {
+    each_backend(|backend| async move {
+        let Some(app) = spawn_app_with_mail(backend, None, None).await else {
+            return;
+        };
+        invite_grace(&app).await;
+        // A worker claims the message and dies before marking it.
+        let claimed = app
+            .store
+            .claim_due_emails(app.now(), Duration::from_secs(120), 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(app.deliver_emails().await, 0, "leased to the dead worker");
+        app.clock.advance(Duration::from_secs(121));
+        assert_eq!(
+            app.deliver_emails().await,
+            1,
+            "taken over once the lease ran out"
+        );
+        assert_eq!(
+            app.store.emails_to("grace@example.com").await.unwrap()[0].state,
+            "sent"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_draining_one_outbox_send_each_message_once() {
+    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
+    use onestop_server::usecases::sessions::{resolve_session, start_session};
+    each_backend(|backend| async move {
+        let Some(smtp) = RealSmtpServer::start().await else {
+            return;
+        };
+        let Some(app) = app_with_smtp(backend, smtp.url()).await else {
+            return;
+        };
+        let organization = app.create_organization().await;
+        let profiles = app.store.profiles(&organization.org_id).await.unwrap();
+        let roles = app.store.roles(&organization.org_id).await.unwrap();
+        let standard = profiles
+            .iter()
+            .find(|profile| profile.name == "Standard")
+            .unwrap()
+            .id
+            .clone();
+        let manager = roles
+            .iter()
+            .find(|role| role.name == "Manager")
+            .unwrap()
+            .id
+            .clone();
+        let tokens = start_session(
+            &app.services,
+            &organization.admin_id,
+            &organization.org_id,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        let admin = resolve_session(&app.services, &tokens.session_token)
+            .await
+            .unwrap()
+            .unwrap();
+        for index in 0..150 {
+            let input = InviteInput {
+                first_name: "Crew".into(),
+                last_name: format!("Member{index:03}"),
+                email: format!("crew{index}@example.com"),
+                profile_id: standard.clone(),
+                role_id: manager.clone(),
+            };
+            invite_user(&app.services, &admin, &input, None)
+                .await
+                .unwrap();
+        }
+        let worker = || {
+            let worker = app.worker.clone();
+            async move {
+                let mut tried = 0;
+                loop {
+                    let count = worker.deliver_due().await.unwrap();
+                    if count == 0 {
+                        return tried;
+                    }
+                    tried += count;
+                }
+            }
+        };
+        let (first, second, third) = futures::join!(worker(), worker(), worker());
+        assert_eq!(
+            first + second + third,
+            150,
+            "every message claimed exactly once"
+        );
+        let received = smtp.wait_for(150).await;
+        let recipients: std::collections::HashSet<String> =
+            received.iter().map(|email| email.to.clone()).collect();
+        assert_eq!(received.len(), 150, "no duplicates");
+        assert_eq!(recipients.len(), 150);
+    })
+    .await;
+}
