@@ -23,6 +23,8 @@ pub enum AuditAction {
     RoleUpdated,
     RoleDeleted,
     TermsPublished,
+    PasswordResetRequested,
+    PasswordReset,
     SignedIn,
     SignInFailed,
     SignedOut,
@@ -32,7 +34,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 27] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -58,6 +60,8 @@ impl AuditAction {
         Self::RoleCreated,
         Self::RoleUpdated,
         Self::RoleDeleted,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
     ];
 
     /// The words shown in the Audit Log.
@@ -77,6 +81,8 @@ impl AuditAction {
             Self::TermsAccepted => "Terms accepted",
             Self::TermsDeclined => "Terms declined",
             Self::TermsPublished => "Terms published",
+            Self::PasswordResetRequested => "Password reset requested",
+            Self::PasswordReset => "Password changed by reset link",
             Self::UserUpdated => "User changed",
             Self::UserDeactivated => "User deactivated",
             Self::UserActivated => "User activated",
@@ -117,6 +123,8 @@ impl AuditAction {
             Self::RoleUpdated => "role_updated",
             Self::RoleDeleted => "role_deleted",
             Self::TermsPublished => "terms_published",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
             Self::SignedIn => "signed_in",
             Self::SignInFailed => "sign_in_failed",
             Self::SignedOut => "signed_out",

@@ -90,3 +90,45 @@ impl InvitationRequestEmail {
         })
     }
 }
+
+/// The "Forgot password?" email.
+#[derive(Debug, Clone)]
+pub struct PasswordResetEmail {
+    pub first_name: Option<String>,
+    pub account_name: String,
+    pub username: String,
+    pub reset_url: String,
+    pub expires_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/password_reset.txt")]
+struct PasswordResetText<'a> {
+    email: &'a PasswordResetEmail,
+}
+
+#[derive(Template)]
+#[template(path = "emails/password_reset.html")]
+struct PasswordResetHtml<'a> {
+    email: &'a PasswordResetEmail,
+}
+
+impl PasswordResetEmail {
+    pub fn subject(&self) -> String {
+        format!(
+            "Reset your 1Stop password for the {} account",
+            self.account_name
+        )
+    }
+
+    pub fn render(&self, recipient: &str) -> Result<NewEmail, askama::Error> {
+        Ok(NewEmail {
+            kind: "password_reset",
+            recipient: recipient.to_owned(),
+            subject: self.subject(),
+            body_text: PasswordResetText { email: self }.render()?,
+            body_html: PasswordResetHtml { email: self }.render()?,
+            action_url: Some(self.reset_url.clone()),
+        })
+    }
+}

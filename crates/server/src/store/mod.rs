@@ -16,6 +16,7 @@ mod first_steps;
 mod invitations;
 mod organizations;
 pub(crate) mod outbox;
+mod password_resets;
 mod profiles;
 mod roles;
 mod sessions;
@@ -37,6 +38,7 @@ pub use organizations::{
     CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary,
 };
 pub use outbox::{ClaimedEmail, NewEmail, OutboxStatus};
+pub use password_resets::PasswordResetRecord;
 pub use profiles::{ProfileStoreError, ProfileWithCount};
 pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
 pub use sessions::{NewSession, SessionRecord};

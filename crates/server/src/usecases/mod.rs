@@ -7,6 +7,7 @@ pub mod first_run;
 pub mod invite_user;
 pub mod join;
 pub mod manage_users;
+pub mod password_reset;
 pub mod profiles;
 pub mod roles;
 pub mod sessions;

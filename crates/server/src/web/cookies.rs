@@ -9,6 +9,8 @@ pub const FORM_TOKEN: &str = "onestop_form";
 /// Carries the raw invitation token from `/join/{token}` to `/join`, so the token leaves the
 /// address bar at once; short-lived.
 pub const JOIN: &str = "onestop_join";
+/// Carries a password reset token from `/password/reset/{token}` to `/password/reset`.
+pub const RESET: &str = "onestop_reset";
 
 /// `__Host-` binds a cookie to this exact host, HTTPS and path `/`: a sibling subdomain cannot
 /// plant or overwrite it.

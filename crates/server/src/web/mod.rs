@@ -49,6 +49,15 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home::show))
         .route("/login", get(pages::login::show).post(pages::login::submit))
         .route("/logout", post(pages::login::sign_out))
+        .route(
+            "/password/forgot",
+            get(pages::password::forgot_form).post(pages::password::forgot_submit),
+        )
+        .route("/password/reset/{token}", get(pages::password::open_link))
+        .route(
+            "/password/reset",
+            get(pages::password::reset_form).post(pages::password::reset_submit),
+        )
         .route("/terms", get(pages::terms::show))
         .route("/terms/accept", post(pages::terms::accept))
         .route("/terms/decline", post(pages::terms::decline))

@@ -14,6 +14,7 @@ mod first_run;
 mod invitations;
 mod operations;
 mod outbox;
+mod password_reset;
 mod setup_admin;
 mod sign_in;
 mod terms;

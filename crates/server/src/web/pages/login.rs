@@ -37,6 +37,7 @@ pub struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    password_changed: Option<String>,
     declined: Option<String>,
 }
 
@@ -52,6 +53,10 @@ pub async fn show(
     }
     let notice = if query.signed_out.is_some() {
         Some("You have signed out.")
+    } else if query.password_changed.is_some() {
+        Some(
+            "Your password was changed, and every session of your account was signed out. Sign in with the new password.",
+        )
     } else if query.declined.is_some() {
         Some(
             "You declined the Terms of Service and have been signed out. Sign in again when you are ready to agree.",

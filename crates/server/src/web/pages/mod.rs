@@ -7,6 +7,7 @@ pub mod help;
 pub mod home;
 pub mod join;
 pub mod login;
+pub mod password;
 pub mod profiles;
 pub mod roles;
 pub mod setup;

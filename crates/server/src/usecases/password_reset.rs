@@ -1,0 +1,161 @@
+//! "Forgot password?": a one-hour link by email to Active users only, with the same answer
+//! whether or not an account matched, and choosing a new password through it.
+
+use super::{FieldErrors, Services};
+use crate::mail::templates::PasswordResetEmail;
+use crate::store::{PasswordResetRecord, StoreError, ThrottleLimit};
+use onestop_domain::{Password, PasswordError, PersonalWords, SecretToken, Timestamp, UserStatus};
+use std::time::Duration;
+
+pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
+/// Reset requests per client address in a window (each may send an email).
+pub const REQUEST_LIMIT: ThrottleLimit = ThrottleLimit {
+    attempts: 10,
+    window: Duration::from_secs(15 * 60),
+};
+
+/// Sends a reset link if `login` (username or email) names an Active user. Says nothing either
+/// way: the caller shows one answer for every case.
+pub async fn request_password_reset(
+    services: &Services,
+    login: &str,
+    ip: &str,
+) -> Result<(), StoreError> {
+    let now = services.clock.now();
+    let key = format!("reset:{ip}");
+    if services
+        .store
+        .register_attempt(&[(&key, REQUEST_LIMIT)], now)
+        .await?
+        .is_some()
+    {
+        tracing::info!(ip, "password reset requests throttled");
+        return Ok(());
+    }
+    let Some(candidate) = services.store.find_sign_in_candidate(login).await? else {
+        return Ok(());
+    };
+    if candidate.status()? != UserStatus::Active {
+        return Ok(());
+    }
+    let Some(user) = services
+        .store
+        .user_for_reset_email(&candidate.user_id)
+        .await?
+    else {
+        return Ok(());
+    };
+    let token = SecretToken::generate();
+    let expires_at = now.plus(RESET_LIFETIME);
+    let message = PasswordResetEmail {
+        first_name: user.first_name.clone(),
+        account_name: user.account_name.clone(),
+        username: user.username.clone().unwrap_or_default(),
+        reset_url: format!("{}password/reset/{}", services.public_url, token.expose()),
+        expires_at: expires_at.to_string(),
+    }
+    .render(&user.email)
+    .map_err(|error| {
+        StoreError::Corrupt(format!("the reset email could not be rendered: {error}"))
+    })?;
+    services
+        .store
+        .create_password_reset(
+            &candidate.org_id,
+            &candidate.user_id,
+            &token.hash(),
+            expires_at,
+            &message,
+            ip,
+            now,
+        )
+        .await?;
+    services.outbox_signal.notify_one();
+    Ok(())
+}
+
+/// What a reset link leads to.
+#[derive(Debug, Clone)]
+pub enum ResetState {
+    Live(Box<PasswordResetRecord>),
+    Expired,
+    /// Used, replaced by a newer link, unknown, or the account is no longer Active.
+    NotValid,
+}
+
+pub async fn look_up_reset(
+    services: &Services,
+    token: &SecretToken,
+) -> Result<ResetState, StoreError> {
+    let Some(record) = services.store.find_password_reset(&token.hash()).await? else {
+        return Ok(ResetState::NotValid);
+    };
+    if record.consumed_at.is_some() || record.user_status != "active" {
+        return Ok(ResetState::NotValid);
+    }
+    if services.clock.now() >= Timestamp::from_unix_millis(record.expires_at) {
+        return Ok(ResetState::Expired);
+    }
+    Ok(ResetState::Live(Box::new(record)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("the link cannot be used")]
+    NotLive(ResetState),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Sets the new password (the same policy as joining) and ends every session of the user.
+pub async fn reset_password(
+    services: &Services,
+    token: &SecretToken,
+    password: &str,
+    confirmation: &str,
+    ip: &str,
+) -> Result<(), ResetError> {
+    let reset = match look_up_reset(services, token).await? {
+        ResetState::Live(reset) => reset,
+        other => return Err(ResetError::NotLive(other)),
+    };
+    let local_part = reset.email.split('@').next().unwrap_or_default().to_owned();
+    let personal = PersonalWords::default()
+        .with("username", reset.username.as_deref().unwrap_or_default())
+        .with(
+            "first name",
+            reset.first_name.as_deref().unwrap_or_default(),
+        )
+        .with("last name", &reset.last_name)
+        .with("email address", &local_part)
+        .with("company name", &reset.company_name)
+        .with("account name", &reset.account_name);
+    let mut errors = FieldErrors::default();
+    let chosen = errors.check("password", Password::choose(password, &personal));
+    if chosen.is_some() && Password::for_sign_in(confirmation) != chosen {
+        errors.add(
+            "password_confirmation",
+            PasswordError::ConfirmationMismatch.to_string(),
+        );
+    }
+    let (Some(chosen), true) = (chosen, errors.is_empty()) else {
+        return Err(ResetError::Invalid(errors));
+    };
+    let hash = services
+        .hasher
+        .hash(&chosen)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !services
+        .store
+        .reset_password(&reset, &hash, ip, services.clock.now())
+        .await?
+    {
+        return Err(ResetError::NotLive(ResetState::NotValid));
+    }
+    Ok(())
+}
