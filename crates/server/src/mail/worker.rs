@@ -105,9 +105,9 @@ impl OutboxWorker {
                 // Our fault, not the message's: keep it queued, however many attempts it takes.
                 self.services.mail_health.degraded(&failure.reason);
                 tracing::error!(reason = %failure.reason, "email is stuck until the SMTP configuration is fixed");
-                let next_attempt_at = now.plus(retry_delay(email.attempts.min(4)));
+                let next_attempt_at = now.plus(retry_delay(4));
                 store
-                    .mark_email_retrying(&email.id, &failure.reason, next_attempt_at)
+                    .mark_email_blocked(&email.id, &failure.reason, next_attempt_at)
                     .await
             }
             Err(failure) if failure.permanent || email.attempts >= MAX_ATTEMPTS => {

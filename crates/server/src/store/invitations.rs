@@ -197,6 +197,12 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), JoinStoreError> {
         in_transaction!(self, |transaction| {
+            // The organization lock first, as every change to its users takes it: then join,
+            // reinvite and deactivate lock organization, user, invitation in the same order.
+            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
+                .bind(&invitation.org_id)
+                .execute(&mut *transaction)
+                .await?;
             let consumed = sqlx::query(
                 "UPDATE invitations SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL \
                     AND superseded_at IS NULL AND revoked_at IS NULL AND expires_at > $1",

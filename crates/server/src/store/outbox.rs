@@ -143,6 +143,29 @@ impl Store {
         Ok(())
     }
 
+    /// Our configuration's fault (the SMTP server refuses our credentials): retry later without
+    /// counting the attempt against the message.
+    pub async fn mark_email_blocked(
+        &self,
+        id: &str,
+        reason: &str,
+        next_attempt_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE outbox SET state = 'retrying', lease_until = NULL, last_error = $1, next_attempt_at = $2, \
+                        attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = $3",
+            )
+            .bind(reason)
+            .bind(next_attempt_at.unix_millis())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     /// A permanent failure: never retried; the token-bearing parts are wiped like a sent message's.
     pub async fn mark_email_failed(&self, id: &str, reason: &str) -> Result<(), StoreError> {
         on_pool!(self, |pool| {

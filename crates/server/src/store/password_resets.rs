@@ -149,11 +149,13 @@ impl Store {
                 .bind(&reset.user_id)
                 .execute(&mut *transaction)
                 .await?;
-            sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
+            // Sign-in counts attempts under whatever was typed: the username or the email.
+            sqlx::query("DELETE FROM sign_in_throttle WHERE key IN ($1, $2)")
                 .bind(format!(
                     "account:{}",
                     reset.username.as_deref().unwrap_or_default().to_lowercase()
                 ))
+                .bind(format!("account:{}", reset.email.trim().to_lowercase()))
                 .execute(&mut *transaction)
                 .await?;
             insert_audit_event!(

@@ -282,6 +282,10 @@ impl Store {
         user_ids: &[String],
     ) -> Result<usize, StoreError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(LOCK_ORGANIZATION)
+                .bind(actor.org_id)
+                .execute(&mut *transaction)
+                .await?;
             let mut deleted = 0;
             for user_id in user_ids {
                 sqlx::query(CANCEL_PENDING_EMAILS)
@@ -337,6 +341,11 @@ impl Store {
                 }
                 let action = if *status == UserStatus::Deactivated {
                     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    sqlx::query("UPDATE password_resets SET consumed_at = $1 WHERE user_id = $2 AND consumed_at IS NULL")
+                        .bind(now)
                         .bind(user_id)
                         .execute(&mut *transaction)
                         .await?;

@@ -13,9 +13,16 @@ pub const REQUEST_LIMIT: ThrottleLimit = ThrottleLimit {
     attempts: 10,
     window: Duration::from_secs(15 * 60),
 };
+/// Reset emails per account in a window, from any number of addresses: nobody can flood an inbox
+/// or keep replacing the real owner's link.
+pub const ACCOUNT_LIMIT: ThrottleLimit = ThrottleLimit {
+    attempts: 3,
+    window: Duration::from_secs(60 * 60),
+};
 
 /// Sends a reset link if `login` (username or email) names an Active user. Says nothing either
-/// way: the caller shows one answer for every case.
+/// way: the caller shows one answer for every case, and runs this in the background so that the
+/// time of the answer does not tell whether an account exists.
 pub async fn request_password_reset(
     services: &Services,
     login: &str,
@@ -36,6 +43,16 @@ pub async fn request_password_reset(
         return Ok(());
     };
     if candidate.status()? != UserStatus::Active {
+        return Ok(());
+    }
+    let account_key = format!("reset-user:{}", candidate.user_id);
+    if services
+        .store
+        .register_attempt(&[(&account_key, ACCOUNT_LIMIT)], now)
+        .await?
+        .is_some()
+    {
+        tracing::info!(user_id = %candidate.user_id, "password reset emails for this account throttled");
         return Ok(());
     }
     let Some(user) = services

@@ -9,6 +9,8 @@ on_both_databases!(
     everyone_gets_the_same_answer_and_only_active_users_get_an_email,
     a_reset_link_expires_after_an_hour,
     a_newer_reset_link_replaces_the_older_one,
+    an_account_gets_at_most_three_reset_emails_an_hour,
+    deactivation_kills_an_outstanding_reset_link,
 );
 
 const NEW_PASSWORD: &str = "granite harbour sunrise";
@@ -86,14 +88,42 @@ async fn choose(
         .unwrap()
 }
 
+/// The link of the newest reset email to `email`, waiting for the background request (5 s at most)
+/// until `count` reset emails exist.
+async fn reset_link_number(app: &TestApp, email: &str, count: usize) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let emails: Vec<_> = app
+            .store
+            .emails_to(email)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|email| email.subject.starts_with("Reset your 1Stop password"))
+            .collect();
+        if emails.len() >= count {
+            let email = emails.last().expect("a reset email");
+            assert_eq!(
+                email.subject,
+                "Reset your 1Stop password for the 1Stop Install account"
+            );
+            return email.action_url.clone().expect("with its link");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reset email arrived in the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
 async fn reset_link(app: &TestApp, email: &str) -> String {
-    let emails = app.store.emails_to(email).await.unwrap();
-    let email = emails.last().expect("a reset email is queued");
-    assert_eq!(
-        email.subject,
-        "Reset your 1Stop password for the 1Stop Install account"
-    );
-    email.action_url.clone().expect("with its link")
+    reset_link_number(app, email, 1).await
+}
+
+/// Lets background reset requests finish (they answer before they look anything up).
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(400)).await;
 }
 
 async fn an_active_user_resets_their_password_and_every_old_session_ends(app: TestApp) {
@@ -182,6 +212,7 @@ async fn everyone_gets_the_same_answer_and_only_active_users_get_an_email(app: T
     for login in ["nobody", "nobody@example.com", "grace@example.com", "linus"] {
         assert!(ask_for_reset(&app, login).await.contains(ANSWER), "{login}");
     }
+    settle().await;
     assert_eq!(
         app.count("outbox").await,
         outbox_before,
@@ -211,7 +242,7 @@ async fn a_newer_reset_link_replaces_the_older_one(app: TestApp) {
     ask_for_reset(&app, "ada").await;
     let first = reset_link(&app, "ada@example.com").await;
     ask_for_reset(&app, "ada@example.com").await;
-    let second = reset_link(&app, "ada@example.com").await;
+    let second = reset_link_number(&app, "ada@example.com", 2).await;
     assert_ne!(first, second);
     assert_eq!(
         app.new_client()
@@ -227,5 +258,80 @@ async fn a_newer_reset_link_replaces_the_older_one(app: TestApp) {
     assert_eq!(
         location(&choose(&app, &browser, &page, NEW_PASSWORD).await),
         "/login?password_changed=1"
+    );
+}
+
+async fn an_account_gets_at_most_three_reset_emails_an_hour(app: TestApp) {
+    app.create_organization().await;
+    for count in 1..=3 {
+        ask_for_reset(&app, "ada").await;
+        reset_link_number(&app, "ada@example.com", count).await;
+    }
+    assert!(
+        ask_for_reset(&app, "ada@example.com")
+            .await
+            .contains(ANSWER),
+        "the same answer"
+    );
+    settle().await;
+    let resets = app.store.emails_to("ada@example.com").await.unwrap().len();
+    assert_eq!(resets, 3, "no fourth email within the hour");
+}
+
+async fn deactivation_kills_an_outstanding_reset_link(app: TestApp) {
+    let organization = app.create_organization().await;
+    let linus = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Linus", "Torvalds"),
+            "linus",
+            "quiet orange bicycle",
+        )
+        .await;
+    ask_for_reset(&app, "linus").await;
+    let link = reset_link(&app, "linus@example.com").await;
+    app.sign_in_as_admin(&organization).await;
+    let page = app.get_text("/setup/users?view=active").await;
+    let response = app
+        .post_form(
+            "/setup/users/bulk",
+            &[
+                ("csrf_token", &csrf_token_in(&page)),
+                ("view", "active"),
+                ("action", "deactivate"),
+                ("ids", &linus),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Deactivated 1 user.")
+    );
+    let page = app.get_text("/setup/users?view=deactivated").await;
+    app.post_form(
+        "/setup/users/bulk",
+        &[
+            ("csrf_token", &csrf_token_in(&page)),
+            ("view", "deactivated"),
+            ("action", "activate"),
+            ("ids", &linus),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.new_client()
+            .get(&link)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404,
+        "the old link stays dead"
     );
 }

@@ -63,18 +63,28 @@ pub async fn forgot_submit(
     State(state): State<AppState>,
     client: Client,
     CsrfForm(form): CsrfForm<ForgotForm>,
-) -> Result<ForgotPasswordPage, WebError> {
+) -> ForgotPasswordPage {
     if !form.username.trim().is_empty() {
-        request_password_reset(&state.services, &form.username, &client.ip).await?;
+        // In the background: the answer comes at once, whatever the lookup finds.
+        let services = state.services.clone();
+        let login = form.username.clone();
+        tokio::spawn(async move {
+            if let Err(error) = request_password_reset(&services, &login, &client.ip).await {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "password reset request failed"
+                );
+            }
+        });
     }
-    Ok(ForgotPasswordPage {
+    ForgotPasswordPage {
         shell: None,
         title: "Forgot password",
         csrf_token: form.csrf_token,
         notice: Some(
             "If an active account matches, a link to choose a new password is on its way by email. It works for one hour.",
         ),
-    })
+    }
 }
 
 #[derive(Template, WebTemplate)]
