@@ -464,3 +464,101 @@ impl TestApp {
         .expect("the count query runs")
     }
 }
+
+/// The `value` of the `<option>` whose text is `label`.
+pub fn option_value(html: &str, label: &str) -> String {
+    let end = html
+        .find(&format!(">{label}</option>"))
+        .unwrap_or_else(|| panic!("an option {label:?}"));
+    let start = html[..end]
+        .rfind("value=\"")
+        .expect("the option has a value")
+        + "value=\"".len();
+    html[start..end]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Opens New User as the signed-in administrator and saves it.
+pub async fn save_new_user(
+    app: &TestApp,
+    first: &str,
+    last: &str,
+    email: &str,
+    profile: &str,
+    role: &str,
+) -> reqwest::Response {
+    let form = app.get_text("/setup/users/new").await;
+    let token = csrf_token_in(&form);
+    let profile_id = option_value(&form, profile);
+    let role_id = option_value(&form, role);
+    app.post_form(
+        "/setup/users/new",
+        &[
+            ("csrf_token", token.as_str()),
+            ("first_name", first),
+            ("last_name", last),
+            ("email", email),
+            ("profile_id", &profile_id),
+            ("role_id", &role_id),
+        ],
+    )
+    .await
+}
+
+/// Invites `count` people ("Crew Member0000"...) through the use case directly, as the
+/// organization's administrator: the page would take that many round trips.
+pub async fn invite_crew(
+    app: &TestApp,
+    organization: &Organization,
+    count: usize,
+) -> onestop_server::usecases::sessions::SignedInSession {
+    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
+    use onestop_server::usecases::sessions::{resolve_session, start_session};
+    let profiles = app
+        .store
+        .profiles(&organization.org_id)
+        .await
+        .expect("profiles");
+    let roles = app.store.roles(&organization.org_id).await.expect("roles");
+    let standard = profiles
+        .iter()
+        .find(|profile| profile.name == "Standard")
+        .expect("Standard")
+        .id
+        .clone();
+    let manager = roles
+        .iter()
+        .find(|role| role.name == "Manager")
+        .expect("Manager")
+        .id
+        .clone();
+    let tokens = start_session(
+        &app.services,
+        &organization.admin_id,
+        &organization.org_id,
+        None,
+        None,
+    )
+    .await
+    .expect("a session");
+    let admin = resolve_session(&app.services, &tokens.session_token)
+        .await
+        .expect("resolves")
+        .expect("live");
+    for index in 0..count {
+        let input = InviteInput {
+            first_name: "Crew".into(),
+            last_name: format!("Member{index:04}"),
+            email: format!("crew{index}@example.com"),
+            profile_id: standard.clone(),
+            role_id: manager.clone(),
+        };
+        invite_user(&app.services, &admin, &input, None)
+            .await
+            .expect("invited");
+    }
+    admin
+}

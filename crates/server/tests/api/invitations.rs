@@ -4,6 +4,7 @@ use crate::helpers::{
     ADMIN_PASSWORD, Backend, Organization, TestApp, csrf_token_in, location, on_both_databases,
     spawn_app_with_mail,
 };
+pub use crate::helpers::{option_value, save_new_user};
 use crate::smtp::RealSmtpServer;
 use std::time::Duration;
 
@@ -27,49 +28,6 @@ on_both_databases!(
 );
 
 pub const GRACE_PASSWORD: &str = "seven green lanterns glow";
-
-/// The `value` of the `<option>` whose text is `label`.
-pub fn option_value(html: &str, label: &str) -> String {
-    let end = html
-        .find(&format!(">{label}</option>"))
-        .unwrap_or_else(|| panic!("an option {label:?}"));
-    let start = html[..end]
-        .rfind("value=\"")
-        .expect("the option has a value")
-        + "value=\"".len();
-    html[start..end]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// Opens New User as the signed-in administrator and saves it.
-pub async fn save_new_user(
-    app: &TestApp,
-    first: &str,
-    last: &str,
-    email: &str,
-    profile: &str,
-    role: &str,
-) -> reqwest::Response {
-    let form = app.get_text("/setup/users/new").await;
-    let token = csrf_token_in(&form);
-    let profile_id = option_value(&form, profile);
-    let role_id = option_value(&form, role);
-    app.post_form(
-        "/setup/users/new",
-        &[
-            ("csrf_token", token.as_str()),
-            ("first_name", first),
-            ("last_name", last),
-            ("email", email),
-            ("profile_id", &profile_id),
-            ("role_id", &role_id),
-        ],
-    )
-    .await
-}
 
 /// Signs in as the administrator and invites Grace Hopper (Standard, Manager); returns her link.
 pub async fn invite_grace(app: &TestApp) -> (Organization, String) {

@@ -280,8 +280,6 @@ async fn a_worker_that_dies_mid_send_loses_nothing_once_its_lease_runs_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_draining_one_outbox_send_each_message_once() {
-    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
-    use onestop_server::usecases::sessions::{resolve_session, start_session};
     each_backend(|backend| async move {
         let Some(smtp) = RealSmtpServer::start().await else {
             return;
@@ -290,45 +288,7 @@ async fn three_workers_draining_one_outbox_send_each_message_once() {
             return;
         };
         let organization = app.create_organization().await;
-        let profiles = app.store.profiles(&organization.org_id).await.unwrap();
-        let roles = app.store.roles(&organization.org_id).await.unwrap();
-        let standard = profiles
-            .iter()
-            .find(|profile| profile.name == "Standard")
-            .unwrap()
-            .id
-            .clone();
-        let manager = roles
-            .iter()
-            .find(|role| role.name == "Manager")
-            .unwrap()
-            .id
-            .clone();
-        let tokens = start_session(
-            &app.services,
-            &organization.admin_id,
-            &organization.org_id,
-            None,
-            None,
-        )
-        .await
-        .unwrap();
-        let admin = resolve_session(&app.services, &tokens.session_token)
-            .await
-            .unwrap()
-            .unwrap();
-        for index in 0..150 {
-            let input = InviteInput {
-                first_name: "Crew".into(),
-                last_name: format!("Member{index:03}"),
-                email: format!("crew{index}@example.com"),
-                profile_id: standard.clone(),
-                role_id: manager.clone(),
-            };
-            invite_user(&app.services, &admin, &input, None)
-                .await
-                .unwrap();
-        }
+        crate::helpers::invite_crew(&app, &organization, 150).await;
         let worker = || {
             let worker = app.worker.clone();
             async move {

@@ -791,50 +791,9 @@ async fn the_reinvited_email_arrives_and_the_per_administrator_cap_says_why_it_s
 
 async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
     use onestop_server::store::ViewFilter;
-    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
     use onestop_server::usecases::manage_users::{ManageUsersError, reinvite_users};
-    use onestop_server::usecases::sessions::{resolve_session, start_session};
     let organization = app.create_organization().await;
-    let profiles = app.store.profiles(&organization.org_id).await.unwrap();
-    let roles = app.store.roles(&organization.org_id).await.unwrap();
-    let standard = profiles
-        .iter()
-        .find(|profile| profile.name == "Standard")
-        .unwrap()
-        .id
-        .clone();
-    let manager = roles
-        .iter()
-        .find(|role| role.name == "Manager")
-        .unwrap()
-        .id
-        .clone();
-    // Through the use cases directly: the page would take a thousand round trips to set up.
-    let tokens = start_session(
-        &app.services,
-        &organization.admin_id,
-        &organization.org_id,
-        None,
-        None,
-    )
-    .await
-    .unwrap();
-    let admin = resolve_session(&app.services, &tokens.session_token)
-        .await
-        .unwrap()
-        .unwrap();
-    for index in 0..1000 {
-        let input = InviteInput {
-            first_name: "Crew".into(),
-            last_name: format!("Member{index:04}"),
-            email: format!("crew{index}@example.com"),
-            profile_id: standard.clone(),
-            role_id: manager.clone(),
-        };
-        invite_user(&app.services, &admin, &input, None)
-            .await
-            .unwrap();
-    }
+    let admin = crate::helpers::invite_crew(&app, &organization, 1000).await;
     let unconfirmed = app
         .store
         .user_page(&organization.org_id, ViewFilter::Unconfirmed, "", 2000, 0)

@@ -200,25 +200,15 @@ async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    let form = app.get_text("/setup/users/new").await;
-    let option = |label: &str| {
-        let end = form.find(&format!(">{label}</option>")).unwrap();
-        let start = form[..end].rfind("value=\"").unwrap() + 7;
-        form[start..end].split('"').next().unwrap().to_owned()
-    };
-    let response = app
-        .post_form(
-            "/setup/users/new",
-            &[
-                ("csrf_token", helpers::csrf_token_in(&form).as_str()),
-                ("first_name", "Grace"),
-                ("last_name", "Hopper"),
-                ("email", "grace@example.com"),
-                ("profile_id", &option("Standard")),
-                ("role_id", &option("Manager")),
-            ],
-        )
-        .await;
+    let response = helpers::save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 303);
     let link = app.store.emails_to("grace@example.com").await.unwrap()[0]
         .action_url
@@ -249,25 +239,15 @@ async fn resend_steps(javascript_enabled: bool) {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    let form = app.get_text("/setup/users/new").await;
-    let option = |label: &str| {
-        let end = form.find(&format!(">{label}</option>")).unwrap();
-        let start = form[..end].rfind("value=\"").unwrap() + 7;
-        form[start..end].split('"').next().unwrap().to_owned()
-    };
-    let saved = app
-        .post_form(
-            "/setup/users/new",
-            &[
-                ("csrf_token", helpers::csrf_token_in(&form).as_str()),
-                ("first_name", "Grace"),
-                ("last_name", "Hopper"),
-                ("email", "grace@example.com"),
-                ("profile_id", &option("Standard")),
-                ("role_id", &option("Manager")),
-            ],
-        )
-        .await;
+    let saved = helpers::save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
     assert_eq!(saved.status().as_u16(), 303);
     let first_link = app.store.emails_to("grace@example.com").await.unwrap()[0]
         .action_url
