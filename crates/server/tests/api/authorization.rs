@@ -59,74 +59,30 @@ on_both_databases!(
     a_standard_user_cannot_reach_new_user_and_a_forged_post_writes_nothing,
 );
 
-const MANAGER_PASSWORD: &str = "amber meadow lighthouse";
-
 /// A user with a custom profile that may view Setup and manage users (not an Administrator), in
 /// the Manager role, with an Installer role below it.
 async fn sign_in_as_user_manager(app: &TestApp) -> (crate::helpers::Organization, String) {
-    use onestop_domain::{Permission, PermissionSet, Timestamp};
+    use crate::helpers::MEMBER_PASSWORD;
+    use onestop_domain::{Permission, Timestamp};
     let organization = app.create_organization().await;
     let now = Timestamp::from_unix_millis(0);
-    let permissions = PermissionSet::empty()
-        .with(Permission::ViewSetup)
-        .with(Permission::ManageUsers);
-    app.store
-        .add_profile(
-            &organization.org_id,
-            "User Manager",
-            "Invites people",
-            permissions,
-            now,
-        )
-        .await
-        .unwrap();
-    let roles = app.store.roles(&organization.org_id).await.unwrap();
-    let manager_role = roles
-        .iter()
-        .find(|role| role.name == "Manager")
-        .unwrap()
-        .id
-        .clone();
+    let manager_role = app.role_id(&organization.org_id, "Manager").await;
     app.store
         .add_role(&organization.org_id, "Installer", &manager_role, now)
         .await
         .unwrap();
-    let user_id = app
-        .add_active_user(
+    let (_, user_id) = app
+        .add_user_with_profile(
             &organization.org_id,
-            "standard",
+            "User Manager",
+            &[Permission::ViewSetup, Permission::ManageUsers],
             "manager",
             ("Margaret", "Hamilton"),
             "margaret",
-            MANAGER_PASSWORD,
         )
         .await;
-    // Give her the custom profile.
-    let profile_id = app
-        .text_value("SELECT id FROM profiles WHERE name = $1", "User Manager")
-        .await
-        .unwrap();
-    match &app.store {
-        onestop_server::store::Store::Sqlite(pool) => {
-            sqlx::query("UPDATE users SET profile_id = $1 WHERE id = $2")
-                .bind(&profile_id)
-                .bind(&user_id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        }
-        onestop_server::store::Store::Postgres(pool) => {
-            sqlx::query("UPDATE users SET profile_id = $1 WHERE id = $2")
-                .bind(&profile_id)
-                .bind(&user_id)
-                .execute(pool)
-                .await
-                .map(|_| ())
-        }
-    }
-    .unwrap();
     assert_eq!(
-        app.sign_in("margaret", MANAGER_PASSWORD)
+        app.sign_in("margaret", MEMBER_PASSWORD)
             .await
             .status()
             .as_u16(),
@@ -150,32 +106,10 @@ async fn a_user_manager_grants_only_what_they_hold_even_with_a_forged_form(app: 
     );
     assert!(form.contains(">Installer</option>"));
 
-    let profiles = app.store.profiles(&organization.org_id).await.unwrap();
-    let administrator = profiles
-        .iter()
-        .find(|profile| profile.name == "Administrator")
-        .unwrap()
-        .id
-        .clone();
-    let standard = profiles
-        .iter()
-        .find(|profile| profile.name == "Standard")
-        .unwrap()
-        .id
-        .clone();
-    let roles = app.store.roles(&organization.org_id).await.unwrap();
-    let ceo = roles
-        .iter()
-        .find(|role| role.name == "CEO")
-        .unwrap()
-        .id
-        .clone();
-    let installer = roles
-        .iter()
-        .find(|role| role.name == "Installer")
-        .unwrap()
-        .id
-        .clone();
+    let administrator = app.profile_id(&organization.org_id, "Administrator").await;
+    let standard = app.profile_id(&organization.org_id, "Standard").await;
+    let ceo = app.role_id(&organization.org_id, "CEO").await;
+    let installer = app.role_id(&organization.org_id, "Installer").await;
     let token = crate::helpers::csrf_token_in(&form);
     for (profile, role, field_message) in [
         (

@@ -43,6 +43,8 @@ pub(crate) use on_both_databases;
 
 pub const ADMIN_PASSWORD: &str = "purple tractor lemonade";
 pub const COMPANY: &str = "1Stop Install";
+/// The password of users added with a custom profile.
+pub const MEMBER_PASSWORD: &str = "quiet orange bicycle";
 
 pub struct TestApp {
     pub address: String,
@@ -432,6 +434,57 @@ impl TestApp {
             Store::Postgres(pool) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
         }
         .expect("the query runs")
+    }
+
+    /// The id of the organization's profile named `name`.
+    pub async fn profile_id(&self, org_id: &str, name: &str) -> String {
+        let profiles = self.store.profiles(org_id).await.expect("profiles");
+        profiles
+            .into_iter()
+            .find(|profile| profile.name == name)
+            .unwrap_or_else(|| panic!("a profile {name:?}"))
+            .id
+    }
+
+    /// The id of the organization's role named `name`.
+    pub async fn role_id(&self, org_id: &str, name: &str) -> String {
+        let roles = self.store.roles(org_id).await.expect("roles");
+        roles
+            .into_iter()
+            .find(|role| role.name == name)
+            .unwrap_or_else(|| panic!("a role {name:?}"))
+            .id
+    }
+
+    /// A custom profile with `permissions`, and a new Active user in the built-in `role` ("ceo"
+    /// or "manager") who holds it, with the password [`MEMBER_PASSWORD`]. Returns (profile id,
+    /// user id).
+    pub async fn add_user_with_profile(
+        &self,
+        org_id: &str,
+        profile_name: &str,
+        permissions: &[onestop_domain::Permission],
+        role: &str,
+        name: (&str, &str),
+        username: &str,
+    ) -> (String, String) {
+        let permissions = permissions.iter().copied().collect();
+        let profile_id = self
+            .store
+            .add_profile(
+                org_id,
+                profile_name,
+                "",
+                permissions,
+                Timestamp::from_unix_millis(0),
+            )
+            .await
+            .expect("the profile is added");
+        let user_id = self
+            .add_active_user(org_id, "standard", role, name, username, MEMBER_PASSWORD)
+            .await;
+        self.set_user_profile(&user_id, &profile_id).await;
+        (profile_id, user_id)
     }
 
     /// Moves a user to another profile directly (set-up; Edit User is the product's way).

@@ -2,7 +2,8 @@
 //! every Setup route.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, Organization, TestApp, csrf_token_in, location, on_both_databases,
+    ADMIN_PASSWORD, MEMBER_PASSWORD, Organization, TestApp, csrf_token_in, location,
+    on_both_databases,
 };
 use crate::invitations::{
     GRACE_PASSWORD, open_join_link, queued_join_link, save_new_user, submit_join,
@@ -21,8 +22,6 @@ on_both_databases!(
     publishing_new_terms_gates_everyone_and_records_the_acceptance,
     the_audit_log_lists_and_filters_what_happened,
 );
-
-const OTHER_PASSWORD: &str = "quiet orange bicycle";
 
 /// A Setup action for the matrix: path, form fields, and whether a "manage users" profile may do it.
 type Action = (String, Vec<(&'static str, String)>, bool);
@@ -85,23 +84,7 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_it_should(app: TestAp
         .await
         .unwrap();
     let now = Timestamp::from_unix_millis(0);
-    let users_only = PermissionSet::empty()
-        .with(Permission::ViewSetup)
-        .with(Permission::ManageUsers);
-    let custom = app
-        .store
-        .add_profile(&organization.org_id, "Users Only", "", users_only, now)
-        .await
-        .unwrap();
-    let manager_role = app
-        .store
-        .roles(&organization.org_id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|role| role.name == "Manager")
-        .unwrap()
-        .id;
+    let manager_role = app.role_id(&organization.org_id, "Manager").await;
     let installer = app
         .store
         .add_role(&organization.org_id, "Installer", &manager_role, now)
@@ -113,27 +96,26 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_it_should(app: TestAp
         "manager",
         ("Sam", "Standard"),
         "sam",
-        OTHER_PASSWORD,
+        MEMBER_PASSWORD,
     )
     .await;
-    let uma = app
-        .add_active_user(
+    let (custom, _) = app
+        .add_user_with_profile(
             &organization.org_id,
-            "standard",
+            "Users Only",
+            &[Permission::ViewSetup, Permission::ManageUsers],
             "ceo",
             ("Uma", "Usersonly"),
             "uma",
-            OTHER_PASSWORD,
         )
         .await;
-    app.set_user_profile(&uma, &custom).await;
     let other = app
         .create_organization_named("Other Co", "otto", "otto@other.example")
         .await;
 
     let admin = app.client.clone();
-    let standard = browser_for(&app, "sam", OTHER_PASSWORD).await;
-    let users_manager = browser_for(&app, "uma", OTHER_PASSWORD).await;
+    let standard = browser_for(&app, "sam", MEMBER_PASSWORD).await;
+    let users_manager = browser_for(&app, "uma", MEMBER_PASSWORD).await;
     let anonymous = app.new_client();
     let outsider = browser_for(&app, other.admin_username, ADMIN_PASSWORD).await;
 
@@ -533,33 +515,16 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
 
 async fn a_profile_cannot_grant_what_its_editor_lacks(app: TestApp) {
     let organization = app.create_organization().await;
-    let now = Timestamp::from_unix_millis(0);
-    let profile_managers = PermissionSet::empty()
-        .with(Permission::ViewSetup)
-        .with(Permission::ManageProfiles);
-    let custom = app
-        .store
-        .add_profile(
-            &organization.org_id,
-            "Profile Keeper",
-            "",
-            profile_managers,
-            now,
-        )
-        .await
-        .unwrap();
-    let keeper = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Kim", "Keeper"),
-            "kim",
-            OTHER_PASSWORD,
-        )
-        .await;
-    app.set_user_profile(&keeper, &custom).await;
-    let browser = browser_for(&app, "kim", OTHER_PASSWORD).await;
+    app.add_user_with_profile(
+        &organization.org_id,
+        "Profile Keeper",
+        &[Permission::ViewSetup, Permission::ManageProfiles],
+        "manager",
+        ("Kim", "Keeper"),
+        "kim",
+    )
+    .await;
+    let browser = browser_for(&app, "kim", MEMBER_PASSWORD).await;
     let page = browser
         .get(app.url("/setup/profiles"))
         .send()
@@ -711,10 +676,10 @@ async fn role_homepage_edits_show_for_that_roles_users(app: TestApp) {
         "manager",
         ("Sam", "Standard"),
         "sam",
-        OTHER_PASSWORD,
+        MEMBER_PASSWORD,
     )
     .await;
-    let sam = browser_for(&app, "sam", OTHER_PASSWORD).await;
+    let sam = browser_for(&app, "sam", MEMBER_PASSWORD).await;
     let manager = app
         .store
         .roles(&organization.org_id)
@@ -804,10 +769,10 @@ async fn publishing_new_terms_gates_everyone_and_records_the_acceptance(app: Tes
         "manager",
         ("Sam", "Standard"),
         "sam",
-        OTHER_PASSWORD,
+        MEMBER_PASSWORD,
     )
     .await;
-    let sam = browser_for(&app, "sam", OTHER_PASSWORD).await;
+    let sam = browser_for(&app, "sam", MEMBER_PASSWORD).await;
     assert_eq!(
         sam.get(app.url("/"))
             .send()
@@ -984,21 +949,17 @@ async fn the_audit_log_lists_and_filters_what_happened(app: TestApp) {
 
 async fn a_profile_holding_more_than_its_editor_cannot_be_changed_by_them(app: TestApp) {
     let organization = app.create_organization().await;
-    let now = Timestamp::from_unix_millis(0);
-    let keeper_permissions = PermissionSet::empty()
-        .with(Permission::ViewSetup)
-        .with(Permission::ManageProfiles);
-    let keeper_profile = app
-        .store
-        .add_profile(
+    let (keeper_profile, _) = app
+        .add_user_with_profile(
             &organization.org_id,
             "Profile Keeper",
-            "",
-            keeper_permissions,
-            now,
+            &[Permission::ViewSetup, Permission::ManageProfiles],
+            "manager",
+            ("Kim", "Keeper"),
+            "kim",
         )
-        .await
-        .unwrap();
+        .await;
+    let now = Timestamp::from_unix_millis(0);
     let stronger = app
         .store
         .add_profile(
@@ -1010,18 +971,7 @@ async fn a_profile_holding_more_than_its_editor_cannot_be_changed_by_them(app: T
         )
         .await
         .unwrap();
-    let keeper = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Kim", "Keeper"),
-            "kim",
-            OTHER_PASSWORD,
-        )
-        .await;
-    app.set_user_profile(&keeper, &keeper_profile).await;
-    let browser = browser_for(&app, "kim", OTHER_PASSWORD).await;
+    let browser = browser_for(&app, "kim", MEMBER_PASSWORD).await;
     let home = browser
         .get(app.url("/"))
         .send()
@@ -1092,40 +1042,18 @@ async fn a_role_manager_without_the_administrator_profile_works_only_below_their
     app: TestApp,
 ) {
     let organization = app.create_organization().await;
-    let now = Timestamp::from_unix_millis(0);
-    let permissions = PermissionSet::empty()
-        .with(Permission::ViewSetup)
-        .with(Permission::ManageRoles);
-    let profile = app
-        .store
-        .add_profile(&organization.org_id, "Role Keeper", "", permissions, now)
-        .await
-        .unwrap();
-    let rita = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Rita", "Roles"),
-            "rita",
-            OTHER_PASSWORD,
-        )
-        .await;
-    app.set_user_profile(&rita, &profile).await;
-    let roles = app.store.roles(&organization.org_id).await.unwrap();
-    let ceo = roles
-        .iter()
-        .find(|role| role.name == "CEO")
-        .unwrap()
-        .id
-        .clone();
-    let manager = roles
-        .iter()
-        .find(|role| role.name == "Manager")
-        .unwrap()
-        .id
-        .clone();
-    let browser = browser_for(&app, "rita", OTHER_PASSWORD).await;
+    app.add_user_with_profile(
+        &organization.org_id,
+        "Role Keeper",
+        &[Permission::ViewSetup, Permission::ManageRoles],
+        "manager",
+        ("Rita", "Roles"),
+        "rita",
+    )
+    .await;
+    let ceo = app.role_id(&organization.org_id, "CEO").await;
+    let manager = app.role_id(&organization.org_id, "Manager").await;
+    let browser = browser_for(&app, "rita", MEMBER_PASSWORD).await;
     let home = browser
         .get(app.url("/"))
         .send()

@@ -371,14 +371,8 @@ async fn fixing_an_unconfirmed_users_email_sends_a_new_invitation_there(app: Tes
     let old_link = queued_join_link(&app, "grace@example.com").await;
     let form = app.get_text(&format!("/setup/users/{grace}")).await;
     assert!(form.contains("Edit User") && form.contains("value=\"grace@example.com\""));
-    let profiles = app.store.profiles(&organization.org_id).await.unwrap();
-    let roles = app.store.roles(&organization.org_id).await.unwrap();
-    let standard = &profiles
-        .iter()
-        .find(|profile| profile.name == "Standard")
-        .unwrap()
-        .id;
-    let manager = &roles.iter().find(|role| role.name == "Manager").unwrap().id;
+    let standard = app.profile_id(&organization.org_id, "Standard").await;
+    let manager = app.role_id(&organization.org_id, "Manager").await;
     let response = app
         .post_form(
             &format!("/setup/users/{grace}"),
@@ -387,8 +381,8 @@ async fn fixing_an_unconfirmed_users_email_sends_a_new_invitation_there(app: Tes
                 ("first_name", "Grace"),
                 ("last_name", "Hopper"),
                 ("email", "grace.hopper@example.com"),
-                ("profile_id", standard),
-                ("role_id", manager),
+                ("profile_id", &standard),
+                ("role_id", &manager),
             ],
         )
         .await;
@@ -485,14 +479,8 @@ async fn the_last_active_administrator_cannot_be_deactivated_or_demoted(app: Tes
     let form = app
         .get_text(&format!("/setup/users/{}", organization.admin_id))
         .await;
-    let profiles = app.store.profiles(&organization.org_id).await.unwrap();
-    let roles = app.store.roles(&organization.org_id).await.unwrap();
-    let standard = &profiles
-        .iter()
-        .find(|profile| profile.name == "Standard")
-        .unwrap()
-        .id;
-    let ceo = &roles.iter().find(|role| role.name == "CEO").unwrap().id;
+    let standard = app.profile_id(&organization.org_id, "Standard").await;
+    let ceo = app.role_id(&organization.org_id, "CEO").await;
     let response = app
         .post_form(
             &format!("/setup/users/{}", organization.admin_id),
@@ -500,8 +488,8 @@ async fn the_last_active_administrator_cannot_be_deactivated_or_demoted(app: Tes
                 ("csrf_token", &csrf_token_in(&form)),
                 ("first_name", "Ada"),
                 ("last_name", "Lovelace"),
-                ("profile_id", standard),
-                ("role_id", ceo),
+                ("profile_id", &standard),
+                ("role_id", &ceo),
             ],
         )
         .await;

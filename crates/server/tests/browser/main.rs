@@ -28,9 +28,8 @@ async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs
     app.create_organization().await;
 
     browser.open(&app.url("/")).await;
-    browser.fill("Username", "ada").await;
-    browser.fill("Password", ADMIN_PASSWORD).await;
-    browser.click_button("Sign In").await;
+    browser.wait_for_text("Sign in to 1Stop").await;
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
     browser.wait_for_text("I Agree").await;
     assert!(browser.current_path().await.starts_with("/terms"));
     browser.click_button("I Agree").await;
@@ -55,10 +54,7 @@ async fn a_wrong_password_shows_the_generic_message() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.create_organization().await;
 
-    browser.open(&app.url("/login")).await;
-    browser.fill("Username", "ada").await;
-    browser.fill("Password", "this is not the password").await;
-    browser.click_button("Sign In").await;
+    sign_in(&browser, &app, "ada", "this is not the password").await;
     browser
         .wait_for_text("The username or password is incorrect.")
         .await;
@@ -104,10 +100,7 @@ async fn a_browser_that_refuses_cookies_is_told_to_enable_them() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     app.create_organization().await;
 
-    browser.open(&app.url("/login")).await;
-    browser.fill("Username", "ada").await;
-    browser.fill("Password", ADMIN_PASSWORD).await;
-    browser.click_button("Sign In").await;
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
     browser
         .wait_for_text("Cookie is disabled in your browser. Please enable the Cookie to continue.")
         .await;
@@ -129,10 +122,7 @@ async fn the_articles_invitation_steps_work_from_new_user_to_the_role_homepage()
         .unwrap();
     app.create_organization().await;
 
-    browser.open(&app.url("/login")).await;
-    browser.fill("Username", "ada").await;
-    browser.fill("Password", ADMIN_PASSWORD).await;
-    browser.click_button("Sign In").await;
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
     browser.click_button("I Agree").await;
     browser.wait_for_text("Welcome, Ada").await;
 
@@ -255,10 +245,7 @@ async fn resend_steps(javascript_enabled: bool) {
         .unwrap();
     app.clock.advance(std::time::Duration::from_secs(120));
 
-    browser.open(&app.url("/login")).await;
-    browser.fill("Username", "ada").await;
-    browser.fill("Password", ADMIN_PASSWORD).await;
-    browser.click_button("Sign In").await;
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
     browser.wait_for_text("Welcome, Ada").await;
 
     // 1. Go to Setup (gear icon) > Users & Control > Users.
