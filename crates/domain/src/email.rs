@@ -29,6 +29,10 @@ pub enum EmailAddressError {
     LocalPartTooLong,
     #[error("Add the domain after the @, like name@example.com.")]
     InvalidDomain,
+    #[error(
+        "The part before the @ can hold letters, digits, dots and ! # $ % & ' * + / = ? ^ _ ` {{ | }} ~ -; remove other characters such as commas or brackets."
+    )]
+    InvalidLocalPart,
 }
 
 impl EmailAddress {
@@ -54,8 +58,13 @@ impl EmailAddress {
         if local.chars().count() > MAX_LOCAL_PART_LENGTH {
             return Err(EmailAddressError::LocalPartTooLong);
         }
-        if !is_plausible_domain(domain) {
+        if !is_plausible_domain(domain) || !email_address::EmailAddress::is_valid_domain(domain) {
             return Err(EmailAddressError::InvalidDomain);
+        }
+        // The mailer (lettre) checks addresses with this same parser when it sends: accepting
+        // here only what it accepts means no user is created whose invitation cannot go out.
+        if !email_address::EmailAddress::is_valid_local_part(local) {
+            return Err(EmailAddressError::InvalidLocalPart);
         }
         Ok(Self {
             as_typed: trimmed.to_owned(),
@@ -136,6 +145,10 @@ mod tests {
             ("ada@localhost", EmailAddressError::InvalidDomain),
             ("ada@exa_mple.com", EmailAddressError::InvalidDomain),
             ("ada@example..com", EmailAddressError::InvalidDomain),
+            ("a,b@example.com", EmailAddressError::InvalidLocalPart),
+            ("a(b)@example.com", EmailAddressError::InvalidLocalPart),
+            ("ada.@example.com", EmailAddressError::InvalidLocalPart),
+            ("<ada>@example.com", EmailAddressError::InvalidLocalPart),
         ];
         for (input, expected) in cases {
             assert_eq!(EmailAddress::parse(input), Err(expected), "input {input:?}");
@@ -145,7 +158,13 @@ mod tests {
     #[test]
     fn addresses_over_254_characters_are_refused() {
         let local = "a".repeat(64);
-        let domain = format!("{}.com", "b".repeat(186));
+        // DNS labels hold at most 63 characters.
+        let domain = format!(
+            "{}.{}.{}.com",
+            "b".repeat(62),
+            "c".repeat(61),
+            "d".repeat(61)
+        );
         let at_limit = format!("{local}@{domain}");
         assert_eq!(at_limit.len(), 255);
         assert_eq!(

@@ -5,8 +5,10 @@
 //! private fields and a fallible constructor whose error says what is wrong and how to fix it.
 
 pub mod audit;
+pub mod client_address;
 pub mod clock;
 pub mod email;
+pub mod grant;
 pub mod names;
 pub mod password;
 pub mod permission;
@@ -17,8 +19,10 @@ pub mod token;
 pub mod username;
 
 pub use audit::AuditAction;
+pub use client_address::{TrustedProxies, TrustedProxiesError};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::{EmailAddress, EmailAddressError};
+pub use grant::{Grantor, ProfileGrant};
 pub use names::{AccountName, CompanyName, FirstName, LastName, NameError};
 pub use password::{Password, PasswordError, PersonalWords};
 pub use permission::{Permission, PermissionSet};

@@ -9,10 +9,8 @@ use crate::usecases::create_organization::{
     create_organization_inviting_administrator, field,
 };
 use clap::{Args, Parser, Subcommand};
-use onestop_domain::SystemClock;
 use std::io::Read;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 #[command(name = "onestop", version, about = "The 1Stop account server")]
@@ -153,11 +151,7 @@ async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<Exit
     let password = password.lines().next().unwrap_or_default().to_owned();
 
     let store = open_store(config).await?;
-    let services = Services::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        config.public_url.clone(),
-    )?;
+    let services = Services::start(store.clone(), config).await?;
     let input = OrganizationInput {
         company_name: args.company_name,
         account_name: args.account_name.unwrap_or_default(),
@@ -190,11 +184,7 @@ async fn invite_first_administrator(
     config: &Config,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(config).await?;
-    let services = Services::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        config.public_url.clone(),
-    )?;
+    let services = Services::start(store.clone(), config).await?;
     let input = OrganizationInput {
         company_name: args.company_name,
         account_name: args.account_name.unwrap_or_default(),

@@ -2,7 +2,9 @@
 //! once at start-up into a [`Config`] that is passed down (never a global). Every error says what
 //! to fix.
 
+use crate::sealing::SealingKey;
 use clap::{Args, ValueEnum};
+use onestop_domain::{TrustedProxies, TrustedProxiesError};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +20,8 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "ONESTOP_MAIL_FROM",
     "ONESTOP_LOG",
     "ONESTOP_LOG_FORMAT",
+    "ONESTOP_TRUSTED_PROXIES",
+    "ONESTOP_SECRET_KEY",
 ];
 
 /// The settings as given (flags and environment), before checking.
@@ -68,6 +72,24 @@ pub struct Options {
         global = true
     )]
     pub log_format: LogFormat,
+    /// Addresses or CIDR blocks of reverse proxies whose Forwarded / X-Forwarded-For headers name
+    /// the client, separated by commas (default none: the TCP peer is the client).
+    #[arg(
+        long,
+        env = "ONESTOP_TRUSTED_PROXIES",
+        default_value = "",
+        global = true
+    )]
+    pub trusted_proxies: String,
+    /// Key that seals outbox payloads: 64 hex digits (default: a 0600 key file created in the data
+    /// directory at first start).
+    #[arg(
+        long,
+        env = "ONESTOP_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -104,6 +126,9 @@ pub struct Config {
     pub mail_from: String,
     pub log: String,
     pub log_format: LogFormat,
+    pub trusted_proxies: TrustedProxies,
+    /// `None`: the key file in the data directory (created at first start).
+    pub secret_key: Option<SealingKey>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +153,12 @@ pub enum ConfigError {
     MailFrom(String),
     #[error("ONESTOP_LOG / --log: {0:?} is not a log filter; use a level such as info or debug")]
     Log(String),
+    #[error("ONESTOP_TRUSTED_PROXIES / --trusted-proxies: {0}")]
+    TrustedProxies(TrustedProxiesError),
+    #[error(
+        "ONESTOP_SECRET_KEY / --secret-key: use 64 hexadecimal digits (32 random bytes), for example from `openssl rand -hex 32`; or unset it to use the key file in the data directory"
+    )]
+    SecretKey,
 }
 
 impl Options {
@@ -186,6 +217,12 @@ impl Options {
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return Err(ConfigError::Log(self.log.clone()));
         }
+        let trusted_proxies =
+            TrustedProxies::parse(&self.trusted_proxies).map_err(ConfigError::TrustedProxies)?;
+        let secret_key = match &self.secret_key {
+            Some(text) => Some(SealingKey::from_hex(text.trim()).ok_or(ConfigError::SecretKey)?),
+            None => None,
+        };
         Ok(Config {
             listen,
             data_dir: self.data_dir.clone(),
@@ -195,6 +232,8 @@ impl Options {
             mail_from,
             log: self.log.clone(),
             log_format: self.log_format,
+            trusted_proxies,
+            secret_key,
         })
     }
 }
@@ -218,6 +257,11 @@ pub fn unknown_variables() -> Vec<String> {
 }
 
 impl Config {
+    /// Where the sealing key lives when ONESTOP_SECRET_KEY is unset.
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.data_dir.join("secret.key")
+    }
+
     pub fn uses_https(&self) -> bool {
         self.public_url.scheme() == "https"
     }
@@ -230,7 +274,7 @@ impl Config {
             redact_url_password(self.database_url.expose())
         };
         format!(
-            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\n",
+            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\nproxies      {}\nsecret key   {}\n",
             self.listen,
             self.data_dir.display(),
             database,
@@ -242,6 +286,20 @@ impl Config {
             self.mail_from,
             self.log,
             self.log_format,
+            if self.trusted_proxies.is_empty() {
+                "none trusted (the TCP peer is the client)".to_owned()
+            } else {
+                self.trusted_proxies
+                    .blocks()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            match &self.secret_key {
+                Some(_) => "from ONESTOP_SECRET_KEY".to_owned(),
+                None => format!("key file {}", self.secret_key_file().display()),
+            },
         )
     }
 }
@@ -272,6 +330,8 @@ mod tests {
             mail_from: None,
             log: "info".into(),
             log_format: LogFormat::Text,
+            trusted_proxies: String::new(),
+            secret_key: None,
         }
     }
 
@@ -305,6 +365,27 @@ mod tests {
         let mut bad = options();
         bad.mail_from = Some("1Stop <nobody>".into());
         assert!(matches!(bad.check(), Err(ConfigError::MailFrom(_))));
+        let mut bad = options();
+        bad.trusted_proxies = "10.0.0.0/8, proxy.internal".into();
+        let message = bad.check().unwrap_err().to_string();
+        assert!(
+            message.starts_with("ONESTOP_TRUSTED_PROXIES") && message.contains("proxy.internal"),
+            "{message}"
+        );
+        let mut bad = options();
+        bad.secret_key = Some("abc".into());
+        assert!(matches!(bad.check(), Err(ConfigError::SecretKey)));
+    }
+
+    #[test]
+    fn trusted_proxies_and_a_secret_key_are_read() {
+        let mut good = options();
+        good.trusted_proxies = "10.0.0.0/8 ::1".into();
+        good.secret_key = Some("ab".repeat(32));
+        let config = good.check().unwrap();
+        assert!(config.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert!(config.secret_key.is_some());
+        assert!(!format!("{config:?}").contains(&"ab".repeat(32)));
     }
 
     #[test]

@@ -64,18 +64,31 @@ impl PasswordHasher {
         Ok(matched && real)
     }
 
+    /// Runs `work` on a blocking thread once a permit is free. The permit moves into the
+    /// blocking task and is released only when the hash is done, so a request dropped by its
+    /// timeout while hashing does not free a slot early: never more hashes than permits.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashingError> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|error| HashingError(error.to_string()))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|error| HashingError(error.to_string()))
+        tokio::task::spawn_blocking(move || {
+            let result = work();
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|error| HashingError(error.to_string()))
+    }
+
+    /// Hashes running or waiting to start right now (for tests and metrics).
+    pub fn available_permits(&self) -> usize {
+        self.permits.available_permits()
     }
 }
 

@@ -4,6 +4,7 @@ use crate::config::{Config, LogFormat};
 use crate::mail::transport::{build_message, sender};
 use crate::mail::{Mailer, OutboxWorker};
 use crate::passwords::PasswordHasher;
+use crate::sealing::{Sealer, SealingKey};
 use crate::store::{self, Store};
 use crate::usecases::Services;
 use crate::usecases::first_run::issue_first_run_code;
@@ -33,7 +34,12 @@ pub fn init_logging(filter: &str, format: LogFormat) {
 
 impl Services {
     /// Hashing runs on as many threads as there are cores, and no more.
-    pub fn new(store: Store, clock: Arc<dyn Clock>, public_url: url::Url) -> anyhow::Result<Self> {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        public_url: url::Url,
+        sealer: Sealer,
+    ) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Ok(Self {
             store,
@@ -43,8 +49,46 @@ impl Services {
             public_url,
             reinvite_limits: crate::usecases::manage_users::ReinviteLimits::default(),
             mail_health: crate::mail::MailHealth::default(),
+            sealer,
         })
     }
+
+    /// The services of `serve` and `worker`: the system clock and the configured sealing key.
+    /// Outbox rows written in clear by an older version are sealed before anything else runs.
+    pub async fn start(store: Store, config: &Config) -> anyhow::Result<Self> {
+        let sealer = load_sealer(config)?;
+        let sealed = store.seal_plain_outbox_rows(&sealer).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed outbox messages written by an older version");
+        }
+        Self::new(
+            store,
+            Arc::new(SystemClock),
+            config.public_url.clone(),
+            sealer,
+        )
+    }
+}
+
+/// The sealing key: ONESTOP_SECRET_KEY, or the key file in the data directory (created at first
+/// start). Back the key file up with the database: queued emails cannot be sent without it.
+pub fn load_sealer(config: &Config) -> anyhow::Result<Sealer> {
+    let key = match &config.secret_key {
+        Some(key) => key.clone(),
+        None => {
+            let path = config.secret_key_file();
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!(
+                    "could not create the data directory {}",
+                    config.data_dir.display()
+                )
+            })?;
+            SealingKey::load_or_create(&path).with_context(|| {
+                format!("could not read or create the key file {}", path.display())
+            })?
+        }
+    };
+    Ok(Sealer::new(&key))
 }
 
 /// Opens the configured database (creating the data directory for the default SQLite file) and
@@ -108,6 +152,7 @@ pub fn app_state(services: Services, config: &Config) -> AppState {
         settings: Arc::new(WebSettings {
             public_url: config.public_url.clone(),
             https: config.uses_https(),
+            trusted_proxies: config.trusted_proxies.clone(),
         }),
     }
 }
@@ -115,21 +160,18 @@ pub fn app_state(services: Services, config: &Config) -> AppState {
 /// `onestop serve`.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let services = Services::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        config.public_url.clone(),
-    )?;
+    let services = Services::start(store.clone(), &config).await?;
     let application =
         Application::bind(config.listen, app_state(services.clone(), &config)).await?;
     if let Some(code) = issue_first_run_code(&services).await? {
         let link = config
             .public_url
             .join(&format!("first-run/{}", code.expose()))?;
+        // To the terminal only: the log stream may be shipped elsewhere, and the link is a key.
         println!(
-            "No company is set up yet. Open this one-time link to create it and its first administrator:\n\n    {link}\n"
+            "No company is set up yet. Open this one-time link (valid for 24 hours) to create it and its first administrator:\n\n    {link}\n"
         );
-        tracing::info!(%link, "first run: open the link to create the company and its first administrator");
+        tracing::info!("first run: the one-time set-up link is printed on standard output");
     }
     println!("1Stop is running at {}", config.public_url);
     tracing::info!(listen = %application.local_addr()?, public_url = %config.public_url, "serving");
@@ -156,11 +198,7 @@ fn start_outbox_worker(
 /// `onestop worker`: the outbox worker alone, until SIGTERM.
 pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let services = Services::new(
-        store.clone(),
-        Arc::new(SystemClock),
-        config.public_url.clone(),
-    )?;
+    let services = Services::start(store.clone(), &config).await?;
     let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
     shutdown_signal().await;
     let _ = stop_worker.send(true);

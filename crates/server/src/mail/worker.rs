@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// How long a claimed message is reserved for one worker before another may take it over.
+/// How long a claimed message is reserved for one worker before another may take it over. Each
+/// message's lease is renewed just before it is sent, and one send is bounded by the transport's
+/// timeout (30 s), well inside it.
 const LEASE: Duration = Duration::from_secs(120);
 /// How many messages one pass claims.
 const BATCH: i64 = 50;
@@ -22,6 +24,8 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(60 * 60);
 pub const MAX_ATTEMPTS: i64 = 10;
 /// How often an idle worker looks for due messages (it is also woken when one is queued).
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// How often the worker also deletes throttle counters whose window has ended.
+const PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Clone, Debug)]
 pub struct OutboxWorker {
@@ -42,7 +46,19 @@ impl OutboxWorker {
     /// Runs until `shutdown` turns true; a message being sent then is finished first.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(mailer = ?self.mailer, "outbox worker started");
+        let mut purged_at: Option<tokio::time::Instant> = None;
         loop {
+            if purged_at.is_none_or(|at| at.elapsed() >= PURGE_INTERVAL) {
+                purged_at = Some(tokio::time::Instant::now());
+                let now = self.services.clock.now();
+                match self.services.store.purge_expired_throttles(now).await {
+                    Ok(purged) if purged > 0 => {
+                        tracing::debug!(purged, "expired throttle counters purged")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not purge throttle counters"),
+                }
+            }
             match self.deliver_due().await {
                 Ok(count) if count > 0 => continue,
                 Ok(_) => {}
@@ -76,12 +92,29 @@ impl OutboxWorker {
 
     async fn deliver(&self, email: &ClaimedEmail) -> Result<(), StoreError> {
         let store = &self.services.store;
+        let renewed_until = self.services.clock.now().plus(LEASE);
+        if !store.renew_email_lease(email, renewed_until).await? {
+            tracing::info!(recipient = %email.recipient, "another worker took this email over");
+            return Ok(());
+        }
+        let opened = match email.open(&self.services.sealer) {
+            Ok(opened) => opened,
+            Err(error) => {
+                // Not the message's fault either: keep it until the right key is configured.
+                tracing::error!(%error, "an outbox message does not open with this key");
+                let next_attempt_at = self.services.clock.now().plus(retry_delay(4));
+                store
+                    .mark_email_blocked(email, &error.to_string(), next_attempt_at)
+                    .await?;
+                return Ok(());
+            }
+        };
         let outcome = match build_message(
             &self.from,
             &email.recipient,
             &email.subject,
-            email.body_text.clone(),
-            email.body_html.clone(),
+            opened.body_text,
+            opened.body_html,
         ) {
             Ok(message) => self.mailer.send(message).await,
             Err(failure) => Err(failure),
@@ -90,9 +123,12 @@ impl OutboxWorker {
         match outcome {
             Ok(answer) => {
                 self.services.mail_health.healthy();
-                store.mark_email_sent(&email.id, now).await?;
+                if !store.mark_email_sent(email, now).await? {
+                    tracing::warn!(recipient = %email.recipient, "email sent after its lease ran out; another worker owns it now");
+                    return Ok(());
+                }
                 if self.mailer.writes_files()
-                    && let Some(link) = &email.action_url
+                    && let Some(link) = &opened.action_url
                 {
                     tracing::info!(recipient = %email.recipient, file = %answer, join_now = %link, "email written; no SMTP server is configured, so here is its link");
                 } else {
@@ -107,8 +143,9 @@ impl OutboxWorker {
                 tracing::error!(reason = %failure.reason, "email is stuck until the SMTP configuration is fixed");
                 let next_attempt_at = now.plus(retry_delay(4));
                 store
-                    .mark_email_blocked(&email.id, &failure.reason, next_attempt_at)
+                    .mark_email_blocked(email, &failure.reason, next_attempt_at)
                     .await
+                    .map(drop)
             }
             Err(failure) if failure.permanent || email.attempts >= MAX_ATTEMPTS => {
                 let reason = if failure.permanent {
@@ -120,16 +157,19 @@ impl OutboxWorker {
                     )
                 };
                 tracing::warn!(recipient = %email.recipient, %reason, "email could not be delivered");
-                store.mark_email_failed(&email.id, &reason).await?;
-                self.audit(email, AuditAction::InvitationFailed, &reason)
-                    .await
+                if store.mark_email_failed(email, &reason).await? {
+                    self.audit(email, AuditAction::InvitationFailed, &reason)
+                        .await?;
+                }
+                Ok(())
             }
             Err(failure) => {
                 let next_attempt_at = now.plus(retry_delay(email.attempts));
                 tracing::info!(recipient = %email.recipient, reason = %failure.reason, retry_at = %next_attempt_at, "email will be retried");
                 store
-                    .mark_email_retrying(&email.id, &failure.reason, next_attempt_at)
+                    .mark_email_retrying(email, &failure.reason, next_attempt_at)
                     .await
+                    .map(drop)
             }
         }
     }

@@ -51,6 +51,8 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
+                // Deleted and overwritten content is zeroed, not left in free pages.
+                .pragma("secure_delete", "ON")
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);

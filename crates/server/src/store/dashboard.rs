@@ -2,7 +2,7 @@
 
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
-use super::{AuditEvent, NewEmail, Store, StoreError, in_transaction, new_id, on_pool};
+use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
 use onestop_domain::{AuditAction, Timestamp};
 
 /// A user named on a homepage card, with a detail (a reason, a time).
@@ -123,16 +123,33 @@ impl Store {
         Ok(contacts)
     }
 
-    /// Records the request and queues the administrators' emails, together.
+    /// Records the request and queues the administrators' emails, together; unless the user
+    /// already asked after `asked_after`, which is checked under the organization's lock so that
+    /// parallel requests queue one batch of emails, not several. `false`: already asked.
     pub async fn record_invitation_request(
         &self,
         org_id: &str,
         user_id: &str,
         ip: &str,
         now: Timestamp,
-        notifications: &[NewEmail],
-    ) -> Result<(), StoreError> {
+        asked_after: Timestamp,
+        notifications: &[SealedEmail],
+    ) -> Result<bool, StoreError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
+                .bind(org_id)
+                .execute(&mut *transaction)
+                .await?;
+            let earlier: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM invitation_requests WHERE user_id = $1 AND requested_at > $2",
+            )
+            .bind(user_id)
+            .bind(asked_after.unix_millis())
+            .fetch_one(&mut *transaction)
+            .await?;
+            if earlier > 0 {
+                return Ok(false);
+            }
             sqlx::query("INSERT INTO invitation_requests (id, org_id, user_id, requested_at, ip) VALUES ($1, $2, $3, $4, $5)")
                 .bind(new_id())
                 .bind(org_id)
@@ -156,7 +173,7 @@ impl Store {
                     at: now,
                 }
             )?;
-            Ok::<_, StoreError>(())
+            Ok::<_, StoreError>(true)
         })
     }
 }

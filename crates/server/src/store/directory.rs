@@ -1,7 +1,7 @@
 //! Reading an organization's profiles, roles and users for pages.
 
 use super::{Store, StoreError, classify, new_id, on_pool};
-use onestop_domain::{PermissionSet, RoleTree, Timestamp};
+use onestop_domain::{PermissionSet, ProfileGrant, RoleTree, Timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProfileRow {
@@ -17,7 +17,18 @@ impl ProfileRow {
         PermissionSet::parse_stored(&self.permissions)
             .map_err(|error| StoreError::Corrupt(error.to_string()))
     }
+
+    /// What granting this profile hands over.
+    pub fn grant(&self) -> Result<ProfileGrant, StoreError> {
+        Ok(ProfileGrant {
+            permissions: self.permissions()?,
+            builtin_administrator: self.builtin.as_deref() == Some(ADMINISTRATOR_PROFILE),
+        })
+    }
 }
+
+/// The `builtin` marker of the built-in Administrator profile.
+pub const ADMINISTRATOR_PROFILE: &str = "administrator";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleRow {

@@ -1,7 +1,7 @@
 //! Inviting users, finding an invitation by its token's hash, and joining.
 
 use super::audit::insert_audit_event;
-use super::{AuditEvent, NewEmail, Store, StoreError, classify, in_transaction, on_pool};
+use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool};
 use onestop_domain::{
     AuditAction, EmailAddress, FirstName, LastName, Timestamp, TokenHash, Username,
 };
@@ -17,7 +17,7 @@ pub struct NewInvitedUser<'a> {
     pub role_id: &'a str,
     pub token_hash: &'a TokenHash,
     pub expires_at: Timestamp,
-    pub message: &'a NewEmail,
+    pub message: &'a SealedEmail,
     pub ip: Option<&'a str>,
     pub now: Timestamp,
 }
@@ -27,6 +27,9 @@ pub enum InviteStoreError {
     /// The profile or role is not one of the organization's.
     #[error("the profile or role does not belong to the organization")]
     ForeignProfileOrRole,
+    /// An hourly invitation cap is reached.
+    #[error("an hourly invitation cap is reached")]
+    CapReached(super::CapReached),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -145,8 +148,18 @@ impl Store {
     pub async fn create_invited_user(
         &self,
         new: &NewInvitedUser<'_>,
+        caps: &super::InvitationCaps<'_>,
     ) -> Result<String, InviteStoreError> {
         in_transaction!(self, |transaction| {
+            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
+                .bind(new.org_id)
+                .execute(&mut *transaction)
+                .await?;
+            let (allowance, binding_cap) =
+                super::user_admin::invitation_allowance!(transaction, new.org_id, caps);
+            if allowance == 0 {
+                return Err(InviteStoreError::CapReached(binding_cap));
+            }
             let owned: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM profiles WHERE id = $1 AND org_id = $3) \
                       + (SELECT COUNT(*) FROM roles WHERE id = $2 AND org_id = $3)",

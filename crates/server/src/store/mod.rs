@@ -29,7 +29,7 @@ mod users;
 pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};
-pub use directory::{ProfileRow, RoleRow, UserRow};
+pub use directory::{ADMINISTRATOR_PROFILE, ProfileRow, RoleRow, UserRow};
 pub use first_steps::FirstStep;
 pub use invitations::{
     InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser,
@@ -37,14 +37,16 @@ pub use invitations::{
 pub use organizations::{
     CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary,
 };
-pub use outbox::{ClaimedEmail, NewEmail, OutboxStatus};
+pub use outbox::{ClaimedEmail, NewEmail, OpenedEmail, OutboxStatus, SealedEmail};
 pub use password_resets::PasswordResetRecord;
 pub use profiles::{ProfileStoreError, ProfileWithCount};
 pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
-pub use throttle::ThrottleLimit;
-pub use user_admin::{Actor, BulkTarget, Reinvitation, UserAdminError};
+pub use throttle::{ThrottleKey, ThrottleLimit};
+pub use user_admin::{
+    Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
+};
 pub use user_directory::{DirectoryRow, ViewCounts, ViewFilter};
 pub use users::{NewActiveUser, SignInCandidate};
 

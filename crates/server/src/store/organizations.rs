@@ -4,7 +4,7 @@ use super::audit::insert_audit_event;
 use super::invitations::insert_invited_user;
 use super::users::{NewActiveUser, insert_active_user};
 use super::{AuditEvent, Store, StoreError, classify, in_transaction, new_id, on_pool};
-use super::{NewEmail, NewInvitedUser};
+use super::{NewInvitedUser, SealedEmail};
 use crate::defaults::{BUILTIN_PROFILES, BUILTIN_ROLES, FIRST_STEPS, TERMS_OF_SERVICE};
 use onestop_domain::token::sha256_hex;
 use onestop_domain::{
@@ -34,7 +34,7 @@ pub enum FirstAdministrator<'a> {
         email: &'a EmailAddress,
         token_hash: &'a TokenHash,
         expires_at: Timestamp,
-        message: &'a NewEmail,
+        message: &'a SealedEmail,
     },
 }
 

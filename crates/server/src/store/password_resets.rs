@@ -2,7 +2,7 @@
 
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
-use super::{AuditEvent, NewEmail, Store, StoreError, in_transaction, new_id, on_pool};
+use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
 use onestop_domain::{AuditAction, Timestamp, TokenHash};
 
 /// What a reset link leads to.
@@ -56,7 +56,7 @@ impl Store {
         user_id: &str,
         token_hash: &TokenHash,
         expires_at: Timestamp,
-        message: &NewEmail,
+        message: &SealedEmail,
         ip: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -149,13 +149,9 @@ impl Store {
                 .bind(&reset.user_id)
                 .execute(&mut *transaction)
                 .await?;
-            // Sign-in counts attempts under whatever was typed: the username or the email.
-            sqlx::query("DELETE FROM sign_in_throttle WHERE key IN ($1, $2)")
-                .bind(format!(
-                    "account:{}",
-                    reset.username.as_deref().unwrap_or_default().to_lowercase()
-                ))
-                .bind(format!("account:{}", reset.email.trim().to_lowercase()))
+            // The sign-in count of the account starts again with its new password.
+            sqlx::query("DELETE FROM throttle_counters WHERE key_hash = $1")
+                .bind(&super::ThrottleKey::sign_in_account(&reset.user_id).0)
                 .execute(&mut *transaction)
                 .await?;
             insert_audit_event!(

@@ -3,7 +3,9 @@
 
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
-use super::{AuditEvent, NewEmail, Store, StoreError, classify, in_transaction, new_id, on_pool};
+use super::{
+    AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, new_id, on_pool,
+};
 use onestop_domain::{
     AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash,
     UserStatus,
@@ -48,7 +50,7 @@ pub struct Reinvitation {
     pub user_id: String,
     pub token_hash: TokenHash,
     pub expires_at: Timestamp,
-    pub message: NewEmail,
+    pub message: SealedEmail,
 }
 
 /// Who did it, from where, when.
@@ -158,6 +160,56 @@ macro_rules! rotate_invitation {
     }};
 }
 
+/// The hourly caps on invitations (New User and Reinvite together), counted inside the writing
+/// transaction after the organization's lock, so parallel requests cannot all pass them.
+#[derive(Debug, Clone, Copy)]
+pub struct InvitationCaps<'a> {
+    pub sender_id: &'a str,
+    pub per_sender: i64,
+    pub per_organization: i64,
+    /// Invitations created after this count (an hour ago).
+    pub since: Timestamp,
+}
+
+/// Which cap stopped an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapReached {
+    Sender,
+    Organization,
+}
+
+/// How many more invitations may be created now, and which cap binds first. Run after
+/// [`LOCK_ORGANIZATION`] in the same transaction.
+macro_rules! invitation_allowance {
+    ($transaction:expr, $org_id:expr, $caps:expr) => {{
+        let caps: &$crate::store::InvitationCaps<'_> = $caps;
+        let (by_sender, by_organization): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM invitations WHERE sent_by = $1 AND created_at > $3), \
+                    (SELECT COUNT(*) FROM invitations WHERE org_id = $2 AND created_at > $3)",
+        )
+        .bind(caps.sender_id)
+        .bind($org_id)
+        .bind(caps.since.unix_millis())
+        .fetch_one(&mut *$transaction)
+        .await?;
+        let sender_left = (caps.per_sender - by_sender).max(0);
+        let organization_left = (caps.per_organization - by_organization).max(0);
+        if sender_left <= organization_left {
+            (sender_left, $crate::store::CapReached::Sender)
+        } else {
+            (organization_left, $crate::store::CapReached::Organization)
+        }
+    }};
+}
+pub(crate) use invitation_allowance;
+
+/// What a reinvite did: how many went out, and who was left out because a cap was reached.
+#[derive(Debug, Clone, Default)]
+pub struct ReinviteResult {
+    pub sent: usize,
+    pub over_cap: Vec<(String, Option<CapReached>)>,
+}
+
 impl Store {
     /// The selected users that belong to the organization; other ids are simply not returned.
     pub async fn bulk_targets(
@@ -245,14 +297,23 @@ impl Store {
         actor: Actor<'_>,
         reinvitations: &[Reinvitation],
         cooldown_start: Timestamp,
-    ) -> Result<usize, StoreError> {
+        caps: &InvitationCaps<'_>,
+    ) -> Result<ReinviteResult, StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query(LOCK_ORGANIZATION)
                 .bind(actor.org_id)
                 .execute(&mut *transaction)
                 .await?;
-            let mut done = 0;
+            let (mut allowance, binding_cap) =
+                invitation_allowance!(transaction, actor.org_id, caps);
+            let mut result = ReinviteResult::default();
             for reinvitation in reinvitations {
+                if allowance == 0 {
+                    result
+                        .over_cap
+                        .push((reinvitation.user_id.clone(), Some(binding_cap)));
+                    continue;
+                }
                 // A no-op write locks the user's row while it is still Unconfirmed, so a join
                 // racing this reinvite waits, and no Active user is left with a live link.
                 let unconfirmed = sqlx::query(
@@ -269,9 +330,10 @@ impl Store {
                     continue;
                 }
                 rotate_invitation!(transaction, &actor, reinvitation, "");
-                done += 1;
+                allowance -= 1;
+                result.sent += 1;
             }
-            Ok::<_, StoreError>(done)
+            Ok::<_, StoreError>(result)
         })
     }
 

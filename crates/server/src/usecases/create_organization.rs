@@ -191,8 +191,12 @@ pub async fn create_organization_inviting_administrator(
         &token,
         expires_at,
     );
-    let message = invitation
-        .render(email.as_str())
+    let message = services
+        .seal(
+            invitation
+                .render(email.as_str())
+                .map_err(anyhow::Error::from)?,
+        )
         .map_err(anyhow::Error::from)?;
     let new = NewOrganization {
         company_name: &company_name,

@@ -4,7 +4,9 @@
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::mail::templates::InvitationEmail;
-use crate::store::{InviteStoreError, NewInvitedUser, ProfileRow, RoleRow, StoreError};
+use crate::store::{
+    CapReached, InvitationCaps, InviteStoreError, NewInvitedUser, ProfileRow, RoleRow, StoreError,
+};
 use onestop_domain::{EmailAddress, FirstName, LastName, SecretToken, Timestamp};
 use std::time::Duration;
 
@@ -32,8 +34,8 @@ impl From<StoreError> for InviteError {
     }
 }
 
-/// What this administrator may hand out: profiles whose permissions they hold, and roles (all of
-/// them for the Administrator profile, otherwise only those below their own).
+/// What this administrator may hand out under the grant rule ([`onestop_domain::grant`]): every
+/// path that assigns a profile or role checks against these options.
 #[derive(Debug, Clone)]
 pub struct GrantOptions {
     pub profiles: Vec<ProfileRow>,
@@ -44,21 +46,22 @@ pub async fn grant_options(
     services: &Services,
     inviter: &SignedInSession,
 ) -> Result<GrantOptions, StoreError> {
+    let grantor = inviter.grantor();
     let mut profiles = Vec::new();
     for profile in services.store.profiles(&inviter.org_id).await? {
-        if profile.permissions()?.is_subset_of(inviter.permissions) {
+        if grantor.may_grant_profile(profile.grant()?) {
             profiles.push(profile);
         }
     }
-    let tree = services.store.role_tree(&inviter.org_id).await?;
-    let roles = services
-        .store
-        .roles(&inviter.org_id)
-        .await?
+    let roles = services.store.roles(&inviter.org_id).await?;
+    let tree = onestop_domain::RoleTree::new(
+        roles
+            .iter()
+            .map(|role| (role.id.clone(), role.parent_id.clone())),
+    );
+    let roles = roles
         .into_iter()
-        .filter(|role| {
-            inviter.is_administrator() || tree.is_strictly_below(&role.id, &inviter.role_id)
-        })
+        .filter(|role| grantor.may_grant_role(&tree, &role.id))
         .collect();
     Ok(GrantOptions { profiles, roles })
 }
@@ -66,35 +69,29 @@ pub async fn grant_options(
 /// Invitations one organization may send in an hour, all administrators together.
 pub const INVITATIONS_PER_ORGANIZATION_PER_HOUR: i64 = 5000;
 
-/// Why no more invitations may go out now, if the inviter or the organization reached its
-/// hourly cap (the same per-administrator cap as Reinvite).
-async fn invitation_cap_reached(
-    services: &Services,
-    inviter: &SignedInSession,
-) -> Result<Option<String>, StoreError> {
-    let hour_ago = services.clock.now().minus(Duration::from_secs(60 * 60));
-    let per_administrator = services.reinvite_limits.per_administrator_per_hour;
-    if services
-        .store
-        .invitations_sent_since(&inviter.user_id, hour_ago)
-        .await?
-        >= per_administrator
-    {
-        return Ok(Some(format!(
-            "You have sent {per_administrator} invitations in the last hour, the most allowed; try again later."
-        )));
+/// The hourly caps for invitations sent by `sender` (New User and Reinvite share them); the
+/// store counts against them inside the transaction that writes the invitations.
+pub fn invitation_caps<'a>(services: &Services, sender: &'a SignedInSession) -> InvitationCaps<'a> {
+    InvitationCaps {
+        sender_id: &sender.user_id,
+        per_sender: services.reinvite_limits.per_administrator_per_hour,
+        per_organization: services.reinvite_limits.per_organization_per_hour,
+        since: services.clock.now().minus(Duration::from_secs(60 * 60)),
     }
-    if services
-        .store
-        .organization_invitations_since(&inviter.org_id, hour_ago)
-        .await?
-        >= INVITATIONS_PER_ORGANIZATION_PER_HOUR
-    {
-        return Ok(Some(format!(
-            "Your company has sent {INVITATIONS_PER_ORGANIZATION_PER_HOUR} invitations in the last hour, the most allowed; try again later."
-        )));
+}
+
+/// Says which hourly cap was reached, and what to do.
+pub fn cap_message(services: &Services, cap: CapReached) -> String {
+    match cap {
+        CapReached::Sender => format!(
+            "You have sent {} invitations in the last hour, the most allowed; try again later.",
+            services.reinvite_limits.per_administrator_per_hour
+        ),
+        CapReached::Organization => format!(
+            "Your company has sent {} invitations in the last hour, the most allowed; try again later.",
+            services.reinvite_limits.per_organization_per_hour
+        ),
     }
-    Ok(None)
 }
 
 /// How long the organization's invitations live.
@@ -134,9 +131,6 @@ pub async fn invite_user(
     if !options.roles.iter().any(|role| role.id == input.role_id) {
         errors.add("role_id", "Choose a role from the list.");
     }
-    if let Some(message) = invitation_cap_reached(services, inviter).await? {
-        errors.add("email", message);
-    }
     let (Some(first_name), Some(last_name), Some(email), true) =
         (first_name, last_name, email, errors.is_empty())
     else {
@@ -158,6 +152,7 @@ pub async fn invite_user(
     )
     .render(email.as_str())
     .map_err(anyhow::Error::from)?;
+    let message = services.seal(message).map_err(anyhow::Error::from)?;
     let new = NewInvitedUser {
         org_id: &inviter.org_id,
         invited_by: Some(&inviter.user_id),
@@ -172,7 +167,11 @@ pub async fn invite_user(
         ip,
         now,
     };
-    match services.store.create_invited_user(&new).await {
+    match services
+        .store
+        .create_invited_user(&new, &invitation_caps(services, inviter))
+        .await
+    {
         Ok(user_id) => {
             services.outbox_signal.notify_one();
             Ok(user_id)
@@ -183,6 +182,11 @@ pub async fn invite_user(
                 "email",
                 "A user with this email address already exists; use another address.",
             );
+            Err(InviteError::Invalid(errors))
+        }
+        Err(InviteStoreError::CapReached(cap)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("email", cap_message(services, cap));
             Err(InviteError::Invalid(errors))
         }
         Err(InviteStoreError::ForeignProfileOrRole) => {

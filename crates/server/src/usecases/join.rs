@@ -218,13 +218,24 @@ pub async fn request_new_invitation(
                 users_url: format!("{}setup/users?view=unconfirmed", services.public_url),
             }
             .render(&email)
+            .map_err(anyhow::Error::from)
+            .and_then(|message| services.seal(message).map_err(anyhow::Error::from))
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(anyhow::Error::from)?;
-    services
+        .collect::<Result<Vec<_>, _>>()?;
+    let recorded = services
         .store
-        .record_invitation_request(&record.org_id, &record.user_id, ip, now, &notifications)
+        .record_invitation_request(
+            &record.org_id,
+            &record.user_id,
+            ip,
+            now,
+            now.minus(REQUEST_INTERVAL),
+            &notifications,
+        )
         .await?;
+    if !recorded {
+        return Ok(RequestOutcome::AlreadyAsked);
+    }
     services.outbox_signal.notify_one();
     Ok(RequestOutcome::Sent)
 }
@@ -236,8 +247,8 @@ pub const INVALID_LINK_LIMIT: crate::store::ThrottleLimit = crate::store::Thrott
     window: std::time::Duration::from_secs(15 * 60),
 };
 
-fn invalid_link_key(ip: &str) -> String {
-    format!("join:{ip}")
+fn invalid_link_key(ip: &str) -> crate::store::ThrottleKey {
+    crate::store::ThrottleKey::new("invalid join link address", ip)
 }
 
 /// How long this address must wait before opening more join links, if it opened too many

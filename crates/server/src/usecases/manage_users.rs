@@ -1,7 +1,9 @@
 //! What administrators do to users on the Users page: reinvite, delete, deactivate, activate
 //! (one or many at once), and edit one. Every action reports what happened to each user.
 
-use super::invite_user::{grant_options, invitation_email, invitation_lifetime};
+use super::invite_user::{
+    cap_message, grant_options, invitation_caps, invitation_email, invitation_lifetime,
+};
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError};
@@ -16,6 +18,8 @@ pub struct ReinviteLimits {
     pub cooldown: Duration,
     /// Invitations one administrator may send in an hour.
     pub per_administrator_per_hour: i64,
+    /// Invitations one organization may send in an hour, all administrators together.
+    pub per_organization_per_hour: i64,
 }
 
 impl Default for ReinviteLimits {
@@ -23,6 +27,7 @@ impl Default for ReinviteLimits {
         Self {
             cooldown: Duration::from_secs(60),
             per_administrator_per_hour: 2000,
+            per_organization_per_hour: super::invite_user::INVITATIONS_PER_ORGANIZATION_PER_HOUR,
         }
     }
 }
@@ -71,6 +76,7 @@ fn fresh_invitation(
         expires_at,
     )
     .render(email)?;
+    let message = services.seal(message)?;
     Ok(Reinvitation {
         user_id: user_id.to_owned(),
         token_hash: token.hash(),
@@ -143,15 +149,12 @@ pub async fn reinvite_users(
     let (targets, mut skipped) = selection(services, admin, ids).await?;
     let now = services.clock.now();
     let limits = services.reinvite_limits;
-    let sent_this_hour = services
-        .store
-        .invitations_sent_since(&admin.user_id, now.minus(Duration::from_secs(60 * 60)))
-        .await?;
-    let mut allowance = (limits.per_administrator_per_hour - sent_this_hour).max(0);
     let lifetime = invitation_lifetime(services, &admin.org_id).await?;
     let mut reinvitations = Vec::new();
+    let mut names = std::collections::HashMap::new();
     for target in targets {
         let name = target.full_name();
+        names.insert(target.id.clone(), name.clone());
         match target.status()? {
             UserStatus::Active => {
                 skipped.push(format!("{name} has already joined"));
@@ -169,14 +172,6 @@ pub async fn reinvite_users(
             skipped.push(format!("{name} was invited less than a minute ago"));
             continue;
         }
-        if allowance == 0 {
-            skipped.push(format!(
-                "{name} was not reinvited: you have sent {} invitations in the last hour, the most allowed; try again later",
-                limits.per_administrator_per_hour
-            ));
-            continue;
-        }
-        allowance -= 1;
         reinvitations.push(fresh_invitation(
             services,
             admin,
@@ -186,14 +181,26 @@ pub async fn reinvite_users(
             now.plus(lifetime),
         )?);
     }
-    let sent = services
+    let result = services
         .store
         .reinvite(
             actor(services, admin, ip),
             &reinvitations,
             now.minus(limits.cooldown),
+            &invitation_caps(services, admin),
         )
         .await?;
+    for (user_id, cap) in &result.over_cap {
+        let name = names.get(user_id.as_str()).map_or("A user", String::as_str);
+        let reason = cap.map_or_else(String::new, |cap| cap_message(services, cap));
+        // "You have sent ..." continues the sentence: "... was not reinvited: you have sent ...".
+        let mut letters = reason.chars();
+        let reason = letters.next().map_or_else(String::new, |first| {
+            first.to_lowercase().chain(letters).collect()
+        });
+        skipped.push(format!("{name} was not reinvited: {reason}"));
+    }
+    let sent = result.sent;
     if sent > 0 {
         services.outbox_signal.notify_one();
     }

@@ -34,6 +34,18 @@ pub struct Services {
     pub public_url: Url,
     pub reinvite_limits: manage_users::ReinviteLimits,
     pub mail_health: crate::mail::MailHealth,
+    /// Seals outbox payloads with the key kept outside the database.
+    pub sealer: crate::sealing::Sealer,
+}
+
+impl Services {
+    /// Seals a rendered email for the outbox.
+    pub fn seal(
+        &self,
+        email: crate::store::NewEmail,
+    ) -> Result<crate::store::SealedEmail, crate::sealing::SealError> {
+        email.seal(&self.sealer)
+    }
 }
 
 /// Messages for form fields, keyed by the field's name in the form.

@@ -3,7 +3,7 @@
 
 use super::{FieldErrors, Services};
 use crate::mail::templates::PasswordResetEmail;
-use crate::store::{PasswordResetRecord, StoreError, ThrottleLimit};
+use crate::store::{PasswordResetRecord, StoreError, ThrottleKey, ThrottleLimit};
 use onestop_domain::{Password, PasswordError, PersonalWords, SecretToken, Timestamp, UserStatus};
 use std::time::Duration;
 
@@ -29,11 +29,11 @@ pub async fn request_password_reset(
     ip: &str,
 ) -> Result<(), StoreError> {
     let now = services.clock.now();
-    let key = format!("reset:{ip}");
+    let key = ThrottleKey::new("reset request address", ip);
     if services
         .store
         .register_attempt(&[(&key, REQUEST_LIMIT)], now)
-        .await?
+        .await?[0]
         .is_some()
     {
         tracing::info!(ip, "password reset requests throttled");
@@ -45,11 +45,11 @@ pub async fn request_password_reset(
     if candidate.status()? != UserStatus::Active {
         return Ok(());
     }
-    let account_key = format!("reset-user:{}", candidate.user_id);
+    let account_key = ThrottleKey::new("reset email account", &candidate.user_id);
     if services
         .store
         .register_attempt(&[(&account_key, ACCOUNT_LIMIT)], now)
-        .await?
+        .await?[0]
         .is_some()
     {
         tracing::info!(user_id = %candidate.user_id, "password reset emails for this account throttled");
@@ -75,6 +75,9 @@ pub async fn request_password_reset(
     .map_err(|error| {
         StoreError::Corrupt(format!("the reset email could not be rendered: {error}"))
     })?;
+    let message = services
+        .seal(message)
+        .map_err(|error| StoreError::Corrupt(error.to_string()))?;
     services
         .store
         .create_password_reset(

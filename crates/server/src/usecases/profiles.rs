@@ -167,11 +167,11 @@ pub async fn delete_profile(
         .profile(&user.org_id, move_to)
         .await?
         .ok_or(ProfileError::NotEditable)?;
-    if !target.permissions()?.is_subset_of(user.permissions) {
+    if !user.grantor().may_grant_profile(target.grant()?) {
         let mut errors = FieldErrors::default();
         errors.add(
             "move_to",
-            "You cannot move users to a profile with permissions you do not have.",
+            "You cannot move users to a profile you may not grant: it has permissions you do not have, or it is the built-in Administrator profile.",
         );
         return Err(ProfileError::Invalid(errors));
     }

@@ -2,7 +2,10 @@
 
 use super::Services;
 use crate::store::{AuditEvent, NewSession, SessionRecord, StoreError};
-use onestop_domain::{AuditAction, PermissionSet, SecretToken, Timestamp, TokenHash, UserStatus};
+use onestop_domain::{
+    AuditAction, Grantor, PermissionSet, ProfileGrant, SecretToken, Timestamp, TokenHash,
+    UserStatus,
+};
 use std::time::Duration;
 
 /// A session ends after this long without a request...
@@ -52,7 +55,18 @@ impl SignedInSession {
     }
 
     pub fn is_administrator(&self) -> bool {
-        self.profile_builtin.as_deref() == Some("administrator")
+        self.profile_builtin.as_deref() == Some(crate::store::ADMINISTRATOR_PROFILE)
+    }
+
+    /// This user as a grantor, for the one grant rule ([`onestop_domain::grant`]).
+    pub fn grantor(&self) -> Grantor<'_> {
+        Grantor {
+            profile: ProfileGrant {
+                permissions: self.permissions,
+                builtin_administrator: self.is_administrator(),
+            },
+            role_id: &self.role_id,
+        }
     }
 
     /// For "Welcome, {first name}": the first name, or the full name when there is none.

@@ -2,7 +2,7 @@
 
 use super::Services;
 use super::sessions::{SessionTokens, start_session};
-use crate::store::{AuditEvent, ThrottleLimit};
+use crate::store::{AuditEvent, ThrottleKey, ThrottleLimit};
 use onestop_domain::{AuditAction, Password, TokenHash, UserStatus};
 use std::time::Duration;
 
@@ -12,11 +12,16 @@ pub const ACCOUNT_LIMIT: ThrottleLimit = ThrottleLimit {
     attempts: 10,
     window: Duration::from_secs(15 * 60),
 };
-/// Failed attempts per client address in a window.
+/// Attempts per client address in a window; beyond it each attempt from the address is slowed
+/// by [`ADDRESS_SLOWDOWN`], never refused: a correct password always signs in (the per-account
+/// limit is what refuses), so one noisy neighbour behind the same address locks nobody out.
 pub const ADDRESS_LIMIT: ThrottleLimit = ThrottleLimit {
     attempts: 30,
     window: Duration::from_secs(15 * 60),
 };
+pub const ADDRESS_SLOWDOWN: Duration = Duration::from_secs(2);
+/// The longest login looked up or counted (the longest email address); longer ones cannot match.
+pub const MAX_LOGIN_CHARS: usize = 254;
 
 pub struct SignInRequest<'a> {
     pub login: &'a str,
@@ -37,31 +42,63 @@ pub enum SignInError {
     Internal(#[from] anyhow::Error),
 }
 
+/// Every path costs the same: one read for the account, one write transaction counting the
+/// attempt, one argon2 verification (a dummy hash for unknown and inactive accounts), and on
+/// failure one write transaction; so neither timing nor commits tell known logins from unknown.
 pub async fn sign_in(
     services: &Services,
     request: SignInRequest<'_>,
 ) -> Result<SessionTokens, SignInError> {
-    let login = request.login.trim().to_lowercase();
-    let account_key = format!("account:{login}");
-    let address_key = format!("address:{}", request.ip);
+    let store = &services.store;
+    let login: String = request
+        .login
+        .trim()
+        .chars()
+        .take(MAX_LOGIN_CHARS + 1)
+        .collect::<String>()
+        .to_lowercase();
+    let candidate = if login.chars().count() > MAX_LOGIN_CHARS {
+        None
+    } else {
+        store
+            .find_sign_in_candidate(&login)
+            .await
+            .map_err(anyhow::Error::from)?
+    };
+    // Known logins count against the user, so username and email share one budget; unknown ones
+    // against the hash of what was typed.
+    let account_key = match &candidate {
+        Some(user) => ThrottleKey::sign_in_account(&user.user_id),
+        None => ThrottleKey::new("sign-in login", &login),
+    };
+    let address_key = ThrottleKey::new("sign-in address", request.ip);
     let now = services.clock.now();
-    if let Some(wait) = services
-        .store
+    let waits = store
         .register_attempt(
             &[(&account_key, ACCOUNT_LIMIT), (&address_key, ADDRESS_LIMIT)],
             now,
         )
         .await
-        .map_err(anyhow::Error::from)?
-    {
+        .map_err(anyhow::Error::from)?;
+    if let Some(wait) = waits[0] {
         return Err(SignInError::TooManyAttempts(wait));
     }
+    if waits[1].is_some() {
+        // Nothing was counted: count the account on its own, then slow down.
+        if let Some(wait) = store
+            .register_attempt(&[(&account_key, ACCOUNT_LIMIT)], now)
+            .await
+            .map_err(anyhow::Error::from)?[0]
+        {
+            return Err(SignInError::TooManyAttempts(wait));
+        }
+        tracing::info!(
+            ip = request.ip,
+            "sign-in attempts from this address slowed down"
+        );
+        tokio::time::sleep(ADDRESS_SLOWDOWN).await;
+    }
 
-    let candidate = services
-        .store
-        .find_sign_in_candidate(&login)
-        .await
-        .map_err(anyhow::Error::from)?;
     let password = Password::for_sign_in(request.password);
     let stored_hash = match &candidate {
         Some(user) if user.status().map_err(anyhow::Error::from)? == UserStatus::Active => {
@@ -81,27 +118,24 @@ pub async fn sign_in(
     let user = match candidate {
         Some(user) if verified => user,
         unverified => {
-            if let Some(user) = unverified {
-                services
-                    .store
-                    .record_audit_event(&AuditEvent {
-                        org_id: &user.org_id,
-                        actor_user_id: None,
-                        action: AuditAction::SignInFailed,
-                        target_user_id: Some(&user.user_id),
-                        details: "",
-                        ip: Some(request.ip),
-                        at: now,
-                    })
-                    .await
-                    .map_err(anyhow::Error::from)?;
-            }
+            let event = unverified.as_ref().map(|user| AuditEvent {
+                org_id: &user.org_id,
+                actor_user_id: None,
+                action: AuditAction::SignInFailed,
+                target_user_id: Some(&user.user_id),
+                details: "",
+                ip: Some(request.ip),
+                at: now,
+            });
+            store
+                .record_failed_sign_in(&account_key, event.as_ref(), now)
+                .await
+                .map_err(anyhow::Error::from)?;
             tracing::info!(ip = request.ip, "sign-in failed");
             return Err(SignInError::InvalidCredentials);
         }
     };
 
-    let store = &services.store;
     store
         .forgive_attempt(&account_key, true)
         .await

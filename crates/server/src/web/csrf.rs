@@ -48,7 +48,14 @@ where
                 !presented.is_empty() && constant_time_eq(expected, presented)
             })
         };
-        if matches(&session_token) || matches(&form_cookie) {
+        // With a session, only the session's token counts: the anonymous double-submit token is
+        // for forms shown before sign-in, and a cookie planted by a sibling subdomain must not
+        // stand in for the session's.
+        let accepted = match &session_token {
+            Some(_) => matches(&session_token),
+            None => matches(&form_cookie),
+        };
+        if accepted {
             Ok(Self(form))
         } else if session_token.is_none() && form_cookie.is_none() {
             Err(WebError::CookiesDisabled)
@@ -70,9 +77,13 @@ fn form_rejection(rejection: axum_extra::extract::FormRejection) -> WebError {
 const MALFORMED_FORM: &str =
     "The form was incomplete or malformed. Go back, reload the page and try again.";
 
-/// The token for a form shown before sign-in: the one already in the browser's cookie, or a new
-/// one together with the cookie to set.
-pub fn anonymous_form_token(jar: CookieJar, https: bool) -> (CookieJar, String) {
+/// The token for a form that may be shown before sign-in: the session's when there is one (the
+/// only token [`CsrfForm`] then accepts), otherwise the one already in the browser's cookie, or a
+/// new one together with the cookie to set.
+pub fn form_token(current: &CurrentSession, jar: CookieJar, https: bool) -> (CookieJar, String) {
+    if let Some(session) = &current.0 {
+        return (jar, session.csrf_token.clone());
+    }
     if let Some(existing) = jar
         .get(&cookies::name(cookies::FORM_TOKEN, https))
         .and_then(|cookie| SecretToken::parse(cookie.value()))

@@ -36,6 +36,8 @@ pub struct WebSettings {
     pub public_url: Url,
     /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix, responses get HSTS.
     pub https: bool,
+    /// Reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: onestop_domain::TrustedProxies,
 }
 
 #[derive(Clone, Debug)]

@@ -141,7 +141,8 @@ permission_marker! {
     ViewAuditLog => ViewAuditLog,
 }
 
-/// A signed-in user (Terms accepted) whose profile holds `P`; others get 403.
+/// A signed-in user (Terms accepted) whose profile holds `P` and View Setup (every permission
+/// guards a Setup page, and Setup is closed to a profile without View Setup); others get 403.
 #[derive(Debug)]
 pub struct RequirePermission<P: RequiredPermission> {
     pub user: SignedInUser,
@@ -153,7 +154,9 @@ impl<S: Send + Sync, P: RequiredPermission> FromRequestParts<S> for RequirePermi
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let user = SignedInUser::from_request_parts(parts, state).await?;
-        if !user.permissions.contains(P::PERMISSION) {
+        if !user.permissions.contains(P::PERMISSION)
+            || !user.permissions.contains(Permission::ViewSetup)
+        {
             return Err(WebError::Forbidden);
         }
         Ok(Self {

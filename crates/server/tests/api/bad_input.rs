@@ -67,7 +67,7 @@ async fn an_oversized_body_is_refused_before_any_work(app: TestApp) {
         Err(error) => assert!(error.is_request(), "{error:?}"),
     }
     assert_eq!(
-        app.count("sign_in_throttle").await,
+        app.count("throttle_counters").await,
         0,
         "no sign-in attempt was even counted"
     );

@@ -73,13 +73,8 @@ async fn the_first_run_link_creates_the_company_then_the_terms_then_the_homepage
     assert_eq!(app.count("organizations").await, 1);
     assert_eq!(
         app.get(&path).await.status().as_u16(),
-        400,
-        "the link works once"
-    );
-    assert!(
-        app.get_text(&path)
-            .await
-            .contains("This set-up link is not valid.")
+        404,
+        "the link works once, and the first run is over for good"
     );
     assert!(
         issue_first_run_code(&app.services).await.unwrap().is_none(),
@@ -95,14 +90,7 @@ async fn the_first_run_link_dies_once_a_company_exists(app: TestApp) {
     let response = app
         .post_form("/first-run", &filled_form(&token, code.expose()))
         .await;
-    assert_eq!(response.status().as_u16(), 400);
-    assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("This set-up link is not valid.")
-    );
+    assert_eq!(response.status().as_u16(), 404);
     assert_eq!(
         app.count("organizations").await,
         1,

@@ -5,7 +5,7 @@ use onestop_domain::{ManualClock, Timestamp};
 use onestop_server::config::{LogFormat, Options};
 use onestop_server::mail::transport::sender;
 use onestop_server::mail::{Mailer, OutboxWorker};
-use onestop_server::server::{Application, app_state, open_store};
+use onestop_server::server::{Application, app_state, load_sealer, open_store};
 use onestop_server::store::Store;
 use onestop_server::usecases::Services;
 use onestop_server::usecases::create_organization::{OrganizationInput, create_organization};
@@ -40,6 +40,27 @@ macro_rules! on_both_databases {
     };
 }
 pub(crate) use on_both_databases;
+
+/// Like [`on_both_databases`], for test functions that take the backend and start their own,
+/// differently configured application.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$test($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$test($crate::helpers::Backend::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+pub(crate) use on_both_backends;
 
 pub const ADMIN_PASSWORD: &str = "purple tractor lemonade";
 pub const COMPANY: &str = "1Stop Install";
@@ -116,6 +137,26 @@ pub async fn spawn_app_configured(
     smtp_url: Option<String>,
     configure: impl FnOnce(&mut Services),
 ) -> Option<TestApp> {
+    spawn_app_with_options(
+        backend,
+        |options| {
+            if let Some(public_url) = public_url {
+                options.public_url = Some(public_url.to_owned());
+            }
+            options.smtp_url = smtp_url;
+        },
+        configure,
+    )
+    .await
+}
+
+/// The most general form: `adjust` changes the options (trusted proxies, say) before they are
+/// checked, `configure` the services before the server starts.
+pub async fn spawn_app_with_options(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Options),
+    configure: impl FnOnce(&mut Services),
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
@@ -125,24 +166,33 @@ pub async fn spawn_app_configured(
     let port = listener.local_addr().expect("an address").port();
     drop(listener);
     let address = format!("http://127.0.0.1:{port}");
-    let options = Options {
+    let mut options = Options {
         listen: format!("127.0.0.1:{port}"),
         data_dir: data_dir.path().to_path_buf(),
         database_url: Some(database_url),
-        public_url: Some(public_url.unwrap_or(&address).to_owned()),
-        smtp_url,
+        public_url: Some(address.clone()),
+        smtp_url: None,
         mail_from: Some("1Stop <no-reply@1stop.example.com>".into()),
         log: "warn".into(),
         log_format: LogFormat::Text,
+        trusted_proxies: String::new(),
+        secret_key: None,
     };
+    adjust(&mut options);
     let config = options.check().expect("a valid test configuration");
     let store = open_store(&config).await.expect("the test database opens");
     // A fixed, recent moment: tests move it forward explicitly.
     let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(
         1_795_752_000_000,
     )));
-    let mut services =
-        Services::new(store.clone(), clock.clone(), config.public_url.clone()).expect("services");
+    let sealer = load_sealer(&config).expect("the sealing key file is created");
+    let mut services = Services::new(
+        store.clone(),
+        clock.clone(),
+        config.public_url.clone(),
+        sealer,
+    )
+    .expect("services");
     configure(&mut services);
     let application = Application::bind(config.listen, app_state(services.clone(), &config))
         .await
@@ -164,6 +214,28 @@ pub async fn spawn_app_configured(
         worker,
         data_dir,
     })
+}
+
+impl TestApp {
+    /// Every message to `recipient`, oldest first, with bodies and link opened as the worker
+    /// would open them (in the database they are sealed).
+    pub async fn emails_to(&self, recipient: &str) -> Vec<onestop_server::store::OutboxStatus> {
+        let sealer = &self.services.sealer;
+        self.store
+            .emails_to(recipient)
+            .await
+            .expect("the outbox can be read")
+            .into_iter()
+            .map(|mut email| {
+                email.body_text = sealer.open(&email.body_text).expect("the body opens");
+                email.body_html = sealer.open(&email.body_html).expect("the body opens");
+                email.action_url = email
+                    .action_url
+                    .map(|url| sealer.open(&url).expect("the link opens"));
+                email
+            })
+            .collect()
+    }
 }
 
 /// The value of the hidden `csrf_token` field in a page.

@@ -56,7 +56,7 @@ pub async fn invite_grace(app: &TestApp) -> (Organization, String) {
 
 /// The Join Now link of the last email queued for `recipient`.
 pub async fn queued_join_link(app: &TestApp, recipient: &str) -> String {
-    let emails = app.store.emails_to(recipient).await.unwrap();
+    let emails = app.emails_to(recipient).await;
     emails
         .last()
         .and_then(|email| email.action_url.clone())
@@ -160,7 +160,7 @@ async fn new_user_save_creates_an_unconfirmed_user_and_queues_the_invitation(app
         .await
         .is_none()
     );
-    let emails = app.store.emails_to("Grace@Example.com").await.unwrap();
+    let emails = app.emails_to("Grace@Example.com").await;
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].state, "queued");
     assert_eq!(
@@ -735,7 +735,7 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
         assert!(email.html.contains(&link));
         assert!(!email.html.contains("<img"), "no tracking pixels");
 
-        let sent = app.store.emails_to("grace@example.com").await.unwrap();
+        let sent = app.emails_to("grace@example.com").await;
         assert_eq!(sent[0].state, "sent");
         assert!(
             sent[0].body_text.is_empty()

@@ -934,7 +934,13 @@ async fn the_audit_log_lists_and_filters_what_happened(app: TestApp) {
     let future = app.get_text("/setup/audit?from=2099-01-01").await;
     assert!(future.contains("No events match."));
     let bad = app.get_text("/setup/audit?from=tomorrow").await;
-    assert!(bad.contains("The from date must look like 2026-11-27."));
+    assert!(bad.contains("The from date must be a real date written like 2026-11-27."));
+    // A date that does not exist is refused, not rolled into March.
+    let impossible = app.get_text("/setup/audit?from=2026-02-31").await;
+    assert!(
+        impossible.contains("The from date must be a real date written like 2026-11-27."),
+        "{impossible}"
+    );
     let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
     for action in [
         "organization_created",

@@ -229,7 +229,16 @@ async fn signing_in_replaces_the_session_the_browser_had(app: TestApp) {
         ("next", ""),
     ];
     let first = cookie_value(&session_cookie(&app.post_form("/login", &form).await));
-    // The browser now presents `first`, as it would a session id someone planted in it.
+    // The browser now presents `first`, as it would a session id someone planted in it (with
+    // that session's form token, which whoever planted it knows: the anonymous one no longer
+    // counts once a session is presented).
+    let session_token = crate::helpers::csrf_token_in(&app.get_text("/terms").await);
+    let form = [
+        ("csrf_token", session_token.as_str()),
+        ("username", "ada"),
+        ("password", ADMIN_PASSWORD),
+        ("next", ""),
+    ];
     let second = cookie_value(&session_cookie(&app.post_form("/login", &form).await));
     assert_ne!(first, second, "a fresh session id at every sign-in");
     assert_eq!(

@@ -271,7 +271,7 @@ async fn reinvite_makes_the_old_link_invalid_and_the_new_one_work(app: TestApp) 
         location(&submit_join(&app, &browser, &form, "grace", GRACE_PASSWORD).await),
         "/"
     );
-    let emails = app.store.emails_to("grace@example.com").await.unwrap();
+    let emails = app.emails_to("grace@example.com").await;
     assert_eq!(
         emails.len(),
         1,
@@ -614,7 +614,7 @@ async fn company_details_change_the_invitation_and_its_lifetime(app: TestApp) {
         "Manager",
     )
     .await;
-    let email = &app.store.emails_to("grace@example.com").await.unwrap()[0];
+    let email = &app.emails_to("grace@example.com").await[0];
     assert_eq!(
         email.subject,
         "You are invited to join Hopper Heating's Field Team account."
@@ -680,7 +680,7 @@ async fn an_expired_invitee_can_ask_for_a_new_one_and_administrators_are_told(ap
             .contains("You already asked within the last hour"),
         "rate limited"
     );
-    let to_admin = app.store.emails_to("ada@example.com").await.unwrap();
+    let to_admin = app.emails_to("ada@example.com").await;
     assert_eq!(to_admin.len(), 1, "one email to the one administrator");
     assert_eq!(
         to_admin[0].subject,

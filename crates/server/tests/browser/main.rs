@@ -200,7 +200,7 @@ async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_
     )
     .await;
     assert_eq!(response.status().as_u16(), 303);
-    let link = app.store.emails_to("grace@example.com").await.unwrap()[0]
+    let link = app.emails_to("grace@example.com").await[0]
         .action_url
         .clone()
         .unwrap();
@@ -239,7 +239,7 @@ async fn resend_steps(javascript_enabled: bool) {
     )
     .await;
     assert_eq!(saved.status().as_u16(), 303);
-    let first_link = app.store.emails_to("grace@example.com").await.unwrap()[0]
+    let first_link = app.emails_to("grace@example.com").await[0]
         .action_url
         .clone()
         .unwrap();
@@ -283,7 +283,7 @@ async fn resend_steps(javascript_enabled: bool) {
     browser.click_button("Reinvite").await;
     browser.wait_for_text("Invitation resent to 1 user.").await;
 
-    let emails = app.store.emails_to("grace@example.com").await.unwrap();
+    let emails = app.emails_to("grace@example.com").await;
     let new_link = emails.last().unwrap().action_url.clone().unwrap();
     assert_ne!(new_link, first_link, "a new link");
     browser.open(&first_link).await;

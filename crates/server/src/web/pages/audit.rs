@@ -11,7 +11,6 @@ use axum::extract::{Query, State};
 use onestop_domain::{AuditAction, Timestamp};
 
 const PAGE_SIZE: i64 = 50;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 pub struct LogLine {
     pub at: String,
@@ -76,21 +75,17 @@ pub struct AuditQuery {
     page: String,
 }
 
-/// Days since the epoch for a `YYYY-MM-DD` date (Howard Hinnant's days-from-civil).
-fn parse_date(text: &str) -> Option<i64> {
-    let mut parts = text.trim().splitn(3, '-');
-    let year: i64 = parts.next()?.parse().ok()?;
-    let month: i64 = parts.next()?.parse().ok()?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(1970..=9999).contains(&year) {
-        return None;
-    }
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    Some(era * 146_097 + day_of_era - 719_468)
+/// The UTC day of a `YYYY-MM-DD` date, as the milliseconds of its start and of the next day's.
+/// A date that does not exist (2026-02-31) is refused, not rolled into the next month.
+fn parse_day(text: &str) -> Option<(i64, i64)> {
+    let date: jiff::civil::Date = text.trim().parse().ok()?;
+    let start_of = |date: jiff::civil::Date| {
+        jiff::tz::TimeZone::UTC
+            .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .ok()
+            .map(|timestamp| timestamp.as_millisecond())
+    };
+    Some((start_of(date)?, start_of(date.tomorrow().ok()?)?))
 }
 
 pub async fn show(
@@ -99,18 +94,20 @@ pub async fn show(
     Query(query): Query<AuditQuery>,
 ) -> Result<AuditPage, WebError> {
     let mut error = None;
-    let mut date = |text: &str, field: &str| -> Option<i64> {
+    let mut date = |text: &str, field: &str| -> Option<(i64, i64)> {
         if text.trim().is_empty() {
             return None;
         }
-        let parsed = parse_date(text);
+        let parsed = parse_day(text);
         if parsed.is_none() {
-            error = Some(format!("The {field} date must look like 2026-11-27."));
+            error = Some(format!(
+                "The {field} date must be a real date written like 2026-11-27."
+            ));
         }
         parsed
     };
-    let from = date(&query.from, "from").map(|days| days * DAY_MS);
-    let until = date(&query.until, "until").map(|days| (days + 1) * DAY_MS);
+    let from = date(&query.from, "from").map(|(start, _)| start);
+    let until = date(&query.until, "until").map(|(_, end)| end);
     let action = AuditAction::parse(&query.action).map(|action| action.as_str().to_owned());
     let people = state.services.store.users(&user.org_id).await?;
     // Any id is safe to filter by: the query only reads this organization's events.
@@ -182,14 +179,39 @@ fn serde_html_query(query: &AuditQuery) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_date;
+    use super::parse_day;
+
+    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
     #[test]
-    fn dates_parse_to_days_since_the_epoch() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("2000-03-01"), Some(11_017));
-        assert_eq!(parse_date("2026-11-27"), Some(20_784));
-        assert_eq!(parse_date("2026-13-01"), None);
-        assert_eq!(parse_date("yesterday"), None);
+    fn dates_parse_to_the_bounds_of_their_utc_day() {
+        assert_eq!(parse_day("1970-01-01"), Some((0, DAY_MS)));
+        assert_eq!(
+            parse_day("2000-03-01"),
+            Some((11_017 * DAY_MS, 11_018 * DAY_MS))
+        );
+        assert_eq!(
+            parse_day(" 2026-11-27 "),
+            Some((20_784 * DAY_MS, 20_785 * DAY_MS))
+        );
+        assert_eq!(
+            parse_day("2028-02-29"),
+            Some((21_243 * DAY_MS, 21_244 * DAY_MS))
+        );
+    }
+
+    #[test]
+    fn dates_that_do_not_exist_are_refused_not_rolled_over() {
+        for text in [
+            "2026-02-31",
+            "2026-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "yesterday",
+            "",
+        ] {
+            assert_eq!(parse_day(text), None, "{text}");
+        }
     }
 }

@@ -4,16 +4,17 @@
 use super::Shell;
 use crate::usecases::FieldErrors;
 use crate::usecases::create_organization::{CreateError, OrganizationInput, create_organization};
-use crate::usecases::first_run::first_run_code_is_valid;
+use crate::usecases::first_run::{FirstRunRefusal, admit_first_run, first_run_code_is_valid};
 use crate::usecases::sessions::start_session;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
-use crate::web::csrf::{CarriesCsrfToken, CsrfForm, anonymous_form_token};
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm, form_token};
 use crate::web::error::WebError;
+use crate::web::session::CurrentSession;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -71,13 +72,17 @@ fn invalid_link() -> WebError {
 pub async fn show(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    Extension(current): Extension<CurrentSession>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
+    if state.services.store.organization_count().await? > 0 {
+        return Err(WebError::NotFound);
+    }
     let code = SecretToken::parse(&code).ok_or_else(invalid_link)?;
     if !first_run_code_is_valid(&state.services, &code).await? {
         return Err(invalid_link());
     }
-    let (jar, csrf_token) = anonymous_form_token(jar, state.settings.https);
+    let (jar, csrf_token) = form_token(&current, jar, state.settings.https);
     let page = FirstRunPage {
         shell: None,
         title: "Set up 1Stop",
@@ -96,7 +101,28 @@ pub async fn submit(
     jar: CookieJar,
     CsrfForm(form): CsrfForm<FirstRunForm>,
 ) -> Result<Response, WebError> {
-    let code = SecretToken::parse(&form.code).ok_or_else(invalid_link)?;
+    // Before any hashing: no company yet, the address within its limit, the code live.
+    let code = match admit_first_run(
+        &state.services,
+        SecretToken::parse(&form.code).as_ref(),
+        &client.ip,
+    )
+    .await
+    {
+        Ok(code) => code,
+        Err(FirstRunRefusal::CompanyExists) => return Err(WebError::NotFound),
+        Err(FirstRunRefusal::InvalidCode) => return Err(invalid_link()),
+        Err(FirstRunRefusal::TooManyAttempts(wait)) => {
+            return Err(WebError::TooManyRequests {
+                message: format!(
+                    "Too many set-up attempts from your network. Try again in {} seconds.",
+                    wait.as_secs()
+                ),
+                retry_after: wait,
+            });
+        }
+        Err(FirstRunRefusal::Store(error)) => return Err(error.into()),
+    };
     let input = OrganizationInput {
         company_name: form.company_name.clone(),
         account_name: form.account_name.clone(),

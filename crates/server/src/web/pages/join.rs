@@ -12,7 +12,7 @@ use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
-use crate::web::csrf::{CarriesCsrfToken, CsrfForm, anonymous_form_token};
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm, form_token};
 use crate::web::error::{COOKIES_DISABLED, WebError};
 use crate::web::session::CurrentSession;
 use askama::Template;
@@ -211,7 +211,7 @@ pub async fn open_link(
             ))
         }
         expired @ InvitationState::Expired { .. } => {
-            let (jar, csrf_token) = anonymous_form_token(jar, state.settings.https);
+            let (jar, csrf_token) = form_token(&current, jar, state.settings.https);
             let request_form = (csrf_token, token.expose().to_owned());
             Ok((jar, expired_page(&expired, Some(request_form))).into_response())
         }
@@ -280,7 +280,7 @@ pub async fn show(
     if let Some(session) = other_user(&current, &invitation.user_id) {
         return Ok(signed_in_as_someone_else(&session));
     }
-    let (jar, csrf_token) = anonymous_form_token(jar, https);
+    let (jar, csrf_token) = form_token(&current, jar, https);
     let page = JoinPage {
         shell: None,
         title: "Join 1Stop",

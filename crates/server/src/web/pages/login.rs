@@ -7,7 +7,7 @@ use crate::usecases::sign_in::{SignInError, SignInRequest, sign_in};
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
-use crate::web::csrf::{CarriesCsrfToken, CsrfForm, anonymous_form_token};
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm, form_token};
 use crate::web::error::WebError;
 use crate::web::session::{CurrentSession, SignedInAnyTerms};
 use askama::Template;
@@ -64,7 +64,7 @@ pub async fn show(
     } else {
         None
     };
-    let (jar, csrf_token) = anonymous_form_token(jar, state.settings.https);
+    let (jar, csrf_token) = form_token(&current, jar, state.settings.https);
     let page = LoginPage {
         shell: None,
         title: "Sign In",

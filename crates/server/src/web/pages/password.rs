@@ -8,11 +8,12 @@ use crate::usecases::password_reset::{
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
-use crate::web::csrf::{CarriesCsrfToken, CsrfForm, anonymous_form_token};
+use crate::web::csrf::{CarriesCsrfToken, CsrfForm, form_token};
 use crate::web::error::{COOKIES_DISABLED, WebError, render_error};
+use crate::web::session::CurrentSession;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -30,8 +31,12 @@ pub struct ForgotPasswordPage {
     notice: Option<&'static str>,
 }
 
-pub async fn forgot_form(State(state): State<AppState>, jar: CookieJar) -> Response {
-    let (jar, csrf_token) = anonymous_form_token(jar, state.settings.https);
+pub async fn forgot_form(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    jar: CookieJar,
+) -> Response {
+    let (jar, csrf_token) = form_token(&current, jar, state.settings.https);
     (
         jar,
         ForgotPasswordPage {
@@ -163,6 +168,7 @@ fn cookies_disabled() -> Response {
 
 pub async fn reset_form(
     State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     let https = state.settings.https;
@@ -173,7 +179,7 @@ pub async fn reset_form(
         ResetState::Live(reset) => reset,
         other => return Ok(not_live(&other)),
     };
-    let (jar, csrf_token) = anonymous_form_token(jar, https);
+    let (jar, csrf_token) = form_token(&current, jar, https);
     let page = ResetPasswordPage {
         shell: None,
         title: "Choose a new password",

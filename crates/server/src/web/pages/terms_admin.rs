@@ -171,9 +171,10 @@ pub async fn publish(
     }
 }
 
-/// Quotes a CSV field; a leading formula character is neutralized so spreadsheets do not run it.
+/// Quotes a CSV field; a field that a spreadsheet would read as a formula (starting with `=`,
+/// `+`, `-`, `@`, or a tab or carriage return, OWASP's list) gets a leading `'` so it stays text.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -230,5 +231,8 @@ mod tests {
     fn csv_fields_are_quoted_and_formulas_neutralized() {
         assert_eq!(csv_field("O\"Brien"), "\"O\"\"Brien\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        assert_eq!(csv_field("\t=1+1"), "\"'\t=1+1\"");
+        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"");
+        assert_eq!(csv_field("Ada"), "\"Ada\"");
     }
 }
