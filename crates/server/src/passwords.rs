@@ -98,3 +98,31 @@ fn hash_now(password: &Password) -> Result<String, HashingError> {
         .map_err(|error| HashingError(error.to_string()))?;
     Ok(hash.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hash_abandoned_by_its_request_keeps_its_permit_until_it_is_done() {
+        let hasher = PasswordHasher::new(1).unwrap();
+        let password = Password::for_sign_in("a password long enough").unwrap();
+        // The request's timeout drops the future while argon2 runs on its blocking thread.
+        let abandoned =
+            tokio::time::timeout(Duration::from_millis(1), hasher.hash(&password)).await;
+        assert!(abandoned.is_err(), "argon2 takes longer than a millisecond");
+        assert_eq!(
+            hasher.available_permits(),
+            0,
+            "the permit stays with the hash still running"
+        );
+        // Once that hash ends, the permit is back, and a next hash runs.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while hasher.available_permits() == 0 {
+            assert!(std::time::Instant::now() < deadline, "the permit came back");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(hasher.hash(&password).await.is_ok());
+    }
+}

@@ -16,7 +16,10 @@ pub use error::WebError;
 use crate::usecases::Services;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+use onestop_domain::Permission;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -46,90 +49,227 @@ pub struct AppState {
     pub settings: Arc<WebSettings>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::home::show))
-        .route("/login", get(pages::login::show).post(pages::login::submit))
-        .route("/logout", post(pages::login::sign_out))
-        .route(
-            "/password/forgot",
-            get(pages::password::forgot_form).post(pages::password::forgot_submit),
+/// Who may use a route. Every route declares it where it is added, and the route-table tests
+/// (`tests/api/route_table.rs`) try each route as every kind of visitor and check that what it
+/// answers matches: a route cannot be added without a declaration, nor declared wrongly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: signing in, joining, resetting a password, help, health, static files.
+    Public,
+    /// A signed-in user.
+    SignedIn,
+    /// A Setup page: signed in, Terms accepted, View Setup, and this permission.
+    Setup(Permission),
+}
+
+/// One method of one route, as the router serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Builds the router and, beside it, the table of what it serves.
+struct Routes {
+    router: Router<AppState>,
+    table: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        self.table.push(RouteInfo {
+            method,
+            path,
+            access,
+        });
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::GET, path, access, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::POST, path, access, post(handler))
+    }
+}
+
+/// Every route with its access rule (the route-table tests read this).
+pub fn route_table() -> Vec<RouteInfo> {
+    routes().table
+}
+
+fn routes() -> Routes {
+    use Access::{Public, Setup, SignedIn};
+    use Permission::{
+        ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService, ManageUsers,
+        ViewAuditLog, ViewSetup,
+    };
+    Routes::new()
+        .get("/", SignedIn, pages::home::show)
+        .get("/login", Public, pages::login::show)
+        .post("/login", Public, pages::login::submit)
+        .post("/logout", SignedIn, pages::login::sign_out)
+        .get("/password/forgot", Public, pages::password::forgot_form)
+        .post("/password/forgot", Public, pages::password::forgot_submit)
+        .get(
+            "/password/reset/{token}",
+            Public,
+            pages::password::open_link,
         )
-        .route("/password/reset/{token}", get(pages::password::open_link))
-        .route(
-            "/password/reset",
-            get(pages::password::reset_form).post(pages::password::reset_submit),
-        )
-        .route("/terms", get(pages::terms::show))
-        .route("/terms/accept", post(pages::terms::accept))
-        .route("/terms/decline", post(pages::terms::decline))
-        .route("/first-steps", post(pages::home::mark_first_step))
-        .route("/setup", get(pages::setup::show))
-        .route("/setup/users", get(pages::users::list))
-        .route(
+        .get("/password/reset", Public, pages::password::reset_form)
+        .post("/password/reset", Public, pages::password::reset_submit)
+        .get("/terms", SignedIn, pages::terms::show)
+        .post("/terms/accept", SignedIn, pages::terms::accept)
+        .post("/terms/decline", SignedIn, pages::terms::decline)
+        .post("/first-steps", SignedIn, pages::home::mark_first_step)
+        .get("/setup", Setup(ViewSetup), pages::setup::show)
+        .get("/setup/users", Setup(ManageUsers), pages::users::list)
+        .get(
             "/setup/users/new",
-            get(pages::users::new_form).post(pages::users::create),
+            Setup(ManageUsers),
+            pages::users::new_form,
         )
-        .route("/setup/users/bulk", post(pages::users::bulk))
-        .route(
+        .post("/setup/users/new", Setup(ManageUsers), pages::users::create)
+        .post("/setup/users/bulk", Setup(ManageUsers), pages::users::bulk)
+        .get(
             "/setup/users/{user_id}",
-            get(pages::users::edit_form).post(pages::users::update),
+            Setup(ManageUsers),
+            pages::users::edit_form,
         )
-        .route("/setup/users/{user_id}/actions", post(pages::users::act))
-        .route(
+        .post(
+            "/setup/users/{user_id}",
+            Setup(ManageUsers),
+            pages::users::update,
+        )
+        .post(
+            "/setup/users/{user_id}/actions",
+            Setup(ManageUsers),
+            pages::users::act,
+        )
+        .get(
             "/setup/profiles",
-            get(pages::profiles::list).post(pages::profiles::create),
+            Setup(ManageProfiles),
+            pages::profiles::list,
         )
-        .route(
+        .post(
+            "/setup/profiles",
+            Setup(ManageProfiles),
+            pages::profiles::create,
+        )
+        .get(
             "/setup/profiles/{profile_id}",
-            get(pages::profiles::edit_form).post(pages::profiles::update),
+            Setup(ManageProfiles),
+            pages::profiles::edit_form,
         )
-        .route(
+        .post(
+            "/setup/profiles/{profile_id}",
+            Setup(ManageProfiles),
+            pages::profiles::update,
+        )
+        .get(
             "/setup/profiles/{profile_id}/clone",
-            get(pages::profiles::clone_form),
+            Setup(ManageProfiles),
+            pages::profiles::clone_form,
         )
-        .route(
+        .post(
             "/setup/profiles/{profile_id}/delete",
-            post(pages::profiles::delete),
+            Setup(ManageProfiles),
+            pages::profiles::delete,
         )
-        .route(
-            "/setup/roles",
-            get(pages::roles::list).post(pages::roles::create),
+        .get("/setup/roles", Setup(ManageRoles), pages::roles::list)
+        .post("/setup/roles", Setup(ManageRoles), pages::roles::create)
+        .get(
+            "/setup/roles/new",
+            Setup(ManageRoles),
+            pages::roles::new_form,
         )
-        .route("/setup/roles/new", get(pages::roles::new_form))
-        .route(
+        .get(
             "/setup/roles/{role_id}",
-            get(pages::roles::edit_form).post(pages::roles::update),
+            Setup(ManageRoles),
+            pages::roles::edit_form,
         )
-        .route("/setup/roles/{role_id}/delete", post(pages::roles::delete))
-        .route(
+        .post(
+            "/setup/roles/{role_id}",
+            Setup(ManageRoles),
+            pages::roles::update,
+        )
+        .post(
+            "/setup/roles/{role_id}/delete",
+            Setup(ManageRoles),
+            pages::roles::delete,
+        )
+        .get(
             "/setup/terms",
-            get(pages::terms_admin::show)
-                .post(pages::terms_admin::publish)
-                .layer(DefaultBodyLimit::max(TERMS_BODY_LIMIT_BYTES)),
+            Setup(ManageTermsOfService),
+            pages::terms_admin::show,
         )
-        .route(
+        .add(
+            Method::POST,
+            "/setup/terms",
+            Setup(ManageTermsOfService),
+            post(pages::terms_admin::publish).layer(DefaultBodyLimit::max(TERMS_BODY_LIMIT_BYTES)),
+        )
+        .get(
             "/setup/terms/acceptances.csv",
-            get(pages::terms_admin::acceptances_csv),
+            Setup(ManageTermsOfService),
+            pages::terms_admin::acceptances_csv,
         )
-        .route("/setup/audit", get(pages::audit::show))
-        .route(
+        .get("/setup/audit", Setup(ViewAuditLog), pages::audit::show)
+        .get(
             "/setup/company",
-            get(pages::company::show).post(pages::company::save),
+            Setup(ManageCompanyDetails),
+            pages::company::show,
         )
-        .route("/join/request", post(pages::join::request_new))
-        .route("/join/{token}", get(pages::join::open_link))
-        .route("/join", get(pages::join::show).post(pages::join::submit))
-        .route("/help", get(pages::help::index))
-        .route("/help/{slug}", get(pages::help::article))
-        .route("/first-run/{code}", get(pages::first_run::show))
-        .route("/first-run", post(pages::first_run::submit))
-        .route("/healthz", get(operations::healthz))
-        .route("/readyz", get(operations::readyz))
-        .route("/static/app.css", get(assets::stylesheet))
-        .route("/static/favicon.svg", get(assets::favicon))
-        .route("/static/new_user.js", get(assets::new_user_script))
-        .route("/static/users.js", get(assets::users_script))
+        .post(
+            "/setup/company",
+            Setup(ManageCompanyDetails),
+            pages::company::save,
+        )
+        .post("/join/request", Public, pages::join::request_new)
+        .get("/join/{token}", Public, pages::join::open_link)
+        .get("/join", Public, pages::join::show)
+        .post("/join", Public, pages::join::submit)
+        .get("/help", Public, pages::help::index)
+        .get("/help/{slug}", Public, pages::help::article)
+        .get("/first-run/{code}", Public, pages::first_run::show)
+        .post("/first-run", Public, pages::first_run::submit)
+        .get("/healthz", Public, operations::healthz)
+        .get("/readyz", Public, operations::readyz)
+        .get("/static/app.css", Public, assets::stylesheet)
+        .get("/static/favicon.svg", Public, assets::favicon)
+        .get("/static/new_user.js", Public, assets::new_user_script)
+        .get("/static/users.js", Public, assets::users_script)
+}
+
+pub fn router(state: AppState) -> Router {
+    routes()
+        .router
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
