@@ -2,7 +2,7 @@
 //! a profile or a role (New User, Edit User, bulk actions, moving users off a deleted profile, and
 //! every future API, SCIM or import path).
 
-use crate::{PermissionSet, RoleTree};
+use crate::{PermissionSet, RoleId, RoleTree};
 
 /// A profile as far as granting it goes: its permissions, and whether it is the built-in
 /// Administrator profile, which carries power beyond its permission bits (no role limits, the
@@ -17,7 +17,7 @@ pub struct ProfileGrant {
 #[derive(Debug, Clone, Copy)]
 pub struct Grantor<'a> {
     pub profile: ProfileGrant,
-    pub role_id: &'a str,
+    pub role_id: &'a RoleId,
 }
 
 impl Grantor<'_> {
@@ -29,7 +29,7 @@ impl Grantor<'_> {
     }
 
     /// Administrators assign any role; everyone else only roles strictly below their own.
-    pub fn may_grant_role(&self, tree: &RoleTree, role_id: &str) -> bool {
+    pub fn may_grant_role(&self, tree: &RoleTree, role_id: &RoleId) -> bool {
         self.profile.builtin_administrator || tree.is_strictly_below(role_id, self.role_id)
     }
 }
@@ -38,6 +38,10 @@ impl Grantor<'_> {
 mod tests {
     use super::*;
     use crate::Permission;
+
+    fn id(name: &str) -> RoleId {
+        RoleId::from_trusted(name.to_owned())
+    }
 
     fn profile(permissions: &[Permission], builtin_administrator: bool) -> ProfileGrant {
         ProfileGrant {
@@ -50,13 +54,13 @@ mod tests {
     fn a_clone_of_administrator_with_every_permission_cannot_grant_the_builtin_administrator() {
         let regional_admin = Grantor {
             profile: profile(&Permission::ALL, false),
-            role_id: "manager",
+            role_id: &id("manager"),
         };
         assert!(!regional_admin.may_grant_profile(profile(&Permission::ALL, true)));
         assert!(regional_admin.may_grant_profile(profile(&Permission::ALL, false)));
         let administrator = Grantor {
             profile: profile(&Permission::ALL, true),
-            role_id: "ceo",
+            role_id: &id("ceo"),
         };
         assert!(administrator.may_grant_profile(profile(&Permission::ALL, true)));
     }
@@ -65,7 +69,7 @@ mod tests {
     fn nobody_grants_a_permission_they_lack() {
         let user_manager = Grantor {
             profile: profile(&[Permission::ViewSetup, Permission::ManageUsers], false),
-            role_id: "manager",
+            role_id: &id("manager"),
         };
         assert!(user_manager.may_grant_profile(profile(&[Permission::ViewSetup], false)));
         assert!(!user_manager.may_grant_profile(profile(
@@ -77,21 +81,21 @@ mod tests {
     #[test]
     fn roles_only_below_ones_own_unless_administrator() {
         let tree = RoleTree::new([
-            ("ceo".to_owned(), None),
-            ("manager".to_owned(), Some("ceo".to_owned())),
-            ("crew".to_owned(), Some("manager".to_owned())),
+            (id("ceo"), None),
+            (id("manager"), Some(id("ceo"))),
+            (id("crew"), Some(id("manager"))),
         ]);
         let manager = Grantor {
             profile: profile(&Permission::ALL, false),
-            role_id: "manager",
+            role_id: &id("manager"),
         };
-        assert!(manager.may_grant_role(&tree, "crew"));
-        assert!(!manager.may_grant_role(&tree, "manager"));
-        assert!(!manager.may_grant_role(&tree, "ceo"));
+        assert!(manager.may_grant_role(&tree, &id("crew")));
+        assert!(!manager.may_grant_role(&tree, &id("manager")));
+        assert!(!manager.may_grant_role(&tree, &id("ceo")));
         let administrator = Grantor {
             profile: profile(&[], true),
-            role_id: "crew",
+            role_id: &id("crew"),
         };
-        assert!(administrator.may_grant_role(&tree, "ceo"));
+        assert!(administrator.may_grant_role(&tree, &id("ceo")));
     }
 }

@@ -11,5 +11,6 @@ pub mod passwords;
 pub mod sealing;
 pub mod server;
 pub mod store;
+pub mod tenancy;
 pub mod usecases;
 pub mod web;

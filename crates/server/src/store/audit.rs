@@ -1,11 +1,12 @@
 //! Writing audit events inside the transaction of the change they record.
 
-use onestop_domain::{AuditAction, Timestamp};
+use crate::tenancy::OrganizationScope;
+use onestop_domain::{AuditAction, OrganizationId, Timestamp};
 
 /// One event to record; ids are those of users, kept without foreign keys.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditEvent<'a> {
-    pub org_id: &'a str,
+    pub org_id: &'a OrganizationId,
     pub actor_user_id: Option<&'a str>,
     pub action: AuditAction,
     pub target_user_id: Option<&'a str>,
@@ -50,10 +51,13 @@ impl super::Store {
     }
 
     /// The actions recorded for an organization, oldest first (for tests and, later, the Audit Log).
-    pub async fn audit_actions(&self, org_id: &str) -> Result<Vec<String>, super::StoreError> {
+    pub async fn audit_actions(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<Vec<String>, super::StoreError> {
         let actions = super::on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT action FROM audit_events WHERE org_id = $1 ORDER BY at, id")
-                .bind(org_id)
+                .bind(scope.id())
                 .fetch_all(pool)
                 .await
         })?;
@@ -88,7 +92,7 @@ impl super::Store {
     /// A page of the organization's events, newest first, and how many match in all.
     pub async fn audit_log(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         filter: &AuditFilter,
         limit: i64,
         offset: i64,
@@ -113,7 +117,7 @@ impl super::Store {
         let until = filter.until.unwrap_or(i64::MAX);
         let result = super::on_pool!(self, |pool| {
             let rows = sqlx::query_as::<_, AuditLogEntry>(rows_sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(&action)
                 .bind(&person)
                 .bind(from)
@@ -123,7 +127,7 @@ impl super::Store {
                 .fetch_all(pool)
                 .await?;
             let total: i64 = sqlx::query_scalar(count_sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(&action)
                 .bind(&person)
                 .bind(from)

@@ -3,7 +3,8 @@
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
 use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
-use onestop_domain::{AuditAction, Timestamp};
+use crate::tenancy::OrganizationScope;
+use onestop_domain::{AuditAction, OrganizationId, Timestamp};
 
 /// A user named on a homepage card, with a detail (a reason, a time).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -39,7 +40,7 @@ const CARD_LIMIT: i64 = 5;
 impl Store {
     pub async fn dashboard(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         now: Timestamp,
         expiring_within_ms: i64,
     ) -> Result<Dashboard, StoreError> {
@@ -66,21 +67,21 @@ impl Store {
             let unconfirmed: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = 'unconfirmed'",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_one(pool)
             .await?;
             let failed_deliveries = sqlx::query_as::<_, CardEntry>(failed_sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .fetch_all(pool)
                 .await?;
             let expiring_soon = sqlx::query_as::<_, CardEntry>(expiring_sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(now.unix_millis())
                 .bind(now.unix_millis().saturating_add(expiring_within_ms))
                 .fetch_all(pool)
                 .await?;
             let requests = sqlx::query_as::<_, CardEntry>(requests_sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .fetch_all(pool)
                 .await?;
             Ok::<_, sqlx::Error>(Dashboard {
@@ -109,7 +110,7 @@ impl Store {
     /// Email addresses and first names of the organization's active administrators.
     pub async fn administrator_contacts(
         &self,
-        org_id: &str,
+        org_id: &OrganizationId,
     ) -> Result<Vec<(String, Option<String>)>, StoreError> {
         let contacts = on_pool!(self, |pool| {
             sqlx::query_as(
@@ -128,7 +129,7 @@ impl Store {
     /// parallel requests queue one batch of emails, not several. `false`: already asked.
     pub async fn record_invitation_request(
         &self,
-        org_id: &str,
+        org_id: &OrganizationId,
         user_id: &str,
         ip: &str,
         now: Timestamp,

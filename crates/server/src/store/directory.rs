@@ -1,11 +1,12 @@
 //! Reading an organization's profiles, roles and users for pages.
 
 use super::{Store, StoreError, classify, new_id, on_pool};
-use onestop_domain::{PermissionSet, ProfileGrant, RoleTree, Timestamp};
+use crate::tenancy::OrganizationScope;
+use onestop_domain::{PermissionSet, ProfileGrant, ProfileId, RoleId, RoleTree, Timestamp, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProfileRow {
-    pub id: String,
+    pub id: ProfileId,
     pub name: String,
     pub description: String,
     pub builtin: Option<String>,
@@ -32,16 +33,16 @@ pub const ADMINISTRATOR_PROFILE: &str = "administrator";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleRow {
-    pub id: String,
+    pub id: RoleId,
     pub name: String,
-    pub parent_id: Option<String>,
+    pub parent_id: Option<RoleId>,
     pub description: String,
 }
 
 /// A row of the Users page.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub first_name: Option<String>,
     pub last_name: String,
     pub email: String,
@@ -53,12 +54,12 @@ pub struct UserRow {
 }
 
 impl Store {
-    pub async fn profiles(&self, org_id: &str) -> Result<Vec<ProfileRow>, StoreError> {
+    pub async fn profiles(&self, scope: &OrganizationScope) -> Result<Vec<ProfileRow>, StoreError> {
         let profiles = on_pool!(self, |pool| {
             sqlx::query_as::<_, ProfileRow>(
                 "SELECT id, name, description, builtin, permissions FROM profiles WHERE org_id = $1 ORDER BY created_at, name",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;
@@ -66,21 +67,21 @@ impl Store {
     }
 
     /// Roles in creation order (parents before children).
-    pub async fn roles(&self, org_id: &str) -> Result<Vec<RoleRow>, StoreError> {
+    pub async fn roles(&self, scope: &OrganizationScope) -> Result<Vec<RoleRow>, StoreError> {
         let roles = on_pool!(self, |pool| {
             sqlx::query_as::<_, RoleRow>(
                 "SELECT id, name, parent_id, description FROM roles WHERE org_id = $1 ORDER BY created_at, name",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;
         Ok(roles)
     }
 
-    pub async fn role_tree(&self, org_id: &str) -> Result<RoleTree, StoreError> {
+    pub async fn role_tree(&self, scope: &OrganizationScope) -> Result<RoleTree, StoreError> {
         Ok(RoleTree::new(
-            self.roles(org_id)
+            self.roles(scope)
                 .await?
                 .into_iter()
                 .map(|role| (role.id, role.parent_id)),
@@ -90,7 +91,7 @@ impl Store {
     /// Adds a custom profile (Setup > Profiles builds on this).
     pub async fn add_profile(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         name: &str,
         description: &str,
         permissions: PermissionSet,
@@ -103,7 +104,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, NULL, $5, $6)",
             )
             .bind(&id)
-            .bind(org_id)
+            .bind(scope.id())
             .bind(name)
             .bind(description)
             .bind(permissions.to_stored())
@@ -119,9 +120,9 @@ impl Store {
     /// Adds a custom role reporting to `parent_id` (Setup > Roles builds on this).
     pub async fn add_role(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         name: &str,
-        parent_id: &str,
+        parent_id: &RoleId,
         now: Timestamp,
     ) -> Result<String, StoreError> {
         let id = new_id();
@@ -131,7 +132,7 @@ impl Store {
                  SELECT $1, $2, $3, id, '', NULL, headline, introduction, $5 FROM roles WHERE id = $4 AND org_id = $2",
             )
             .bind(&id)
-            .bind(org_id)
+            .bind(scope.id())
             .bind(name)
             .bind(parent_id)
             .bind(now.unix_millis())
@@ -144,7 +145,7 @@ impl Store {
     }
 
     /// The organization's users, newest first (the full Users page comes later).
-    pub async fn users(&self, org_id: &str) -> Result<Vec<UserRow>, StoreError> {
+    pub async fn users(&self, scope: &OrganizationScope) -> Result<Vec<UserRow>, StoreError> {
         let users = on_pool!(self, |pool| {
             sqlx::query_as::<_, UserRow>(
                 "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
@@ -152,7 +153,7 @@ impl Store {
                    FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \
                   WHERE u.org_id = $1 ORDER BY u.created_at DESC, u.id DESC LIMIT 200",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;
@@ -162,12 +163,12 @@ impl Store {
     /// The email of one of the organization's users (for "Invitation sent to {email}.").
     pub async fn user_email(
         &self,
-        org_id: &str,
-        user_id: &str,
+        scope: &OrganizationScope,
+        user_id: &UserId,
     ) -> Result<Option<String>, StoreError> {
         let email = on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT email FROM users WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(user_id)
                 .fetch_optional(pool)
                 .await
@@ -176,10 +177,13 @@ impl Store {
     }
 
     /// How long invitations of the organization live, in milliseconds.
-    pub async fn invitation_lifetime_ms(&self, org_id: &str) -> Result<i64, StoreError> {
+    pub async fn invitation_lifetime_ms(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<i64, StoreError> {
         let lifetime = on_pool!(self, |pool| {
             sqlx::query_scalar("SELECT invitation_lifetime_ms FROM organizations WHERE id = $1")
-                .bind(org_id)
+                .bind(scope.id())
                 .fetch_one(pool)
                 .await
         })?;

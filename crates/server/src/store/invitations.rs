@@ -2,19 +2,21 @@
 
 use super::audit::insert_audit_event;
 use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::{
-    AuditAction, EmailAddress, FirstName, LastName, Timestamp, TokenHash, Username,
+    AuditAction, EmailAddress, FirstName, LastName, OrganizationId, ProfileId, RoleId, Timestamp,
+    TokenHash, Username,
 };
 
 /// An Unconfirmed user, their invitation and its email, written together.
 pub struct NewInvitedUser<'a> {
-    pub org_id: &'a str,
+    pub scope: &'a OrganizationScope,
     pub invited_by: Option<&'a str>,
     pub first_name: &'a FirstName,
     pub last_name: &'a LastName,
     pub email: &'a EmailAddress,
-    pub profile_id: &'a str,
-    pub role_id: &'a str,
+    pub profile_id: &'a ProfileId,
+    pub role_id: &'a RoleId,
     pub token_hash: &'a TokenHash,
     pub expires_at: Timestamp,
     pub message: &'a SealedEmail,
@@ -53,7 +55,7 @@ macro_rules! insert_invited_user {
              status, invited_by, created_at, name_search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'unconfirmed', $9, $10, $11)",
         )
         .bind(&user_id)
-        .bind(new.org_id)
+        .bind(new.scope.id())
         .bind(new.first_name.as_option())
         .bind(new.last_name.as_str())
         .bind(new.email.as_str())
@@ -70,7 +72,7 @@ macro_rules! insert_invited_user {
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&invitation_id)
-        .bind(new.org_id)
+        .bind(new.scope.id())
         .bind(&user_id)
         .bind(new.token_hash.as_str())
         .bind(now)
@@ -78,12 +80,12 @@ macro_rules! insert_invited_user {
         .bind(new.invited_by)
         .execute(&mut *$transaction)
         .await?;
-        $crate::store::outbox::insert_outbox_message!(&mut *$transaction, new.org_id, Some(&invitation_id), new.message, new.now)?;
+        $crate::store::outbox::insert_outbox_message!(&mut *$transaction, new.scope.id(), Some(&invitation_id), new.message, new.now)?;
         for action in [onestop_domain::AuditAction::UserCreated, onestop_domain::AuditAction::InvitationQueued] {
             $crate::store::audit::insert_audit_event!(
                 &mut *$transaction,
                 &$crate::store::AuditEvent {
-                    org_id: new.org_id,
+                    org_id: new.scope.id(),
                     actor_user_id: new.invited_by,
                     action,
                     target_user_id: Some(&user_id),
@@ -102,7 +104,7 @@ pub(crate) use insert_invited_user;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRecord {
     pub id: String,
-    pub org_id: String,
+    pub org_id: OrganizationId,
     pub user_id: String,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
@@ -152,11 +154,11 @@ impl Store {
     ) -> Result<String, InviteStoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query(super::user_admin::LOCK_ORGANIZATION)
-                .bind(new.org_id)
+                .bind(new.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             let (allowance, binding_cap) =
-                super::user_admin::invitation_allowance!(transaction, new.org_id, caps);
+                super::user_admin::invitation_allowance!(transaction, new.scope.id(), caps);
             if allowance == 0 {
                 return Err(InviteStoreError::CapReached(binding_cap));
             }
@@ -166,7 +168,7 @@ impl Store {
             )
             .bind(new.profile_id)
             .bind(new.role_id)
-            .bind(new.org_id)
+            .bind(new.scope.id())
             .fetch_one(&mut *transaction)
             .await?;
             if owned != 2 {

@@ -6,9 +6,11 @@ use super::users::{NewActiveUser, insert_active_user};
 use super::{AuditEvent, Store, StoreError, classify, in_transaction, new_id, on_pool};
 use super::{NewInvitedUser, SealedEmail};
 use crate::defaults::{BUILTIN_PROFILES, BUILTIN_ROLES, FIRST_STEPS, TERMS_OF_SERVICE};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::token::sha256_hex;
 use onestop_domain::{
-    AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash,
+    AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, OrganizationId,
+    ProfileId, RoleId, Timestamp, TokenHash,
 };
 use std::time::Duration;
 
@@ -40,7 +42,7 @@ pub enum FirstAdministrator<'a> {
 
 #[derive(Debug, Clone)]
 pub struct OrganizationSummary {
-    pub org_id: String,
+    pub org_id: OrganizationId,
     pub administrator_id: String,
 }
 
@@ -67,7 +69,10 @@ impl Store {
         &self,
         new: &NewOrganization<'_>,
     ) -> Result<OrganizationSummary, CreateOrganizationError> {
-        let org_id = new_id();
+        let org_id = OrganizationId::from_trusted(new_id());
+        // The organization is being created by whoever may create one (the first run, the
+        // command line): its creator acts in it.
+        let scope = OrganizationScope::operator(org_id.clone());
         let now = new.now.unix_millis();
         let lifetime_ms = i64::try_from(new.invitation_lifetime.as_millis()).unwrap_or(i64::MAX);
         in_transaction!(self, |transaction| {
@@ -212,13 +217,13 @@ impl Store {
                     message,
                 } => {
                     let invited = NewInvitedUser {
-                        org_id: &org_id,
+                        scope: &scope,
                         invited_by: None,
                         first_name,
                         last_name,
                         email,
-                        profile_id: &administrator_profile_id,
-                        role_id: &ceo_role_id,
+                        profile_id: &ProfileId::from_trusted(administrator_profile_id.clone()),
+                        role_id: &RoleId::from_trusted(ceo_role_id.clone()),
                         token_hash,
                         expires_at: *expires_at,
                         message,

@@ -4,6 +4,7 @@
 
 use super::{Store, StoreError, in_transaction, on_pool};
 use crate::sealing::{OpenError, SealError, Sealer};
+use onestop_domain::OrganizationId;
 use onestop_domain::Timestamp;
 use std::time::Duration;
 
@@ -81,7 +82,7 @@ pub(crate) use insert_outbox_message;
 pub struct ClaimedEmail {
     pub id: String,
     pub claim: String,
-    pub org_id: Option<String>,
+    pub org_id: Option<OrganizationId>,
     pub invitation_id: Option<String>,
     pub recipient: String,
     pub subject: String,

@@ -3,13 +3,13 @@
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
 use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
-use onestop_domain::{AuditAction, Timestamp, TokenHash};
+use onestop_domain::{AuditAction, OrganizationId, Timestamp, TokenHash};
 
 /// What a reset link leads to.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PasswordResetRecord {
     pub id: String,
-    pub org_id: String,
+    pub org_id: OrganizationId,
     pub user_id: String,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
@@ -52,7 +52,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn create_password_reset(
         &self,
-        org_id: &str,
+        org_id: &OrganizationId,
         user_id: &str,
         token_hash: &TokenHash,
         expires_at: Timestamp,

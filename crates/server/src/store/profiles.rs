@@ -3,7 +3,8 @@
 
 use super::audit::insert_audit_event;
 use super::{Actor, ProfileRow, Store, StoreError, classify, in_transaction, new_id, on_pool};
-use onestop_domain::{AuditAction, PermissionSet};
+use crate::tenancy::OrganizationScope;
+use onestop_domain::{AuditAction, PermissionSet, ProfileId};
 
 /// A profile with how many users hold it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,7 +37,7 @@ impl From<sqlx::Error> for ProfileStoreError {
 impl Store {
     pub async fn profiles_with_counts(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
     ) -> Result<Vec<ProfileWithCount>, StoreError> {
         let profiles = on_pool!(self, |pool| {
             sqlx::query_as::<_, ProfileWithCount>(
@@ -44,7 +45,7 @@ impl Store {
                         (SELECT COUNT(*) FROM users u WHERE u.profile_id = p.id) AS user_count \
                    FROM profiles p WHERE p.org_id = $1 ORDER BY p.created_at, p.name",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;
@@ -53,14 +54,14 @@ impl Store {
 
     pub async fn profile(
         &self,
-        org_id: &str,
-        profile_id: &str,
+        scope: &OrganizationScope,
+        profile_id: &ProfileId,
     ) -> Result<Option<ProfileRow>, StoreError> {
         let profile = on_pool!(self, |pool| {
             sqlx::query_as::<_, ProfileRow>(
                 "SELECT id, name, description, builtin, permissions FROM profiles WHERE org_id = $1 AND id = $2",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .bind(profile_id)
             .fetch_optional(pool)
             .await
@@ -82,7 +83,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, NULL, $5, $6)",
             )
             .bind(&id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .bind(name)
             .bind(description)
             .bind(permissions.to_stored())
@@ -101,7 +102,7 @@ impl Store {
     pub async fn update_profile(
         &self,
         actor: Actor<'_>,
-        profile_id: &str,
+        profile_id: &ProfileId,
         name: &str,
         description: &str,
         permissions: PermissionSet,
@@ -115,7 +116,7 @@ impl Store {
             .bind(description)
             .bind(permissions.to_stored())
             .bind(profile_id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -134,15 +135,15 @@ impl Store {
     pub async fn delete_profile(
         &self,
         actor: Actor<'_>,
-        profile_id: &str,
-        move_to: &str,
+        profile_id: &ProfileId,
+        move_to: &ProfileId,
     ) -> Result<(), ProfileStoreError> {
         in_transaction!(self, |transaction| {
             let target_exists: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM profiles WHERE id = $1 AND org_id = $2 AND id <> $3",
             )
             .bind(move_to)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .bind(profile_id)
             .fetch_one(&mut *transaction)
             .await?;
@@ -152,14 +153,14 @@ impl Store {
             sqlx::query("UPDATE users SET profile_id = $1 WHERE profile_id = $2 AND org_id = $3")
                 .bind(move_to)
                 .bind(profile_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             let rows = sqlx::query(
                 "DELETE FROM profiles WHERE id = $1 AND org_id = $2 AND builtin IS NULL",
             )
             .bind(profile_id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -168,7 +169,11 @@ impl Store {
             }
             insert_audit_event!(
                 &mut *transaction,
-                &actor.event(AuditAction::ProfileDeleted, actor.user_id, profile_id)
+                &actor.event(
+                    AuditAction::ProfileDeleted,
+                    actor.user_id,
+                    profile_id.as_str()
+                )
             )?;
             Ok(())
         })

@@ -3,14 +3,16 @@
 
 use super::audit::insert_audit_event;
 use super::{Actor, Store, StoreError, classify, in_transaction, new_id, on_pool};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::AuditAction;
+use onestop_domain::RoleId;
 
 /// A role with its homepage and how many users hold it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoleDetails {
-    pub id: String,
+    pub id: RoleId,
     pub name: String,
-    pub parent_id: Option<String>,
+    pub parent_id: Option<RoleId>,
     pub description: String,
     pub builtin: Option<String>,
     pub headline: String,
@@ -59,12 +61,15 @@ const ROLE_DETAILS: &str = "SELECT r.id, r.name, r.parent_id, r.description, r.b
 
 impl Store {
     /// The organization's roles, parents before children.
-    pub async fn role_details(&self, org_id: &str) -> Result<Vec<RoleDetails>, StoreError> {
+    pub async fn role_details(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<Vec<RoleDetails>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!(
             "{ROLE_DETAILS} WHERE r.org_id = $1 ORDER BY r.created_at, r.name"
         ));
         let roles = on_pool!(self, |pool| sqlx::query_as::<_, RoleDetails>(sql)
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await)?;
         Ok(roles)
@@ -72,13 +77,13 @@ impl Store {
 
     pub async fn role(
         &self,
-        org_id: &str,
-        role_id: &str,
+        scope: &OrganizationScope,
+        role_id: &RoleId,
     ) -> Result<Option<RoleDetails>, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("{ROLE_DETAILS} WHERE r.org_id = $1 AND r.id = $2"));
         let role = on_pool!(self, |pool| {
             sqlx::query_as::<_, RoleDetails>(sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(role_id)
                 .fetch_optional(pool)
                 .await
@@ -86,7 +91,7 @@ impl Store {
         Ok(role)
     }
 
-    pub async fn role_steps(&self, role_id: &str) -> Result<Vec<StepItem>, StoreError> {
+    pub async fn role_steps(&self, role_id: &RoleId) -> Result<Vec<StepItem>, StoreError> {
         let steps = on_pool!(self, |pool| {
             sqlx::query_as::<_, StepItem>(
                 "SELECT id, title, href, description FROM role_first_steps WHERE role_id = $1 ORDER BY position, id",
@@ -103,7 +108,7 @@ impl Store {
         &self,
         actor: Actor<'_>,
         name: &str,
-        parent_id: &str,
+        parent_id: &RoleId,
         description: &str,
     ) -> Result<String, RoleStoreError> {
         let id = new_id();
@@ -117,7 +122,7 @@ impl Store {
             .bind(description)
             .bind(actor.now.unix_millis())
             .bind(parent_id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -136,7 +141,7 @@ impl Store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(new_id())
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .bind(&id)
                 .bind(position)
                 .bind(title)
@@ -160,9 +165,9 @@ impl Store {
     pub async fn update_role(
         &self,
         actor: Actor<'_>,
-        role_id: &str,
+        role_id: &RoleId,
         name: &str,
-        parent_id: Option<&str>,
+        parent_id: Option<&RoleId>,
         description: &str,
         headline: &str,
         introduction: &str,
@@ -180,7 +185,7 @@ impl Store {
             .bind(introduction)
             .bind(parent_id)
             .bind(role_id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -214,7 +219,7 @@ impl Store {
                              VALUES ($1, $2, $3, $4, $5, $6, $7)",
                         )
                         .bind(new_id())
-                        .bind(actor.org_id)
+                        .bind(actor.scope.id())
                         .bind(role_id)
                         .bind(position)
                         .bind(&step.title)
@@ -244,14 +249,14 @@ impl Store {
     pub async fn delete_role(
         &self,
         actor: Actor<'_>,
-        role_id: &str,
-        move_to: &str,
+        role_id: &RoleId,
+        move_to: &RoleId,
     ) -> Result<(), RoleStoreError> {
         in_transaction!(self, |transaction| {
             let parent: Option<(Option<String>,)> =
                 sqlx::query_as("SELECT parent_id FROM roles WHERE id = $1 AND org_id = $2")
                     .bind(role_id)
-                    .bind(actor.org_id)
+                    .bind(actor.scope.id())
                     .fetch_optional(&mut *transaction)
                     .await?;
             let Some((Some(parent_id),)) = parent else {
@@ -261,7 +266,7 @@ impl Store {
                 "SELECT COUNT(*) FROM roles WHERE id = $1 AND org_id = $2 AND id <> $3",
             )
             .bind(move_to)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .bind(role_id)
             .fetch_one(&mut *transaction)
             .await?;
@@ -271,23 +276,23 @@ impl Store {
             sqlx::query("UPDATE users SET role_id = $1 WHERE role_id = $2 AND org_id = $3")
                 .bind(move_to)
                 .bind(role_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             sqlx::query("UPDATE roles SET parent_id = $1 WHERE parent_id = $2 AND org_id = $3")
                 .bind(&parent_id)
                 .bind(role_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             sqlx::query("DELETE FROM roles WHERE id = $1 AND org_id = $2")
                 .bind(role_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             insert_audit_event!(
                 &mut *transaction,
-                &actor.event(AuditAction::RoleDeleted, actor.user_id, role_id)
+                &actor.event(AuditAction::RoleDeleted, actor.user_id, role_id.as_str())
             )?;
             Ok(())
         })

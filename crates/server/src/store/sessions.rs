@@ -2,12 +2,15 @@
 
 use super::audit::insert_audit_event;
 use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
-use onestop_domain::{AuditAction, PermissionSet, Timestamp, TokenHash, UserStatus};
+use onestop_domain::{
+    AuditAction, OrganizationId, PermissionSet, Timestamp, TokenHash, UserStatus,
+};
+use onestop_domain::{RoleId, UserId};
 
 pub struct NewSession<'a> {
     pub id_hash: &'a TokenHash,
     pub user_id: &'a str,
-    pub org_id: &'a str,
+    pub org_id: &'a OrganizationId,
     pub csrf_token: &'a str,
     pub now: Timestamp,
     pub expires_at: Timestamp,
@@ -20,8 +23,8 @@ pub struct SessionRecord {
     pub csrf_token: String,
     pub expires_at: i64,
     pub last_seen_at: i64,
-    pub user_id: String,
-    pub org_id: String,
+    pub user_id: UserId,
+    pub org_id: OrganizationId,
     pub first_name: Option<String>,
     pub last_name: String,
     pub email: String,
@@ -29,7 +32,7 @@ pub struct SessionRecord {
     permissions: String,
     pub profile_name: String,
     pub profile_builtin: Option<String>,
-    pub role_id: String,
+    pub role_id: RoleId,
     pub role_name: String,
     pub role_headline: String,
     pub role_introduction: String,

@@ -2,6 +2,7 @@
 
 use super::audit::insert_audit_event;
 use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::{AuditAction, Timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -24,13 +25,16 @@ pub struct TermsAcceptance {
 
 impl Store {
     /// The organization's current (highest) version.
-    pub async fn current_terms(&self, org_id: &str) -> Result<Option<TermsVersion>, StoreError> {
+    pub async fn current_terms(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<Option<TermsVersion>, StoreError> {
         let terms = on_pool!(self, |pool| {
             sqlx::query_as::<_, TermsVersion>(
                 "SELECT id, version, body, summary, published_at FROM terms_versions \
                   WHERE org_id = $1 ORDER BY version DESC LIMIT 1",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_optional(pool)
             .await
         })?;
@@ -41,7 +45,7 @@ impl Store {
     /// twice keeps the first record.
     pub async fn accept_terms(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         user_id: &str,
         terms_version_id: &str,
         ip: &str,
@@ -59,7 +63,7 @@ impl Store {
             .bind(now.unix_millis())
             .bind(ip)
             .bind(user_agent)
-            .bind(org_id)
+            .bind(scope.id())
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -67,7 +71,7 @@ impl Store {
                 insert_audit_event!(
                     &mut *transaction,
                     &AuditEvent {
-                        org_id,
+                        org_id: scope.id(),
                         actor_user_id: Some(user_id),
                         action: AuditAction::TermsAccepted,
                         target_user_id: Some(user_id),
@@ -126,7 +130,10 @@ pub struct AcceptanceRecord {
 }
 
 impl Store {
-    pub async fn terms_history(&self, org_id: &str) -> Result<Vec<TermsHistoryEntry>, StoreError> {
+    pub async fn terms_history(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<Vec<TermsHistoryEntry>, StoreError> {
         let history = on_pool!(self, |pool| {
             sqlx::query_as::<_, TermsHistoryEntry>(
                 "SELECT t.id, t.version, t.summary, t.body_sha256, t.published_at, \
@@ -135,7 +142,7 @@ impl Store {
                    FROM terms_versions t LEFT JOIN users u ON u.id = t.published_by \
                   WHERE t.org_id = $1 ORDER BY t.version DESC",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;
@@ -145,7 +152,7 @@ impl Store {
     /// Publishes the next version; every user meets it at their next request.
     pub async fn publish_terms(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         publisher_id: &str,
         body: &str,
         summary: &str,
@@ -154,12 +161,12 @@ impl Store {
     ) -> Result<i64, StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query(super::user_admin::LOCK_ORGANIZATION)
-                .bind(org_id)
+                .bind(scope.id())
                 .execute(&mut *transaction)
                 .await?;
             let current: Option<i64> =
                 sqlx::query_scalar("SELECT MAX(version) FROM terms_versions WHERE org_id = $1")
-                    .bind(org_id)
+                    .bind(scope.id())
                     .fetch_one(&mut *transaction)
                     .await?;
             let version = current.unwrap_or(0) + 1;
@@ -168,7 +175,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(super::new_id())
-            .bind(org_id)
+            .bind(scope.id())
             .bind(version)
             .bind(body)
             .bind(onestop_domain::token::sha256_hex(body.as_bytes()))
@@ -181,7 +188,7 @@ impl Store {
             insert_audit_event!(
                 &mut *transaction,
                 &AuditEvent {
-                    org_id,
+                    org_id: scope.id(),
                     actor_user_id: Some(publisher_id),
                     action: AuditAction::TermsPublished,
                     target_user_id: None,
@@ -196,7 +203,7 @@ impl Store {
 
     pub async fn acceptance_records(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
     ) -> Result<Vec<AcceptanceRecord>, StoreError> {
         let records = on_pool!(self, |pool| {
             sqlx::query_as::<_, AcceptanceRecord>(
@@ -204,7 +211,7 @@ impl Store {
                    FROM terms_acceptances a JOIN users u ON u.id = a.user_id JOIN terms_versions t ON t.id = a.terms_version_id \
                   WHERE a.org_id = $1 ORDER BY a.accepted_at DESC, u.last_name",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;

@@ -6,21 +6,23 @@ use super::outbox::insert_outbox_message;
 use super::{
     AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, new_id, on_pool,
 };
+use crate::tenancy::OrganizationScope;
 use onestop_domain::{
     AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash,
-    UserStatus,
+    UserId, UserStatus,
 };
+use onestop_domain::{ProfileId, RoleId};
 
 /// A selected user, as the bulk actions need to see them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BulkTarget {
-    pub id: String,
+    pub id: UserId,
     pub first_name: Option<String>,
     pub last_name: String,
     pub email: String,
     pub status: String,
-    pub profile_id: String,
-    pub role_id: String,
+    pub profile_id: ProfileId,
+    pub role_id: RoleId,
     /// 1 when the user has the Administrator profile.
     pub is_administrator: i64,
     /// 1 when the user has ever chosen a password (joined).
@@ -47,7 +49,7 @@ impl BulkTarget {
 /// A fresh invitation for an existing user.
 #[derive(Debug, Clone)]
 pub struct Reinvitation {
-    pub user_id: String,
+    pub user_id: UserId,
     pub token_hash: TokenHash,
     pub expires_at: Timestamp,
     pub message: SealedEmail,
@@ -56,7 +58,7 @@ pub struct Reinvitation {
 /// Who did it, from where, when.
 #[derive(Debug, Clone, Copy)]
 pub struct Actor<'a> {
-    pub org_id: &'a str,
+    pub scope: &'a OrganizationScope,
     pub user_id: &'a str,
     pub ip: Option<&'a str>,
     pub now: Timestamp,
@@ -70,7 +72,7 @@ impl<'a> Actor<'a> {
         details: &'a str,
     ) -> AuditEvent<'a> {
         AuditEvent {
-            org_id: self.org_id,
+            org_id: self.scope.id(),
             actor_user_id: Some(self.user_id),
             action,
             target_user_id: Some(target),
@@ -134,7 +136,7 @@ macro_rules! rotate_invitation {
         let invitation_id = new_id();
         sqlx::query(INSERT_INVITATION)
             .bind(&invitation_id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .bind(user_id)
             .bind(reinvitation.token_hash.as_str())
             .bind(now)
@@ -144,7 +146,7 @@ macro_rules! rotate_invitation {
             .await?;
         insert_outbox_message!(
             &mut *$transaction,
-            actor.org_id,
+            actor.scope.id(),
             Some(&invitation_id),
             &reinvitation.message,
             actor.now
@@ -207,15 +209,15 @@ pub(crate) use invitation_allowance;
 #[derive(Debug, Clone, Default)]
 pub struct ReinviteResult {
     pub sent: usize,
-    pub over_cap: Vec<(String, Option<CapReached>)>,
+    pub over_cap: Vec<(UserId, Option<CapReached>)>,
 }
 
 impl Store {
     /// The selected users that belong to the organization; other ids are simply not returned.
     pub async fn bulk_targets(
         &self,
-        org_id: &str,
-        ids: &[String],
+        scope: &OrganizationScope,
+        ids: &[UserId],
     ) -> Result<Vec<BulkTarget>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -233,7 +235,7 @@ impl Store {
             placeholders.join(", ")
         ));
         let targets = on_pool!(self, |pool| {
-            let mut query = sqlx::query_as::<_, BulkTarget>(sql).bind(org_id);
+            let mut query = sqlx::query_as::<_, BulkTarget>(sql).bind(scope.id());
             for id in ids {
                 query = query.bind(id);
             }
@@ -263,14 +265,14 @@ impl Store {
     /// How many invitations the organization created since `since` (its hourly cap).
     pub async fn organization_invitations_since(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         since: Timestamp,
     ) -> Result<i64, StoreError> {
         let count = on_pool!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND created_at > $2",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .bind(since.unix_millis())
             .fetch_one(pool)
             .await
@@ -278,10 +280,13 @@ impl Store {
         Ok(count)
     }
 
-    pub async fn active_administrator_count(&self, org_id: &str) -> Result<i64, StoreError> {
+    pub async fn active_administrator_count(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<i64, StoreError> {
         let count = on_pool!(self, |pool| {
             sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
-                .bind(org_id)
+                .bind(scope.id())
                 .fetch_one(pool)
                 .await
         })?;
@@ -301,11 +306,11 @@ impl Store {
     ) -> Result<ReinviteResult, StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             let (mut allowance, binding_cap) =
-                invitation_allowance!(transaction, actor.org_id, caps);
+                invitation_allowance!(transaction, actor.scope.id(), caps);
             let mut result = ReinviteResult::default();
             for reinvitation in reinvitations {
                 if allowance == 0 {
@@ -321,7 +326,7 @@ impl Store {
                        AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = $1 AND i.created_at > $3)",
                 )
                 .bind(&reinvitation.user_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .bind(cooldown_start.unix_millis())
                 .execute(&mut *transaction)
                 .await?
@@ -341,11 +346,11 @@ impl Store {
     pub async fn delete_unconfirmed_users(
         &self,
         actor: Actor<'_>,
-        user_ids: &[String],
+        user_ids: &[UserId],
     ) -> Result<usize, StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             let mut deleted = 0;
@@ -358,14 +363,14 @@ impl Store {
                     "DELETE FROM users WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed'",
                 )
                 .bind(user_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?
                 .rows_affected();
                 if rows == 1 {
                     insert_audit_event!(
                         &mut *transaction,
-                        &actor.event(AuditAction::UserDeleted, user_id, "")
+                        &actor.event(AuditAction::UserDeleted, user_id.as_str(), "")
                     )?;
                     deleted += 1;
                 }
@@ -379,11 +384,11 @@ impl Store {
     pub async fn set_statuses(
         &self,
         actor: Actor<'_>,
-        changes: &[(String, UserStatus)],
+        changes: &[(UserId, UserStatus)],
     ) -> Result<usize, UserAdminError> {
         in_transaction!(self, |transaction| {
             sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             let now = actor.now.unix_millis();
@@ -394,7 +399,7 @@ impl Store {
                 )
                 .bind(status.as_str())
                 .bind(user_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?
                 .rows_affected();
@@ -426,12 +431,12 @@ impl Store {
                 };
                 insert_audit_event!(
                     &mut *transaction,
-                    &actor.event(action, user_id, status.as_str())
+                    &actor.event(action, user_id.as_str(), status.as_str())
                 )?;
                 changed += 1;
             }
             let administrators: i64 = sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .fetch_one(&mut *transaction)
                 .await?;
             if administrators == 0 {
@@ -447,16 +452,16 @@ impl Store {
     pub async fn update_user(
         &self,
         actor: Actor<'_>,
-        user_id: &str,
+        user_id: &UserId,
         first_name: &FirstName,
         last_name: &LastName,
-        profile_id: &str,
-        role_id: &str,
+        profile_id: &ProfileId,
+        role_id: &RoleId,
         new_email: Option<(&EmailAddress, &Reinvitation)>,
     ) -> Result<(), UserAdminError> {
         in_transaction!(self, |transaction| {
             sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             sqlx::query(
@@ -470,7 +475,7 @@ impl Store {
             .bind(profile_id)
             .bind(role_id)
             .bind(user_id)
-            .bind(actor.org_id)
+            .bind(actor.scope.id())
             .bind(onestop_domain::names::search_key(first_name, last_name))
             .execute(&mut *transaction)
             .await?;
@@ -481,7 +486,7 @@ impl Store {
                 .bind(email.as_str())
                 .bind(email.normalized())
                 .bind(user_id)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?
                 .rows_affected();
@@ -491,10 +496,10 @@ impl Store {
             }
             insert_audit_event!(
                 &mut *transaction,
-                &actor.event(AuditAction::UserUpdated, user_id, "")
+                &actor.event(AuditAction::UserUpdated, user_id.as_str(), "")
             )?;
             let administrators: i64 = sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .fetch_one(&mut *transaction)
                 .await?;
             if administrators == 0 {
@@ -516,7 +521,7 @@ impl Store {
                 .bind(company_name.as_str())
                 .bind(account_name.as_str())
                 .bind(invitation_lifetime_ms)
-                .bind(actor.org_id)
+                .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
             insert_audit_event!(
@@ -528,10 +533,13 @@ impl Store {
     }
 
     /// Company name, account name and invitation lifetime (ms).
-    pub async fn company_details(&self, org_id: &str) -> Result<(String, String, i64), StoreError> {
+    pub async fn company_details(
+        &self,
+        scope: &OrganizationScope,
+    ) -> Result<(String, String, i64), StoreError> {
         let details = on_pool!(self, |pool| {
             sqlx::query_as("SELECT company_name, account_name, invitation_lifetime_ms FROM organizations WHERE id = $1")
-                .bind(org_id)
+                .bind(scope.id())
                 .fetch_one(pool)
                 .await
         })?;

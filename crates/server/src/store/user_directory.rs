@@ -3,6 +3,7 @@
 //! size of the organization.
 
 use super::{Store, StoreError, on_pool};
+use crate::tenancy::OrganizationScope;
 
 /// Which users a view shows; the SQL fragments are fixed text, never user input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +74,7 @@ const SEARCH_CONDITION: &str = " AND ($2 = '%%' OR u.name_search LIKE $2 ESCAPE 
      OR u.email_normalized LIKE $2 ESCAPE '\\' OR COALESCE(u.username_normalized, '') LIKE $2 ESCAPE '\\')";
 
 impl Store {
-    pub async fn view_counts(&self, org_id: &str) -> Result<ViewCounts, StoreError> {
+    pub async fn view_counts(&self, scope: &OrganizationScope) -> Result<ViewCounts, StoreError> {
         let counts = on_pool!(self, |pool| {
             sqlx::query_as::<_, ViewCounts>(
                 "SELECT COUNT(*) AS all_users, \
@@ -83,7 +84,7 @@ impl Store {
                         COALESCE(SUM(CASE WHEN p.builtin = 'administrator' THEN 1 ELSE 0 END), 0) AS admins \
                    FROM users u JOIN profiles p ON p.id = u.profile_id WHERE u.org_id = $1",
             )
-            .bind(org_id)
+            .bind(scope.id())
             .fetch_one(pool)
             .await
         })?;
@@ -93,7 +94,7 @@ impl Store {
     /// How many users match a view and a search (for paging).
     pub async fn count_users(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         view: ViewFilter,
         search: &str,
     ) -> Result<i64, StoreError> {
@@ -103,7 +104,7 @@ impl Store {
         ));
         let count = on_pool!(self, |pool| {
             sqlx::query_scalar(sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(like_pattern(search))
                 .fetch_one(pool)
                 .await
@@ -114,7 +115,7 @@ impl Store {
     /// One page of a view, ordered by last name then id (stable across pages).
     pub async fn user_page(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         view: ViewFilter,
         search: &str,
         limit: i64,
@@ -139,7 +140,7 @@ impl Store {
         ));
         let rows = on_pool!(self, |pool| {
             sqlx::query_as::<_, DirectoryRow>(sql)
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(like_pattern(search))
                 .bind(limit)
                 .bind(offset)

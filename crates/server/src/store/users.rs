@@ -2,8 +2,10 @@
 
 use super::audit::insert_audit_event;
 use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::{
-    AuditAction, EmailAddress, FirstName, LastName, Timestamp, UserStatus, Username,
+    AuditAction, EmailAddress, FirstName, LastName, OrganizationId, Timestamp, UserId, UserStatus,
+    Username,
 };
 
 /// An Active user with a password, as `org create --admin-username` and the first run make them.
@@ -51,7 +53,7 @@ pub(crate) use insert_active_user;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SignInCandidate {
     pub user_id: String,
-    pub org_id: String,
+    pub org_id: OrganizationId,
     status: String,
     pub password_hash: Option<String>,
 }
@@ -90,7 +92,7 @@ impl Store {
     /// roles (`"administrator"`/`"standard"`, `"ceo"`/`"manager"`).
     pub async fn add_active_user(
         &self,
-        org_id: &str,
+        scope: &OrganizationScope,
         builtin_profile: &str,
         builtin_role: &str,
         user: &NewActiveUser<'_>,
@@ -99,19 +101,19 @@ impl Store {
         in_transaction!(self, |transaction| {
             let (profile_id,): (String,) =
                 sqlx::query_as("SELECT id FROM profiles WHERE org_id = $1 AND builtin = $2")
-                    .bind(org_id)
+                    .bind(scope.id())
                     .bind(builtin_profile)
                     .fetch_one(&mut *transaction)
                     .await?;
             let (role_id,): (String,) =
                 sqlx::query_as("SELECT id FROM roles WHERE org_id = $1 AND builtin = $2")
-                    .bind(org_id)
+                    .bind(scope.id())
                     .bind(builtin_role)
                     .fetch_one(&mut *transaction)
                     .await?;
             let user_id = insert_active_user!(
                 &mut *transaction,
-                org_id,
+                scope.id(),
                 &profile_id,
                 &role_id,
                 user,
@@ -123,7 +125,7 @@ impl Store {
             insert_audit_event!(
                 &mut *transaction,
                 &AuditEvent {
-                    org_id,
+                    org_id: scope.id(),
                     actor_user_id: None,
                     action: AuditAction::UserCreated,
                     target_user_id: Some(&user_id),
@@ -139,14 +141,14 @@ impl Store {
     /// Sets a user's status (deactivating also ends every session of the user).
     pub async fn set_user_status(
         &self,
-        org_id: &str,
-        user_id: &str,
+        scope: &OrganizationScope,
+        user_id: &UserId,
         status: UserStatus,
     ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query("UPDATE users SET status = $1 WHERE org_id = $2 AND id = $3")
                 .bind(status.as_str())
-                .bind(org_id)
+                .bind(scope.id())
                 .bind(user_id)
                 .execute(&mut *transaction)
                 .await?;

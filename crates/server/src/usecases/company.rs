@@ -3,6 +3,7 @@
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, StoreError};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::{AccountName, CompanyName};
 
 pub const MIN_LIFETIME_HOURS: i64 = 1;
@@ -28,9 +29,9 @@ pub enum CompanyError {
 /// The current details as the form shows them.
 pub async fn company_details(
     services: &Services,
-    org_id: &str,
+    scope: &OrganizationScope,
 ) -> Result<CompanyInput, StoreError> {
-    let (company_name, account_name, lifetime_ms) = services.store.company_details(org_id).await?;
+    let (company_name, account_name, lifetime_ms) = services.store.company_details(scope).await?;
     Ok(CompanyInput {
         company_name,
         account_name,
@@ -64,8 +65,8 @@ pub async fn update_company_details(
         return Err(CompanyError::Invalid(errors));
     };
     let actor = Actor {
-        org_id: &admin.org_id,
-        user_id: &admin.user_id,
+        scope: &admin.scope,
+        user_id: admin.user_id.as_str(),
         ip,
         now: services.clock.now(),
     };

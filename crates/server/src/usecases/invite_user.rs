@@ -7,7 +7,10 @@ use crate::mail::templates::InvitationEmail;
 use crate::store::{
     CapReached, InvitationCaps, InviteStoreError, NewInvitedUser, ProfileRow, RoleRow, StoreError,
 };
-use onestop_domain::{EmailAddress, FirstName, LastName, SecretToken, Timestamp};
+use crate::tenancy::OrganizationScope;
+use onestop_domain::{
+    EmailAddress, FirstName, LastName, ProfileId, RoleId, SecretToken, Timestamp,
+};
 use std::time::Duration;
 
 /// The New User form as typed.
@@ -42,18 +45,32 @@ pub struct GrantOptions {
     pub roles: Vec<RoleRow>,
 }
 
+impl GrantOptions {
+    /// The profile a form named, if it is one this grantor may hand out.
+    pub fn profile(&self, typed_id: &str) -> Option<&ProfileRow> {
+        let id = ProfileId::parse(typed_id)?;
+        self.profiles.iter().find(|profile| profile.id == id)
+    }
+
+    /// The role a form named, if it is one this grantor may hand out.
+    pub fn role(&self, typed_id: &str) -> Option<&RoleRow> {
+        let id = RoleId::parse(typed_id)?;
+        self.roles.iter().find(|role| role.id == id)
+    }
+}
+
 pub async fn grant_options(
     services: &Services,
     inviter: &SignedInSession,
 ) -> Result<GrantOptions, StoreError> {
     let grantor = inviter.grantor();
     let mut profiles = Vec::new();
-    for profile in services.store.profiles(&inviter.org_id).await? {
+    for profile in services.store.profiles(&inviter.scope).await? {
         if grantor.may_grant_profile(profile.grant()?) {
             profiles.push(profile);
         }
     }
-    let roles = services.store.roles(&inviter.org_id).await?;
+    let roles = services.store.roles(&inviter.scope).await?;
     let tree = onestop_domain::RoleTree::new(
         roles
             .iter()
@@ -73,7 +90,7 @@ pub const INVITATIONS_PER_ORGANIZATION_PER_HOUR: i64 = 5000;
 /// store counts against them inside the transaction that writes the invitations.
 pub fn invitation_caps<'a>(services: &Services, sender: &'a SignedInSession) -> InvitationCaps<'a> {
     InvitationCaps {
-        sender_id: &sender.user_id,
+        sender_id: sender.user_id.as_str(),
         per_sender: services.reinvite_limits.per_administrator_per_hour,
         per_organization: services.reinvite_limits.per_organization_per_hour,
         since: services.clock.now().minus(Duration::from_secs(60 * 60)),
@@ -97,9 +114,9 @@ pub fn cap_message(services: &Services, cap: CapReached) -> String {
 /// How long the organization's invitations live.
 pub async fn invitation_lifetime(
     services: &Services,
-    org_id: &str,
+    scope: &OrganizationScope,
 ) -> Result<Duration, StoreError> {
-    let millis = services.store.invitation_lifetime_ms(org_id).await?;
+    let millis = services.store.invitation_lifetime_ms(scope).await?;
     Ok(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
 }
 
@@ -121,24 +138,27 @@ pub async fn invite_user(
     // Checked against what this inviter may grant, whatever the form offered: a forged form
     // cannot hand out more.
     let options = grant_options(services, inviter).await?;
-    if !options
-        .profiles
-        .iter()
-        .any(|profile| profile.id == input.profile_id)
-    {
+    let profile = options.profile(&input.profile_id);
+    if profile.is_none() {
         errors.add("profile_id", "Choose a profile from the list.");
     }
-    if !options.roles.iter().any(|role| role.id == input.role_id) {
+    let role = options.role(&input.role_id);
+    if role.is_none() {
         errors.add("role_id", "Choose a role from the list.");
     }
-    let (Some(first_name), Some(last_name), Some(email), true) =
-        (first_name, last_name, email, errors.is_empty())
-    else {
+    let (Some(first_name), Some(last_name), Some(email), Some(profile), Some(role), true) = (
+        first_name,
+        last_name,
+        email,
+        profile,
+        role,
+        errors.is_empty(),
+    ) else {
         return Err(InviteError::Invalid(errors));
     };
 
     let now = services.clock.now();
-    let lifetime = invitation_lifetime(services, &inviter.org_id).await?;
+    let lifetime = invitation_lifetime(services, &inviter.scope).await?;
     let expires_at = now.plus(lifetime);
     let token = SecretToken::generate();
     let message = invitation_email(
@@ -154,13 +174,13 @@ pub async fn invite_user(
     .map_err(anyhow::Error::from)?;
     let message = services.seal(message).map_err(anyhow::Error::from)?;
     let new = NewInvitedUser {
-        org_id: &inviter.org_id,
-        invited_by: Some(&inviter.user_id),
+        scope: &inviter.scope,
+        invited_by: Some(inviter.user_id.as_str()),
         first_name: &first_name,
         last_name: &last_name,
         email: &email,
-        profile_id: &input.profile_id,
-        role_id: &input.role_id,
+        profile_id: &profile.id,
+        role_id: &role.id,
         token_hash: &token.hash(),
         expires_at,
         message: &message,

@@ -7,7 +7,9 @@ use super::invite_user::{
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError};
-use onestop_domain::{EmailAddress, FirstName, LastName, SecretToken, Timestamp, UserStatus};
+use onestop_domain::{
+    EmailAddress, FirstName, LastName, SecretToken, Timestamp, UserId, UserStatus,
+};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -60,7 +62,7 @@ impl From<StoreError> for ManageUsersError {
 fn fresh_invitation(
     services: &Services,
     admin: &SignedInSession,
-    user_id: &str,
+    user_id: &UserId,
     first_name: Option<&str>,
     email: &str,
     expires_at: Timestamp,
@@ -78,7 +80,7 @@ fn fresh_invitation(
     .render(email)?;
     let message = services.seal(message)?;
     Ok(Reinvitation {
-        user_id: user_id.to_owned(),
+        user_id: user_id.clone(),
         token_hash: token.hash(),
         expires_at,
         message,
@@ -95,8 +97,8 @@ fn count_of_users(count: usize) -> String {
 
 fn actor<'a>(services: &Services, admin: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
     Actor {
-        org_id: &admin.org_id,
-        user_id: &admin.user_id,
+        scope: &admin.scope,
+        user_id: admin.user_id.as_str(),
         ip,
         now: services.clock.now(),
     }
@@ -112,13 +114,14 @@ async fn selection(
     if ids.len() > MAX_SELECTION {
         return Err(ManageUsersError::TooManySelected);
     }
-    let unique: Vec<String> = ids
+    // Malformed ids name nobody, like other organizations' ids: they are dropped without a word.
+    let unique: Vec<UserId> = ids
         .iter()
-        .cloned()
+        .filter_map(|id| UserId::parse(id))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let targets = services.store.bulk_targets(&admin.org_id, &unique).await?;
+    let targets = services.store.bulk_targets(&admin.scope, &unique).await?;
     let options = grant_options(services, admin).await?;
     let mut manageable = Vec::new();
     let mut skipped = Vec::new();
@@ -149,7 +152,7 @@ pub async fn reinvite_users(
     let (targets, mut skipped) = selection(services, admin, ids).await?;
     let now = services.clock.now();
     let limits = services.reinvite_limits;
-    let lifetime = invitation_lifetime(services, &admin.org_id).await?;
+    let lifetime = invitation_lifetime(services, &admin.scope).await?;
     let mut reinvitations = Vec::new();
     let mut names = std::collections::HashMap::new();
     for target in targets {
@@ -191,7 +194,7 @@ pub async fn reinvite_users(
         )
         .await?;
     for (user_id, cap) in &result.over_cap {
-        let name = names.get(user_id.as_str()).map_or("A user", String::as_str);
+        let name = names.get(user_id).map_or("A user", String::as_str);
         let reason = cap.map_or_else(String::new, |cap| cap_message(services, cap));
         // "You have sent ..." continues the sentence: "... was not reinvited: you have sent ...".
         let mut letters = reason.chars();
@@ -250,7 +253,7 @@ pub async fn set_users_status(
     let (targets, mut skipped) = selection(services, admin, ids).await?;
     let mut administrators_left = services
         .store
-        .active_administrator_count(&admin.org_id)
+        .active_administrator_count(&admin.scope)
         .await?;
     let mut changes = Vec::new();
     for target in targets {
@@ -337,9 +340,9 @@ impl From<StoreError> for EditError {
 pub async fn user_to_edit(
     services: &Services,
     admin: &SignedInSession,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<BulkTarget, EditError> {
-    let (mut targets, _) = selection(services, admin, &[user_id.to_owned()])
+    let (mut targets, _) = selection(services, admin, &[user_id.to_string()])
         .await
         .map_err(|error| EditError::Internal(anyhow::anyhow!("{error}")))?;
     targets.pop().ok_or(EditError::NotFound)
@@ -348,7 +351,7 @@ pub async fn user_to_edit(
 pub async fn edit_user(
     services: &Services,
     admin: &SignedInSession,
-    user_id: &str,
+    user_id: &UserId,
     input: &EditInput,
     ip: Option<&str>,
 ) -> Result<(), EditError> {
@@ -365,17 +368,16 @@ pub async fn edit_user(
         None
     };
     let options = grant_options(services, admin).await?;
-    if !options
-        .profiles
-        .iter()
-        .any(|profile| profile.id == input.profile_id)
-    {
+    let profile = options.profile(&input.profile_id);
+    if profile.is_none() {
         errors.add("profile_id", "Choose a profile from the list.");
     }
-    if !options.roles.iter().any(|role| role.id == input.role_id) {
+    let role = options.role(&input.role_id);
+    if role.is_none() {
         errors.add("role_id", "Choose a role from the list.");
     }
-    let (Some(first_name), Some(last_name), true) = (first_name, last_name, errors.is_empty())
+    let (Some(first_name), Some(last_name), Some(profile), Some(role), true) =
+        (first_name, last_name, profile, role, errors.is_empty())
     else {
         return Err(EditError::Invalid(errors));
     };
@@ -384,7 +386,7 @@ pub async fn edit_user(
             let expires_at = services
                 .clock
                 .now()
-                .plus(invitation_lifetime(services, &admin.org_id).await?);
+                .plus(invitation_lifetime(services, &admin.scope).await?);
             Some(fresh_invitation(
                 services,
                 admin,
@@ -404,8 +406,8 @@ pub async fn edit_user(
             &target.id,
             &first_name,
             &last_name,
-            &input.profile_id,
-            &input.role_id,
+            &profile.id,
+            &role.id,
             email_change,
         )
         .await

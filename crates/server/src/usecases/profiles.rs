@@ -4,6 +4,7 @@
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, ProfileStoreError, StoreError};
+use onestop_domain::ProfileId;
 use onestop_domain::{Permission, PermissionSet};
 
 /// The profile form as typed: permission keys that were ticked.
@@ -76,11 +77,11 @@ fn parse(
 async fn editable(
     services: &Services,
     user: &SignedInSession,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> Result<(), ProfileError> {
     let profile = services
         .store
-        .profile(&user.org_id, profile_id)
+        .profile(&user.scope, profile_id)
         .await?
         .ok_or(ProfileError::NotEditable)?;
     if profile.builtin.is_some() || !profile.permissions()?.is_subset_of(user.permissions) {
@@ -91,8 +92,8 @@ async fn editable(
 
 fn actor<'a>(services: &Services, user: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
     Actor {
-        org_id: &user.org_id,
-        user_id: &user.user_id,
+        scope: &user.scope,
+        user_id: user.user_id.as_str(),
         ip,
         now: services.clock.now(),
     }
@@ -133,7 +134,7 @@ pub async fn create_profile(
 pub async fn update_profile(
     services: &Services,
     user: &SignedInSession,
-    profile_id: &str,
+    profile_id: &ProfileId,
     input: &ProfileInput,
     ip: Option<&str>,
 ) -> Result<(), ProfileError> {
@@ -156,15 +157,16 @@ pub async fn update_profile(
 pub async fn delete_profile(
     services: &Services,
     user: &SignedInSession,
-    profile_id: &str,
+    profile_id: &ProfileId,
     move_to: &str,
     ip: Option<&str>,
 ) -> Result<(), ProfileError> {
     editable(services, user, profile_id).await?;
     // Moving people onto a profile with more than the deleter holds would be a grant.
+    let move_to = ProfileId::parse(move_to).ok_or(ProfileError::NotEditable)?;
     let target = services
         .store
-        .profile(&user.org_id, move_to)
+        .profile(&user.scope, &move_to)
         .await?
         .ok_or(ProfileError::NotEditable)?;
     if !user.grantor().may_grant_profile(target.grant()?) {
@@ -177,7 +179,7 @@ pub async fn delete_profile(
     }
     services
         .store
-        .delete_profile(actor(services, user, ip), profile_id, move_to)
+        .delete_profile(actor(services, user, ip), profile_id, &move_to)
         .await
         .map_err(from_store)
 }

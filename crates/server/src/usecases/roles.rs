@@ -4,6 +4,7 @@ use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, NewStep, RoleStoreError, StoreError};
 use onestop_domain::LocalRedirect;
+use onestop_domain::RoleId;
 
 pub const MAX_STEPS: usize = 8;
 
@@ -62,20 +63,20 @@ fn valid_link(link: &str) -> bool {
 async fn within_reach(
     services: &Services,
     user: &SignedInSession,
-    role_id: &str,
+    role_id: &RoleId,
     may_be_own: bool,
 ) -> Result<bool, StoreError> {
     if user.is_administrator() {
         return Ok(true);
     }
-    let tree = services.store.role_tree(&user.org_id).await?;
-    Ok((may_be_own && role_id == user.role_id) || tree.is_strictly_below(role_id, &user.role_id))
+    let tree = services.store.role_tree(&user.scope).await?;
+    Ok((may_be_own && *role_id == user.role_id) || tree.is_strictly_below(role_id, &user.role_id))
 }
 
 fn actor<'a>(services: &Services, user: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
     Actor {
-        org_id: &user.org_id,
-        user_id: &user.user_id,
+        scope: &user.scope,
+        user_id: user.user_id.as_str(),
         ip,
         now: services.clock.now(),
     }
@@ -111,23 +112,24 @@ pub async fn create_role(
         Some("Enter the role name."),
     );
     let description = text(&mut errors, "description", &input.description, 300, None);
-    let roles = services.store.roles(&user.org_id).await?;
-    if !roles.iter().any(|role| role.id == input.parent_id)
-        || !within_reach(services, user, &input.parent_id, true).await?
-    {
+    let roles = services.store.roles(&user.scope).await?;
+    let parent = roles
+        .iter()
+        .find(|role| role.id == input.parent_id)
+        .map(|role| role.id.clone());
+    let parent = match parent {
+        Some(parent) if within_reach(services, user, &parent, true).await? => Some(parent),
+        _ => None,
+    };
+    if parent.is_none() {
         errors.add("parent_id", "Choose the role this one reports to.");
     }
-    if !errors.is_empty() {
+    let (Some(parent_id), true) = (parent, errors.is_empty()) else {
         return Err(RoleError::Invalid(errors));
-    }
+    };
     services
         .store
-        .create_role(
-            actor(services, user, ip),
-            &name,
-            &input.parent_id,
-            &description,
-        )
+        .create_role(actor(services, user, ip), &name, &parent_id, &description)
         .await
         .map_err(from_store)
 }
@@ -135,7 +137,7 @@ pub async fn create_role(
 pub async fn update_role(
     services: &Services,
     user: &SignedInSession,
-    role_id: &str,
+    role_id: &RoleId,
     input: &RoleInput,
     ip: Option<&str>,
 ) -> Result<(), RoleError> {
@@ -144,7 +146,7 @@ pub async fn update_role(
     }
     let role = services
         .store
-        .role(&user.org_id, role_id)
+        .role(&user.scope, role_id)
         .await?
         .ok_or(RoleError::NotFound)?;
     let mut errors = FieldErrors::default();
@@ -167,25 +169,29 @@ pub async fn update_role(
     let parent_id = if role.parent_id.is_none() {
         None
     } else {
-        let tree = services.store.role_tree(&user.org_id).await?;
-        let exists = services
+        let tree = services.store.role_tree(&user.scope).await?;
+        let parent = services
             .store
-            .roles(&user.org_id)
+            .roles(&user.scope)
             .await?
-            .iter()
-            .any(|other| other.id == input.parent_id);
-        let reachable = within_reach(services, user, &input.parent_id, true).await?;
-        if !exists
-            || !reachable
-            || input.parent_id == role.id
-            || tree.is_strictly_below(&input.parent_id, &role.id)
-        {
+            .into_iter()
+            .find(|other| other.id == input.parent_id)
+            .map(|other| other.id);
+        let acceptable = match &parent {
+            Some(parent) => {
+                within_reach(services, user, parent, true).await?
+                    && *parent != role.id
+                    && !tree.is_strictly_below(parent, &role.id)
+            }
+            None => false,
+        };
+        if !acceptable {
             errors.add(
                 "parent_id",
                 "Choose a role that is not this one or below it.",
             );
         }
-        Some(input.parent_id.as_str())
+        parent
     };
     let mut steps = Vec::new();
     for (title, link, step_description) in &input.steps {
@@ -218,7 +224,7 @@ pub async fn update_role(
             actor(services, user, ip),
             role_id,
             &name,
-            parent_id,
+            parent_id.as_ref(),
             &description,
             &headline,
             &introduction,
@@ -231,23 +237,24 @@ pub async fn update_role(
 pub async fn delete_role(
     services: &Services,
     user: &SignedInSession,
-    role_id: &str,
+    role_id: &RoleId,
     move_to: &str,
     ip: Option<&str>,
 ) -> Result<(), RoleError> {
+    let move_to = RoleId::parse(move_to).ok_or(RoleError::NotFound)?;
     services
         .store
-        .role(&user.org_id, role_id)
+        .role(&user.scope, role_id)
         .await?
         .ok_or(RoleError::NotFound)?;
     if !within_reach(services, user, role_id, false).await?
-        || !within_reach(services, user, move_to, true).await?
+        || !within_reach(services, user, &move_to, true).await?
     {
         return Err(RoleError::NotFound);
     }
     services
         .store
-        .delete_role(actor(services, user, ip), role_id, move_to)
+        .delete_role(actor(services, user, ip), role_id, &move_to)
         .await
         .map_err(from_store)
 }

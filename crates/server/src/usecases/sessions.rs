@@ -2,10 +2,12 @@
 
 use super::Services;
 use crate::store::{AuditEvent, NewSession, SessionRecord, StoreError};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::{
-    AuditAction, Grantor, PermissionSet, ProfileGrant, SecretToken, Timestamp, TokenHash,
-    UserStatus,
+    AuditAction, Grantor, OrganizationId, PermissionSet, ProfileGrant, SecretToken, Timestamp,
+    TokenHash, UserStatus,
 };
+use onestop_domain::{RoleId, UserId};
 use std::time::Duration;
 
 /// A session ends after this long without a request...
@@ -27,8 +29,9 @@ pub struct SessionTokens {
 pub struct SignedInSession {
     pub id_hash: TokenHash,
     pub csrf_token: String,
-    pub user_id: String,
-    pub org_id: String,
+    pub user_id: UserId,
+    /// The organization this session acts in: the only scope a page can get.
+    pub scope: OrganizationScope,
     pub first_name: Option<String>,
     pub last_name: String,
     pub email: String,
@@ -36,7 +39,7 @@ pub struct SignedInSession {
     pub profile_name: String,
     /// `Some("administrator")` for the built-in Administrator profile.
     pub profile_builtin: Option<String>,
-    pub role_id: String,
+    pub role_id: RoleId,
     pub role_name: String,
     pub role_headline: String,
     pub role_introduction: String,
@@ -82,7 +85,7 @@ impl SignedInSession {
 pub async fn start_session(
     services: &Services,
     user_id: &str,
-    org_id: &str,
+    org_id: &OrganizationId,
     ip: Option<&str>,
     replaced: Option<&TokenHash>,
 ) -> Result<SessionTokens, StoreError> {
@@ -141,7 +144,7 @@ fn into_signed_in(
         id_hash,
         csrf_token: record.csrf_token,
         user_id: record.user_id,
-        org_id: record.org_id,
+        scope: OrganizationScope::of_session(record.org_id),
         first_name: record.first_name,
         last_name: record.last_name,
         email: record.email,
@@ -169,10 +172,10 @@ pub async fn end_session(
         .end_session(
             &session.id_hash,
             Some(&AuditEvent {
-                org_id: &session.org_id,
-                actor_user_id: Some(&session.user_id),
+                org_id: session.scope.id(),
+                actor_user_id: Some(session.user_id.as_str()),
                 action,
-                target_user_id: Some(&session.user_id),
+                target_user_id: Some(session.user_id.as_str()),
                 details: "",
                 ip,
                 at: services.clock.now(),

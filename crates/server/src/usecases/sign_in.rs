@@ -68,7 +68,7 @@ pub async fn sign_in(
     // Known logins count against the user, so username and email share one budget; unknown ones
     // against the hash of what was typed.
     let account_key = match &candidate {
-        Some(user) => ThrottleKey::sign_in_account(&user.user_id),
+        Some(user) => ThrottleKey::sign_in_account(user.user_id.as_str()),
         None => ThrottleKey::new("sign-in login", &login),
     };
     let address_key = ThrottleKey::new("sign-in address", request.ip);
@@ -122,7 +122,7 @@ pub async fn sign_in(
                 org_id: &user.org_id,
                 actor_user_id: None,
                 action: AuditAction::SignInFailed,
-                target_user_id: Some(&user.user_id),
+                target_user_id: Some(user.user_id.as_str()),
                 details: "",
                 ip: Some(request.ip),
                 at: now,
@@ -146,7 +146,7 @@ pub async fn sign_in(
         .map_err(anyhow::Error::from)?;
     let tokens = start_session(
         services,
-        &user.user_id,
+        user.user_id.as_str(),
         &user.org_id,
         Some(request.ip),
         request.previous_session.as_ref(),

@@ -3,6 +3,7 @@
 use super::Services;
 use super::sessions::{SignedInSession, end_session};
 use crate::store::{StoreError, TermsVersion};
+use crate::tenancy::OrganizationScope;
 use onestop_domain::AuditAction;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,9 +15,15 @@ pub enum AcceptTermsError {
     Store(#[from] StoreError),
 }
 
-pub async fn current_terms(services: &Services, org_id: &str) -> Result<TermsVersion, StoreError> {
-    services.store.current_terms(org_id).await?.ok_or_else(|| {
-        StoreError::Corrupt(format!("organization {org_id} has no Terms of Service"))
+pub async fn current_terms(
+    services: &Services,
+    scope: &OrganizationScope,
+) -> Result<TermsVersion, StoreError> {
+    services.store.current_terms(scope).await?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "organization {} has no Terms of Service",
+            scope.id()
+        ))
     })
 }
 
@@ -28,15 +35,15 @@ pub async fn accept_terms(
     ip: &str,
     user_agent: &str,
 ) -> Result<(), AcceptTermsError> {
-    let current = current_terms(services, &session.org_id).await?;
+    let current = current_terms(services, &session.scope).await?;
     if current.id != shown_version_id {
         return Err(AcceptTermsError::VersionChanged);
     }
     services
         .store
         .accept_terms(
-            &session.org_id,
-            &session.user_id,
+            &session.scope,
+            session.user_id.as_str(),
             &current.id,
             ip,
             user_agent,
@@ -98,8 +105,8 @@ pub async fn publish_terms(
     Ok(services
         .store
         .publish_terms(
-            &publisher.org_id,
-            &publisher.user_id,
+            &publisher.scope,
+            publisher.user_id.as_str(),
             body,
             summary,
             ip,

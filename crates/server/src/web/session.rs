@@ -173,3 +173,20 @@ impl<P: RequiredPermission> Deref for RequirePermission<P> {
         &self.user
     }
 }
+
+/// An id in the path, parsed at the edge: a malformed one is "not found", like another
+/// organization's (the store then looks it up within the session's organization only).
+#[derive(Debug)]
+pub struct IdPath<T>(pub T);
+
+impl<S: Send + Sync, T: onestop_domain::TypedId + Send> FromRequestParts<S> for IdPath<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| WebError::NotFound)?;
+        T::parse(&raw).map(Self).ok_or(WebError::NotFound)
+    }
+}

@@ -68,7 +68,12 @@ async fn sign_in_as_user_manager(app: &TestApp) -> (crate::helpers::Organization
     let now = Timestamp::from_unix_millis(0);
     let manager_role = app.role_id(&organization.org_id, "Manager").await;
     app.store
-        .add_role(&organization.org_id, "Installer", &manager_role, now)
+        .add_role(
+            &organization.scope,
+            "Installer",
+            &onestop_domain::RoleId::parse(&manager_role).unwrap(),
+            now,
+        )
         .await
         .unwrap();
     let (_, user_id) = app

@@ -74,7 +74,7 @@ async fn an_oversized_body_is_refused_before_any_work(app: TestApp) {
     assert_eq!(app.count("sessions").await, 0);
     assert!(
         !app.store
-            .audit_actions(&organization.org_id)
+            .audit_actions(&organization.scope)
             .await
             .unwrap()
             .contains(&"sign_in_failed".to_owned())
@@ -149,7 +149,8 @@ async fn markup_in_names_is_stored_as_typed_and_shown_escaped(app: TestApp) {
         .await
         .unwrap();
     let organization = crate::helpers::Organization {
-        org_id: summary.org_id,
+        scope: onestop_server::tenancy::OrganizationScope::operator(summary.org_id.clone()),
+        org_id: summary.org_id.to_string(),
         admin_id: summary.administrator_id,
         admin_username: "bobby",
     };

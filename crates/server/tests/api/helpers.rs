@@ -7,6 +7,7 @@ use onestop_server::mail::transport::sender;
 use onestop_server::mail::{Mailer, OutboxWorker};
 use onestop_server::server::{Application, app_state, load_sealer, open_store};
 use onestop_server::store::Store;
+use onestop_server::tenancy::OrganizationScope;
 use onestop_server::usecases::Services;
 use onestop_server::usecases::create_organization::{OrganizationInput, create_organization};
 use std::sync::Arc;
@@ -82,6 +83,8 @@ pub struct TestApp {
 /// An organization with its Active administrator.
 pub struct Organization {
     pub org_id: String,
+    /// What store functions take: the operator's scope of this organization.
+    pub scope: OrganizationScope,
     pub admin_id: String,
     pub admin_username: &'static str,
 }
@@ -238,6 +241,13 @@ impl TestApp {
     }
 }
 
+/// The operator's scope of an organization, for calling store functions directly.
+pub fn scope(org_id: &str) -> OrganizationScope {
+    OrganizationScope::operator(onestop_domain::OrganizationId::from_trusted(
+        org_id.to_owned(),
+    ))
+}
+
 /// The value of the hidden `csrf_token` field in a page.
 pub fn csrf_token_in(html: &str) -> String {
     let marker = "name=\"csrf_token\" value=\"";
@@ -325,7 +335,8 @@ impl TestApp {
             .await
             .expect("the organization is created");
         Organization {
-            org_id: summary.org_id,
+            scope: OrganizationScope::operator(summary.org_id.clone()),
+            org_id: summary.org_id.to_string(),
             admin_id: summary.administrator_id,
             admin_username: username,
         }
@@ -414,7 +425,13 @@ impl TestApp {
             password_hash: self.services.hasher.hash(&password).await.unwrap(),
         };
         self.store
-            .add_active_user(org_id, profile, role, &user, Timestamp::from_unix_millis(0))
+            .add_active_user(
+                &scope(org_id),
+                profile,
+                role,
+                &user,
+                Timestamp::from_unix_millis(0),
+            )
             .await
             .expect("the user is added")
     }
@@ -510,22 +527,24 @@ impl TestApp {
 
     /// The id of the organization's profile named `name`.
     pub async fn profile_id(&self, org_id: &str, name: &str) -> String {
-        let profiles = self.store.profiles(org_id).await.expect("profiles");
+        let profiles = self.store.profiles(&scope(org_id)).await.expect("profiles");
         profiles
             .into_iter()
             .find(|profile| profile.name == name)
             .unwrap_or_else(|| panic!("a profile {name:?}"))
             .id
+            .to_string()
     }
 
     /// The id of the organization's role named `name`.
     pub async fn role_id(&self, org_id: &str, name: &str) -> String {
-        let roles = self.store.roles(org_id).await.expect("roles");
+        let roles = self.store.roles(&scope(org_id)).await.expect("roles");
         roles
             .into_iter()
             .find(|role| role.name == name)
             .unwrap_or_else(|| panic!("a role {name:?}"))
             .id
+            .to_string()
     }
 
     /// A custom profile with `permissions`, and a new Active user in the built-in `role` ("ceo"
@@ -544,7 +563,7 @@ impl TestApp {
         let profile_id = self
             .store
             .add_profile(
-                org_id,
+                &scope(org_id),
                 profile_name,
                 "",
                 permissions,
@@ -644,10 +663,10 @@ pub async fn invite_crew(
     use onestop_server::usecases::sessions::{resolve_session, start_session};
     let profiles = app
         .store
-        .profiles(&organization.org_id)
+        .profiles(&organization.scope)
         .await
         .expect("profiles");
-    let roles = app.store.roles(&organization.org_id).await.expect("roles");
+    let roles = app.store.roles(&organization.scope).await.expect("roles");
     let standard = profiles
         .iter()
         .find(|profile| profile.name == "Standard")
@@ -663,7 +682,7 @@ pub async fn invite_crew(
     let tokens = start_session(
         &app.services,
         &organization.admin_id,
-        &organization.org_id,
+        &onestop_domain::OrganizationId::from_trusted(organization.org_id.clone()),
         None,
         None,
     )
@@ -678,8 +697,8 @@ pub async fn invite_crew(
             first_name: "Crew".into(),
             last_name: format!("Member{index:04}"),
             email: format!("crew{index}@example.com"),
-            profile_id: standard.clone(),
-            role_id: manager.clone(),
+            profile_id: standard.to_string(),
+            role_id: manager.to_string(),
         };
         invite_user(&app.services, &admin, &input, None)
             .await

@@ -182,7 +182,7 @@ async fn new_user_save_creates_an_unconfirmed_user_and_queues_the_invitation(app
         0,
         "only the hash is stored"
     );
-    let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
+    let actions = app.store.audit_actions(&organization.scope).await.unwrap();
     assert!(
         actions.contains(&"invitation_queued".to_owned()),
         "{actions:?}"
@@ -627,7 +627,7 @@ async fn fifty_parallel_submissions_make_exactly_one_account(app: TestApp) {
     );
     let joined = app
         .store
-        .audit_actions(&organization.org_id)
+        .audit_actions(&organization.scope)
         .await
         .unwrap()
         .iter()

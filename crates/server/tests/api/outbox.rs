@@ -93,7 +93,7 @@ async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
         assert_eq!(app.deliver_emails().await, 0, "never retried");
         assert!(
             app.store
-                .audit_actions(&organization.org_id)
+                .audit_actions(&organization.scope)
                 .await
                 .unwrap()
                 .contains(&"invitation_failed".to_owned())

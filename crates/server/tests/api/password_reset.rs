@@ -169,7 +169,7 @@ async fn an_active_user_resets_their_password_and_every_old_session_ends(app: Te
     );
     let again = app.new_client().get(&link).send().await.unwrap();
     assert_eq!(again.status().as_u16(), 404, "the link works once");
-    let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
+    let actions = app.store.audit_actions(&organization.scope).await.unwrap();
     assert!(
         actions.contains(&"password_reset_requested".to_owned())
             && actions.contains(&"password_reset".to_owned())
@@ -200,8 +200,8 @@ async fn everyone_gets_the_same_answer_and_only_active_users_get_an_email(app: T
         .await;
     app.store
         .set_user_status(
-            &organization.org_id,
-            &linus,
+            &organization.scope,
+            &onestop_domain::UserId::parse(&linus).unwrap(),
             onestop_domain::UserStatus::Deactivated,
         )
         .await

@@ -32,9 +32,9 @@ async fn regional_admin(app: &TestApp) -> (crate::helpers::Organization, reqwest
     let manager_role = app.role_id(&organization.org_id, "Manager").await;
     app.store
         .add_role(
-            &organization.org_id,
+            &organization.scope,
             "Installer",
-            &manager_role,
+            &onestop_domain::RoleId::parse(&manager_role).unwrap(),
             onestop_domain::Timestamp::from_unix_millis(0),
         )
         .await

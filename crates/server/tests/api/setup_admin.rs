@@ -87,7 +87,12 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_it_should(app: TestAp
     let manager_role = app.role_id(&organization.org_id, "Manager").await;
     let installer = app
         .store
-        .add_role(&organization.org_id, "Installer", &manager_role, now)
+        .add_role(
+            &organization.scope,
+            "Installer",
+            &onestop_domain::RoleId::parse(&manager_role).unwrap(),
+            now,
+        )
         .await
         .unwrap();
     app.add_active_user(
@@ -340,7 +345,7 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
     );
     let standard = app
         .store
-        .profiles(&organization.org_id)
+        .profiles(&organization.scope)
         .await
         .unwrap()
         .into_iter()
@@ -428,7 +433,7 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
     // Downgrade the profile: it applies on her next request.
     let dispatcher = app
         .store
-        .profiles(&organization.org_id)
+        .profiles(&organization.scope)
         .await
         .unwrap()
         .into_iter()
@@ -465,7 +470,7 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
             &format!("/setup/profiles/{}/delete", dispatcher.id),
             &[
                 ("csrf_token", &csrf_token_in(&edit)),
-                ("move_to", &standard.id),
+                ("move_to", standard.id.as_str()),
             ],
         )
         .await;
@@ -483,7 +488,7 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
     // Built-in profiles cannot be edited.
     let administrator = app
         .store
-        .profiles(&organization.org_id)
+        .profiles(&organization.scope)
         .await
         .unwrap()
         .into_iter()
@@ -505,7 +510,7 @@ async fn a_cloned_profile_can_be_edited_assigned_and_deleted(app: TestApp) {
     assert_eq!(forged.status().as_u16(), 404);
     assert!(
         app.store
-            .profiles(&organization.org_id)
+            .profiles(&organization.scope)
             .await
             .unwrap()
             .iter()
@@ -682,7 +687,7 @@ async fn role_homepage_edits_show_for_that_roles_users(app: TestApp) {
     let sam = browser_for(&app, "sam", MEMBER_PASSWORD).await;
     let manager = app
         .store
-        .roles(&organization.org_id)
+        .roles(&organization.scope)
         .await
         .unwrap()
         .into_iter()
@@ -696,7 +701,7 @@ async fn role_homepage_edits_show_for_that_roles_users(app: TestApp) {
             &[
                 ("csrf_token", &csrf_token_in(&page)),
                 ("name", "Manager"),
-                ("parent_id", manager.parent_id.as_deref().unwrap()),
+                ("parent_id", manager.parent_id.as_ref().unwrap().as_str()),
                 ("headline", "Crews, vans and schedules"),
                 ("introduction", "Everything for running your crews."),
                 ("step_title", "Plan next week"),
@@ -726,7 +731,7 @@ async fn role_homepage_edits_show_for_that_roles_users(app: TestApp) {
             &[
                 ("csrf_token", &csrf_token_in(&page)),
                 ("name", "Manager"),
-                ("parent_id", manager.parent_id.as_deref().unwrap()),
+                ("parent_id", manager.parent_id.as_ref().unwrap().as_str()),
                 ("headline", "Crews, vans and schedules"),
                 ("introduction", "Everything for running your crews."),
                 ("step_title", "Plan next week"),
@@ -941,7 +946,7 @@ async fn the_audit_log_lists_and_filters_what_happened(app: TestApp) {
         impossible.contains("The from date must be a real date written like 2026-11-27."),
         "{impossible}"
     );
-    let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
+    let actions = app.store.audit_actions(&organization.scope).await.unwrap();
     for action in [
         "organization_created",
         "user_created",
@@ -969,7 +974,7 @@ async fn a_profile_holding_more_than_its_editor_cannot_be_changed_by_them(app: T
     let stronger = app
         .store
         .add_profile(
-            &organization.org_id,
+            &organization.scope,
             "Dispatcher",
             "",
             PermissionSet::all(),
@@ -1103,7 +1108,7 @@ async fn a_role_manager_without_the_administrator_profile_works_only_below_their
     );
     let mut names: Vec<String> = app
         .store
-        .roles(&organization.org_id)
+        .roles(&organization.scope)
         .await
         .unwrap()
         .into_iter()

@@ -114,7 +114,7 @@ async fn an_administrator_signs_in_agrees_to_the_terms_and_is_welcomed(app: Test
     assert_eq!(acceptances.len(), 1);
     assert_eq!(acceptances[0].version, 1);
     assert_eq!(acceptances[0].ip, "127.0.0.1");
-    let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
+    let actions = app.store.audit_actions(&organization.scope).await.unwrap();
     assert!(
         actions.contains(&"signed_in".to_owned()) && actions.contains(&"terms_accepted".to_owned()),
         "{actions:?}"
@@ -147,7 +147,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_message(app: TestApp) {
         );
     }
     assert_eq!(app.count("sessions").await, 0);
-    let actions = app.store.audit_actions(&organization.org_id).await.unwrap();
+    let actions = app.store.audit_actions(&organization.scope).await.unwrap();
     assert_eq!(
         actions
             .iter()
@@ -162,8 +162,8 @@ async fn a_deactivated_user_cannot_sign_in(app: TestApp) {
     let organization = app.create_organization().await;
     app.store
         .set_user_status(
-            &organization.org_id,
-            &organization.admin_id,
+            &organization.scope,
+            &onestop_domain::UserId::parse(&organization.admin_id).unwrap(),
             UserStatus::Deactivated,
         )
         .await
@@ -281,7 +281,7 @@ async fn signing_out_kills_the_old_cookie(app: TestApp) {
     );
     assert!(
         app.store
-            .audit_actions(&organization.org_id)
+            .audit_actions(&organization.scope)
             .await
             .unwrap()
             .contains(&"signed_out".to_owned())

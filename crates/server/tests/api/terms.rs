@@ -59,7 +59,7 @@ async fn declining_the_terms_signs_the_user_out(app: TestApp) {
     );
     assert!(
         app.store
-            .audit_actions(&organization.org_id)
+            .audit_actions(&organization.scope)
             .await
             .unwrap()
             .contains(&"terms_declined".to_owned())

@@ -499,7 +499,7 @@ async fn the_last_active_administrator_cannot_be_deactivated_or_demoted(app: Tes
     ));
     assert_eq!(
         app.store
-            .active_administrator_count(&organization.org_id)
+            .active_administrator_count(&organization.scope)
             .await
             .unwrap(),
         1
@@ -556,7 +556,7 @@ async fn deleting_an_unconfirmed_user_withdraws_the_invitation(app: TestApp) {
     );
     assert!(
         app.store
-            .audit_actions(&organization.org_id)
+            .audit_actions(&organization.scope)
             .await
             .unwrap()
             .contains(&"user_deleted".to_owned())
@@ -784,7 +784,7 @@ async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
     let admin = crate::helpers::invite_crew(&app, &organization, 1000).await;
     let unconfirmed = app
         .store
-        .user_page(&organization.org_id, ViewFilter::Unconfirmed, "", 2000, 0)
+        .user_page(&organization.scope, ViewFilter::Unconfirmed, "", 2000, 0)
         .await
         .unwrap();
     let ids: Vec<String> = unconfirmed.into_iter().map(|row| row.id).collect();

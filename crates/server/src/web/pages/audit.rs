@@ -109,7 +109,7 @@ pub async fn show(
     let from = date(&query.from, "from").map(|(start, _)| start);
     let until = date(&query.until, "until").map(|(_, end)| end);
     let action = AuditAction::parse(&query.action).map(|action| action.as_str().to_owned());
-    let people = state.services.store.users(&user.org_id).await?;
+    let people = state.services.store.users(&user.scope).await?;
     // Any id is safe to filter by: the query only reads this organization's events.
     let person = (!query.person.is_empty()).then(|| query.person.clone());
     let filter = AuditFilter {
@@ -123,7 +123,7 @@ pub async fn show(
     let (entries, total) = state
         .services
         .store
-        .audit_log(&user.org_id, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .audit_log(&user.scope, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         .await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let link = |page: i64| {
@@ -150,7 +150,7 @@ pub async fn show(
             .map(|person| {
                 let selected = person.id == query.person;
                 (
-                    person.id,
+                    person.id.to_string(),
                     name(person.first_name, Some(person.last_name)),
                     selected,
                 )

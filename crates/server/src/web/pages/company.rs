@@ -53,7 +53,7 @@ pub async fn show(
         shell: Some(Shell::of(&user)),
         title: "Company Details",
         csrf_token: user.csrf_token.clone(),
-        form: company_details(&state.services, &user.org_id).await?,
+        form: company_details(&state.services, &user.scope).await?,
         errors: FieldErrors::default(),
         notice: None,
     })
@@ -75,7 +75,7 @@ pub async fn save(
             shell: Some(Shell::of(&user)),
             title: "Company Details",
             csrf_token: user.csrf_token.clone(),
-            form: company_details(&state.services, &user.org_id).await?,
+            form: company_details(&state.services, &user.scope).await?,
             errors: FieldErrors::default(),
             notice: Some("Company details saved."),
         }

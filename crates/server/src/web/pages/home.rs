@@ -56,7 +56,7 @@ async fn dashboard(
     let cards = state
         .services
         .store
-        .dashboard(&user.org_id, now, EXPIRING_SOON_MS)
+        .dashboard(&user.scope, now, EXPIRING_SOON_MS)
         .await?;
     let when = |entry: &CardEntry| {
         entry
@@ -85,7 +85,11 @@ async fn dashboard(
 }
 
 pub async fn show(State(state): State<AppState>, user: SignedInUser) -> Result<HomePage, WebError> {
-    let first_steps = state.services.store.first_steps(&user.user_id).await?;
+    let first_steps = state
+        .services
+        .store
+        .first_steps(user.user_id.as_str())
+        .await?;
     Ok(HomePage {
         shell: Some(Shell::of(&user)),
         title: "Home",
@@ -129,7 +133,7 @@ pub async fn mark_first_step(
         .services
         .store
         .set_first_step_done(
-            &user.user_id,
+            user.user_id.as_str(),
             &form.item_id,
             form.done == "1",
             state.services.clock.now(),

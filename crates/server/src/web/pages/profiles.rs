@@ -11,13 +11,14 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
-use crate::web::session::{ManageProfiles, RequirePermission};
+use crate::web::session::{IdPath, ManageProfiles, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use onestop_domain::Permission;
+use onestop_domain::ProfileId;
 
 pub struct ProfileListItem {
     pub id: String,
@@ -45,7 +46,7 @@ fn list_item(entry: ProfileWithCount) -> ProfileListItem {
         .unwrap_or_default();
     ProfileListItem {
         builtin: entry.profile.builtin.is_some(),
-        id: entry.profile.id,
+        id: entry.profile.id.to_string(),
         name: entry.profile.name,
         description: entry.profile.description,
         user_count: entry.user_count,
@@ -61,7 +62,7 @@ async fn profiles_page(
     let profiles = state
         .services
         .store
-        .profiles_with_counts(&user.org_id)
+        .profiles_with_counts(&user.scope)
         .await?
         .into_iter()
         .map(list_item)
@@ -144,12 +145,12 @@ fn keys(profile: &ProfileRow) -> Vec<String> {
 async fn find(
     state: &AppState,
     user: &SignedInSession,
-    profile_id: &str,
+    profile_id: &ProfileId,
 ) -> Result<ProfileRow, WebError> {
     state
         .services
         .store
-        .profile(&user.org_id, profile_id)
+        .profile(&user.scope, profile_id)
         .await?
         .ok_or(WebError::NotFound)
 }
@@ -158,7 +159,7 @@ async fn find(
 pub async fn clone_form(
     State(state): State<AppState>,
     user: RequirePermission<ManageProfiles>,
-    Path(profile_id): Path<String>,
+    IdPath(profile_id): IdPath<ProfileId>,
 ) -> Result<ProfileFormPage, WebError> {
     let source = find(&state, &user, &profile_id).await?;
     Ok(ProfileFormPage {
@@ -255,7 +256,7 @@ pub async fn create(
 pub async fn edit_form(
     State(state): State<AppState>,
     user: RequirePermission<ManageProfiles>,
-    Path(profile_id): Path<String>,
+    IdPath(profile_id): IdPath<ProfileId>,
 ) -> Result<ProfileFormPage, WebError> {
     let profile = find(&state, &user, &profile_id).await?;
     if profile.builtin.is_some() {
@@ -267,11 +268,11 @@ pub async fn edit_form(
     let delete_targets = state
         .services
         .store
-        .profiles(&user.org_id)
+        .profiles(&user.scope)
         .await?
         .into_iter()
         .filter(|other| other.id != profile.id)
-        .map(|other| (other.id, other.name))
+        .map(|other| (other.id.to_string(), other.name))
         .collect();
     Ok(ProfileFormPage {
         shell: Some(Shell::of(&user)),
@@ -292,7 +293,7 @@ pub async fn update(
     State(state): State<AppState>,
     user: RequirePermission<ManageProfiles>,
     client: Client,
-    Path(profile_id): Path<String>,
+    IdPath(profile_id): IdPath<ProfileId>,
     CsrfForm(form): CsrfForm<ProfileForm>,
 ) -> Result<Response, WebError> {
     match update_profile(
@@ -335,7 +336,7 @@ pub async fn delete(
     State(state): State<AppState>,
     user: RequirePermission<ManageProfiles>,
     client: Client,
-    Path(profile_id): Path<String>,
+    IdPath(profile_id): IdPath<ProfileId>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> Result<Response, WebError> {
     match delete_profile(

@@ -9,12 +9,13 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
-use crate::web::session::{ManageRoles, RequirePermission};
+use crate::web::session::{IdPath, ManageRoles, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use onestop_domain::RoleId;
 
 /// A role placed in the tree.
 pub struct TreeRow {
@@ -24,10 +25,10 @@ pub struct TreeRow {
 
 /// Parents before children, each child under its parent (depth-first).
 fn tree(roles: Vec<RoleDetails>) -> Vec<TreeRow> {
-    fn visit(parent: Option<&str>, depth: usize, roles: &[RoleDetails], out: &mut Vec<TreeRow>) {
+    fn visit(parent: Option<&RoleId>, depth: usize, roles: &[RoleDetails], out: &mut Vec<TreeRow>) {
         for role in roles
             .iter()
-            .filter(|role| role.parent_id.as_deref() == parent)
+            .filter(|role| role.parent_id.as_ref() == parent)
         {
             out.push(TreeRow {
                 role: role.clone(),
@@ -57,7 +58,7 @@ async fn roles_page(
     user: &SignedInSession,
     notice: Option<String>,
 ) -> Result<RolesPage, WebError> {
-    let rows = tree(state.services.store.role_details(&user.org_id).await?);
+    let rows = tree(state.services.store.role_details(&user.scope).await?);
     Ok(RolesPage {
         shell: Some(Shell::of(user)),
         title: "Roles",
@@ -138,11 +139,11 @@ pub async fn new_form(
     State(state): State<AppState>,
     user: RequirePermission<ManageRoles>,
 ) -> Result<NewRolePage, WebError> {
-    let parents = tree(state.services.store.role_details(&user.org_id).await?);
+    let parents = tree(state.services.store.role_details(&user.scope).await?);
     let form = RoleForm {
         parent_id: parents
             .first()
-            .map(|row| row.role.id.clone())
+            .map(|row| row.role.id.to_string())
             .unwrap_or_default(),
         ..RoleForm::default()
     };
@@ -165,7 +166,7 @@ pub async fn create(
     match create_role(&state.services, &user, &form.input(), Some(&client.ip)).await {
         Ok(role_id) => Ok(Redirect::to(&format!("/setup/roles/{role_id}")).into_response()),
         Err(RoleError::Invalid(errors)) => {
-            let parents = tree(state.services.store.role_details(&user.org_id).await?);
+            let parents = tree(state.services.store.role_details(&user.scope).await?);
             let page = NewRolePage {
                 shell: Some(Shell::of(&user)),
                 title: "New Role",
@@ -202,21 +203,25 @@ pub struct EditRolePage {
 async fn edit_page(
     state: &AppState,
     user: &SignedInSession,
-    role_id: &str,
+    role_id: &RoleId,
     submitted: Option<RoleForm>,
     errors: FieldErrors,
 ) -> Result<EditRolePage, WebError> {
     let store = &state.services.store;
     let role = store
-        .role(&user.org_id, role_id)
+        .role(&user.scope, role_id)
         .await?
         .ok_or(WebError::NotFound)?;
     let saved_steps = store.role_steps(&role.id).await?;
-    let all = tree(store.role_details(&user.org_id).await?);
-    let role_tree = store.role_tree(&user.org_id).await?;
+    let all = tree(store.role_details(&user.scope).await?);
+    let role_tree = store.role_tree(&user.scope).await?;
     let form = submitted.unwrap_or_else(|| RoleForm {
         name: role.name.clone(),
-        parent_id: role.parent_id.clone().unwrap_or_default(),
+        parent_id: role
+            .parent_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         description: role.description.clone(),
         headline: role.headline.clone(),
         introduction: role.introduction.clone(),
@@ -274,7 +279,7 @@ async fn edit_page(
 pub async fn edit_form(
     State(state): State<AppState>,
     user: RequirePermission<ManageRoles>,
-    Path(role_id): Path<String>,
+    IdPath(role_id): IdPath<RoleId>,
 ) -> Result<EditRolePage, WebError> {
     edit_page(&state, &user, &role_id, None, FieldErrors::default()).await
 }
@@ -283,7 +288,7 @@ pub async fn update(
     State(state): State<AppState>,
     user: RequirePermission<ManageRoles>,
     client: Client,
-    Path(role_id): Path<String>,
+    IdPath(role_id): IdPath<RoleId>,
     CsrfForm(form): CsrfForm<RoleForm>,
 ) -> Result<Response, WebError> {
     match update_role(
@@ -323,7 +328,7 @@ pub async fn delete(
     State(state): State<AppState>,
     user: RequirePermission<ManageRoles>,
     client: Client,
-    Path(role_id): Path<String>,
+    IdPath(role_id): IdPath<RoleId>,
     CsrfForm(form): CsrfForm<DeleteRoleForm>,
 ) -> Result<Response, WebError> {
     match delete_role(&state.services, &user, &role_id, &form.move_to, Some(&client.ip)).await {

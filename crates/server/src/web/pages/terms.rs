@@ -44,7 +44,7 @@ async fn render(
     user: &crate::usecases::sessions::SignedInSession,
     notice: Option<&'static str>,
 ) -> Result<TermsPage, WebError> {
-    let terms = current_terms(&state.services, &user.org_id).await?;
+    let terms = current_terms(&state.services, &user.scope).await?;
     Ok(TermsPage {
         shell: Some(Shell::of(user)),
         title: "Terms of Service",

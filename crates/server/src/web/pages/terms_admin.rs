@@ -70,11 +70,11 @@ async fn page(
     errors: FieldErrors,
     notice: Option<String>,
 ) -> Result<TermsAdminPage, WebError> {
-    let current = current_terms(&state.services, &user.org_id).await?;
+    let current = current_terms(&state.services, &user.scope).await?;
     let acceptances = state
         .services
         .store
-        .acceptance_records(&user.org_id)
+        .acceptance_records(&user.scope)
         .await?
         .into_iter()
         .take(ACCEPTANCES_SHOWN)
@@ -94,7 +94,7 @@ async fn page(
     let history = state
         .services
         .store
-        .terms_history(&user.org_id)
+        .terms_history(&user.scope)
         .await?
         .into_iter()
         .map(history_item)
@@ -187,11 +187,7 @@ pub async fn acceptances_csv(
     State(state): State<AppState>,
     user: RequirePermission<ManageTermsOfService>,
 ) -> Result<Response, WebError> {
-    let records = state
-        .services
-        .store
-        .acceptance_records(&user.org_id)
-        .await?;
+    let records = state.services.store.acceptance_records(&user.scope).await?;
     let mut csv = String::from("name,email,version,accepted_at_utc,ip,user_agent,text_sha256\r\n");
     for record in records {
         let name = match &record.first_name {

@@ -15,12 +15,13 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
-use crate::web::session::{ManageUsers, RequirePermission};
+use crate::web::session::{IdPath, ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use onestop_domain::UserId;
 use onestop_domain::{Permission, Timestamp, UserStatus};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -239,16 +240,16 @@ async fn users_page(
     outcome: Option<BulkOutcome>,
 ) -> Result<UsersPage, WebError> {
     let store = &state.services.store;
-    let counts = store.view_counts(&user.org_id).await?;
+    let counts = store.view_counts(&user.scope).await?;
     let total = store
-        .count_users(&user.org_id, view.filter(), search)
+        .count_users(&user.scope, view.filter(), search)
         .await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = page.clamp(1, pages);
     let now = state.services.clock.now();
     let users = store
         .user_page(
-            &user.org_id,
+            &user.scope,
             view.filter(),
             search,
             PAGE_SIZE,
@@ -293,7 +294,10 @@ pub async fn list(
         (Some(user_id), _) => state
             .services
             .store
-            .user_email(&user.org_id, user_id)
+            .user_email(
+                &user.scope,
+                &UserId::parse(user_id).ok_or(WebError::NotFound)?,
+            )
             .await?
             .map(|email| format!("Invitation sent to {email}.")),
         (None, Some(_)) => Some("Changes saved.".to_owned()),
@@ -400,7 +404,7 @@ fn profile_choice(profile: ProfileRow) -> ProfileChoice {
         .map(|permissions| permissions.iter().map(Permission::label).collect())
         .unwrap_or_default();
     ProfileChoice {
-        id: profile.id,
+        id: profile.id.to_string(),
         name: profile.name,
         description: profile.description,
         allows,
@@ -468,12 +472,12 @@ pub async fn new_form(
         profile_id: options
             .profiles
             .last()
-            .map(|profile| profile.id.clone())
+            .map(|profile| profile.id.to_string())
             .unwrap_or_default(),
         role_id: options
             .roles
             .last()
-            .map(|role| role.id.clone())
+            .map(|role| role.id.to_string())
             .unwrap_or_default(),
         ..NewUserForm::default()
     };
@@ -557,7 +561,7 @@ fn not_found(error: EditError) -> WebError {
 async fn edit_page(
     state: &AppState,
     admin: &SignedInSession,
-    user_id: &str,
+    user_id: &UserId,
     form: Option<EditUserForm>,
     errors: FieldErrors,
     outcome: Option<BulkOutcome>,
@@ -572,14 +576,14 @@ async fn edit_page(
         first_name: target.first_name.clone().unwrap_or_default(),
         last_name: target.last_name.clone(),
         email: target.email.clone(),
-        profile_id: target.profile_id.clone(),
-        role_id: target.role_id.clone(),
+        profile_id: target.profile_id.to_string(),
+        role_id: target.role_id.to_string(),
     });
     Ok(EditUserPage {
         shell: Some(Shell::of(admin)),
         title: "Edit User",
         csrf_token: admin.csrf_token.clone(),
-        user_id: target.id.clone(),
+        user_id: target.id.to_string(),
         full_name: target.full_name(),
         status: status.label(),
         unconfirmed: status == UserStatus::Unconfirmed,
@@ -595,7 +599,7 @@ async fn edit_page(
 pub async fn edit_form(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
-    Path(user_id): Path<String>,
+    IdPath(user_id): IdPath<UserId>,
 ) -> Result<EditUserPage, WebError> {
     edit_page(&state, &user, &user_id, None, FieldErrors::default(), None).await
 }
@@ -604,7 +608,7 @@ pub async fn update(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
     client: Client,
-    Path(user_id): Path<String>,
+    IdPath(user_id): IdPath<UserId>,
     CsrfForm(form): CsrfForm<EditUserForm>,
 ) -> Result<Response, WebError> {
     let input = EditInput {
@@ -644,11 +648,11 @@ pub async fn act(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
     client: Client,
-    Path(user_id): Path<String>,
+    IdPath(user_id): IdPath<UserId>,
     CsrfForm(form): CsrfForm<UserActionForm>,
 ) -> Result<Response, WebError> {
     let services = &state.services;
-    let ids = [user_id.clone()];
+    let ids = [user_id.to_string()];
     let ip = Some(client.ip.as_str());
     let outcome = match form.action.as_str() {
         "reinvite" => reinvite_users(services, &user, &ids, ip).await,
