@@ -4,7 +4,7 @@ use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
 use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
 use crate::tenancy::OrganizationScope;
-use onestop_domain::{AuditAction, OrganizationId, Timestamp};
+use onestop_domain::{AuditAction, OrganizationId, Timestamp, UserId};
 
 /// A user named on a homepage card, with a detail (a reason, a time).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -95,7 +95,10 @@ impl Store {
     }
 
     /// When the user last asked for a new invitation.
-    pub async fn last_invitation_request(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn last_invitation_request(
+        &self,
+        user_id: &UserId,
+    ) -> Result<Option<i64>, StoreError> {
         let at = on_pool!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT MAX(requested_at) FROM invitation_requests WHERE user_id = $1",
@@ -130,7 +133,7 @@ impl Store {
     pub async fn record_invitation_request(
         &self,
         org_id: &OrganizationId,
-        user_id: &str,
+        user_id: &UserId,
         ip: &str,
         now: Timestamp,
         asked_after: Timestamp,
@@ -166,9 +169,9 @@ impl Store {
                 &mut *transaction,
                 &AuditEvent {
                     org_id,
-                    actor_user_id: Some(user_id),
+                    actor_user_id: Some(user_id.as_str()),
                     action: AuditAction::InvitationRequested,
-                    target_user_id: Some(user_id),
+                    target_user_id: Some(user_id.as_str()),
                     details: "",
                     ip: Some(ip),
                     at: now,

@@ -4,8 +4,8 @@ use super::audit::insert_audit_event;
 use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
-    AuditAction, EmailAddress, FirstName, LastName, OrganizationId, ProfileId, RoleId, Timestamp,
-    TokenHash, Username,
+    AuditAction, EmailAddress, FirstName, InvitationId, LastName, OrganizationId, ProfileId,
+    RoleId, Timestamp, TokenHash, UserId, Username,
 };
 
 /// An Unconfirmed user, their invitation and its email, written together.
@@ -103,9 +103,9 @@ pub(crate) use insert_invited_user;
 /// What the join pages need to know about an invitation.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InvitationRecord {
-    pub id: String,
+    pub id: InvitationId,
     pub org_id: OrganizationId,
-    pub user_id: String,
+    pub user_id: UserId,
     pub expires_at: i64,
     pub consumed_at: Option<i64>,
     pub superseded_at: Option<i64>,
@@ -250,9 +250,9 @@ impl Store {
                 &mut *transaction,
                 &AuditEvent {
                     org_id: &invitation.org_id,
-                    actor_user_id: Some(&invitation.user_id),
+                    actor_user_id: Some(invitation.user_id.as_str()),
                     action: AuditAction::Joined,
-                    target_user_id: Some(&invitation.user_id),
+                    target_user_id: Some(invitation.user_id.as_str()),
                     details: "",
                     ip: Some(ip),
                     at: now,

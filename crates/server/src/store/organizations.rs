@@ -10,7 +10,7 @@ use crate::tenancy::OrganizationScope;
 use onestop_domain::token::sha256_hex;
 use onestop_domain::{
     AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, OrganizationId,
-    ProfileId, RoleId, Timestamp, TokenHash,
+    ProfileId, RoleId, Timestamp, TokenHash, UserId,
 };
 use std::time::Duration;
 
@@ -43,7 +43,7 @@ pub enum FirstAdministrator<'a> {
 #[derive(Debug, Clone)]
 pub struct OrganizationSummary {
     pub org_id: OrganizationId,
-    pub administrator_id: String,
+    pub administrator_id: UserId,
 }
 
 /// Why the first run could not create the organization.
@@ -248,7 +248,7 @@ impl Store {
             )?;
             Ok(OrganizationSummary {
                 org_id: org_id.clone(),
-                administrator_id,
+                administrator_id: UserId::from_trusted(administrator_id),
             })
         })
     }

@@ -3,7 +3,7 @@
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
 use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
-use onestop_domain::{AuditAction, OrganizationId, Timestamp, TokenHash};
+use onestop_domain::{AuditAction, OrganizationId, Timestamp, TokenHash, UserId};
 
 /// What a reset link leads to.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,7 +34,7 @@ pub struct ResetRecipient {
 impl Store {
     pub async fn user_for_reset_email(
         &self,
-        user_id: &str,
+        user_id: &UserId,
     ) -> Result<Option<ResetRecipient>, StoreError> {
         let recipient = on_pool!(self, |pool| {
             sqlx::query_as::<_, ResetRecipient>(
@@ -53,7 +53,7 @@ impl Store {
     pub async fn create_password_reset(
         &self,
         org_id: &OrganizationId,
-        user_id: &str,
+        user_id: &UserId,
         token_hash: &TokenHash,
         expires_at: Timestamp,
         message: &SealedEmail,
@@ -85,7 +85,7 @@ impl Store {
                     org_id,
                     actor_user_id: None,
                     action: AuditAction::PasswordResetRequested,
-                    target_user_id: Some(user_id),
+                    target_user_id: Some(user_id.as_str()),
                     details: "",
                     ip: Some(ip),
                     at: now,

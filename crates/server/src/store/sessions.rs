@@ -9,7 +9,7 @@ use onestop_domain::{RoleId, UserId};
 
 pub struct NewSession<'a> {
     pub id_hash: &'a TokenHash,
-    pub user_id: &'a str,
+    pub user_id: &'a UserId,
     pub org_id: &'a OrganizationId,
     pub csrf_token: &'a str,
     pub now: Timestamp,
@@ -91,9 +91,9 @@ impl Store {
                 &mut *transaction,
                 &AuditEvent {
                     org_id: new.org_id,
-                    actor_user_id: Some(new.user_id),
+                    actor_user_id: Some(new.user_id.as_str()),
                     action: AuditAction::SignedIn,
-                    target_user_id: Some(new.user_id),
+                    target_user_id: Some(new.user_id.as_str()),
                     details: "",
                     ip: new.ip,
                     at: new.now,

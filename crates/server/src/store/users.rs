@@ -52,7 +52,7 @@ pub(crate) use insert_active_user;
 /// What sign-in needs to know about the account a login names.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SignInCandidate {
-    pub user_id: String,
+    pub user_id: UserId,
     pub org_id: OrganizationId,
     status: String,
     pub password_hash: Option<String>,

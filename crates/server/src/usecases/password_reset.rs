@@ -45,7 +45,7 @@ pub async fn request_password_reset(
     if candidate.status()? != UserStatus::Active {
         return Ok(());
     }
-    let account_key = ThrottleKey::new("reset email account", &candidate.user_id);
+    let account_key = ThrottleKey::new("reset email account", candidate.user_id.as_str());
     if services
         .store
         .register_attempt(&[(&account_key, ACCOUNT_LIMIT)], now)

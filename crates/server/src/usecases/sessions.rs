@@ -84,7 +84,7 @@ impl SignedInSession {
 /// presented before (possibly planted by someone else) is ended.
 pub async fn start_session(
     services: &Services,
-    user_id: &str,
+    user_id: &UserId,
     org_id: &OrganizationId,
     ip: Option<&str>,
     replaced: Option<&TokenHash>,

@@ -146,7 +146,7 @@ pub async fn sign_in(
         .map_err(anyhow::Error::from)?;
     let tokens = start_session(
         services,
-        user.user_id.as_str(),
+        &user.user_id,
         &user.org_id,
         Some(request.ip),
         request.previous_session.as_ref(),

@@ -151,7 +151,7 @@ async fn markup_in_names_is_stored_as_typed_and_shown_escaped(app: TestApp) {
     let organization = crate::helpers::Organization {
         scope: onestop_server::tenancy::OrganizationScope::operator(summary.org_id.clone()),
         org_id: summary.org_id.to_string(),
-        admin_id: summary.administrator_id,
+        admin_id: summary.administrator_id.to_string(),
         admin_username: "bobby",
     };
     app.sign_in_as_admin(&organization).await;

@@ -337,7 +337,7 @@ impl TestApp {
         Organization {
             scope: OrganizationScope::operator(summary.org_id.clone()),
             org_id: summary.org_id.to_string(),
-            admin_id: summary.administrator_id,
+            admin_id: summary.administrator_id.to_string(),
             admin_username: username,
         }
     }
@@ -681,7 +681,7 @@ pub async fn invite_crew(
         .clone();
     let tokens = start_session(
         &app.services,
-        &organization.admin_id,
+        &onestop_domain::UserId::parse(&organization.admin_id).unwrap(),
         &onestop_domain::OrganizationId::from_trusted(organization.org_id.clone()),
         None,
         None,

@@ -22,7 +22,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use onestop_domain::SecretToken;
+use onestop_domain::{SecretToken, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -156,11 +156,11 @@ fn private(mut response: Response) -> Response {
     response
 }
 
-fn other_user(current: &CurrentSession, invited_user_id: &str) -> Option<Arc<SignedInSession>> {
+fn other_user(current: &CurrentSession, invited_user_id: &UserId) -> Option<Arc<SignedInSession>> {
     current
         .0
         .clone()
-        .filter(|session| session.user_id != invited_user_id)
+        .filter(|session| session.user_id != *invited_user_id)
 }
 
 /// `GET /join/{token}`: looks, changes nothing (mail scanners open links too).
