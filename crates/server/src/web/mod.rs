@@ -6,6 +6,8 @@ mod client;
 mod cookies;
 mod csrf;
 mod error;
+#[doc(hidden)]
+pub mod form_bodies;
 mod operations;
 mod pages;
 mod security;
