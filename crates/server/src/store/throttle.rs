@@ -174,14 +174,4 @@ impl Store {
         })?;
         Ok(purged)
     }
-
-    /// How many counters exist (for tests and operators).
-    pub async fn throttle_counter_count(&self) -> Result<i64, StoreError> {
-        let count = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT COUNT(*) FROM throttle_counters")
-                .fetch_one(pool)
-                .await
-        })?;
-        Ok(count)
-    }
 }

@@ -244,42 +244,6 @@ impl Store {
         Ok(targets)
     }
 
-    /// How many invitations `sender` created since `since` (the hourly cap).
-    pub async fn invitations_sent_since(
-        &self,
-        sender: &str,
-        since: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let count = on_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM invitations WHERE sent_by = $1 AND created_at > $2",
-            )
-            .bind(sender)
-            .bind(since.unix_millis())
-            .fetch_one(pool)
-            .await
-        })?;
-        Ok(count)
-    }
-
-    /// How many invitations the organization created since `since` (its hourly cap).
-    pub async fn organization_invitations_since(
-        &self,
-        scope: &OrganizationScope,
-        since: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let count = on_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM invitations WHERE org_id = $1 AND created_at > $2",
-            )
-            .bind(scope.id())
-            .bind(since.unix_millis())
-            .fetch_one(pool)
-            .await
-        })?;
-        Ok(count)
-    }
-
     pub async fn active_administrator_count(
         &self,
         scope: &OrganizationScope,

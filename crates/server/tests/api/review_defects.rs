@@ -5,6 +5,7 @@ use crate::helpers::{
     ADMIN_PASSWORD, Backend, MEMBER_PASSWORD, TestApp, csrf_token_in, location, on_both_backends,
     on_both_databases, spawn_app_with_options,
 };
+use crate::invitations::invite_grace;
 use onestop_domain::Permission;
 use std::time::Duration;
 
@@ -406,21 +407,7 @@ async fn raw_outbox_text(app: &TestApp) -> String {
 }
 
 async fn the_outbox_holds_no_usable_link(app: TestApp) {
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    crate::helpers::save_new_user(
-        &app,
-        "Grace",
-        "Hopper",
-        "grace@example.com",
-        "Standard",
-        "Manager",
-    )
-    .await;
-    let link = app.emails_to("grace@example.com").await[0]
-        .action_url
-        .clone()
-        .unwrap();
+    let (_, link) = invite_grace(&app).await;
     let token = link.rsplit('/').next().unwrap().to_owned();
     let raw = raw_outbox_text(&app).await;
     assert!(raw.starts_with("sealed:v1:"), "{raw:.80}");
@@ -453,17 +440,7 @@ async fn the_outbox_holds_no_usable_link(app: TestApp) {
 }
 
 async fn a_stale_worker_cannot_overwrite_a_newer_state(app: TestApp) {
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    crate::helpers::save_new_user(
-        &app,
-        "Grace",
-        "Hopper",
-        "grace@example.com",
-        "Standard",
-        "Manager",
-    )
-    .await;
+    invite_grace(&app).await;
     let store = &app.store;
     let lease = Duration::from_secs(120);
     let stale = store.claim_due_emails(app.now(), lease, 10).await.unwrap();
@@ -487,21 +464,7 @@ async fn a_stale_worker_cannot_overwrite_a_newer_state(app: TestApp) {
 }
 
 async fn parallel_requests_for_a_new_invitation_queue_one_batch(app: TestApp) {
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    crate::helpers::save_new_user(
-        &app,
-        "Grace",
-        "Hopper",
-        "grace@example.com",
-        "Standard",
-        "Manager",
-    )
-    .await;
-    let link = app.emails_to("grace@example.com").await[0]
-        .action_url
-        .clone()
-        .unwrap();
+    let (_, link) = invite_grace(&app).await;
     let token = link.rsplit('/').next().unwrap().to_owned();
     app.clock.advance(Duration::from_secs(8 * 24 * 60 * 60));
     let mut requests = Vec::new();
