@@ -17,6 +17,7 @@ mod operations;
 mod outbox;
 mod password_reset;
 mod review_defects;
+mod route_table;
 mod setup_admin;
 mod sign_in;
 mod terms;

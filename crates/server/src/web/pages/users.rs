@@ -652,6 +652,11 @@ pub async fn act(
     CsrfForm(form): CsrfForm<UserActionForm>,
 ) -> Result<Response, WebError> {
     let services = &state.services;
+    // Like Edit User itself: a user of another organization, an unknown id, or someone this
+    // administrator may not manage is not found, whichever button was pressed.
+    user_to_edit(services, &user, &user_id)
+        .await
+        .map_err(not_found)?;
     let ids = [user_id.to_string()];
     let ip = Some(client.ip.as_str());
     let outcome = match form.action.as_str() {

@@ -1,0 +1,1522 @@
+//! The router's own table of routes (`onestop_server::web::route_table`), tried route by route
+//! as every kind of visitor: every state-changing route refuses forged forms, every route answers
+//! each kind of visitor as its `Access` rule says, and another company's administrator reaches no
+//! row of this one by id. Nothing here lists the routes by hand: a route added to the router
+//! without a plausible form, an expected answer or a positive control below fails these tests
+//! until it gets them.
+
+use crate::helpers::{
+    ADMIN_PASSWORD, COMPANY, MEMBER_PASSWORD, TestApp, csrf_token_in, location, on_both_databases,
+};
+use onestop_domain::{
+    EmailAddress, FirstName, LastName, Password, Permission, PermissionSet, PersonalWords,
+    SecretToken, Timestamp, Username,
+};
+use onestop_server::store::{NewActiveUser, Store};
+use onestop_server::web::{Access, RouteInfo, route_table};
+use std::time::Duration;
+
+on_both_databases!(
+    every_state_changing_route_refuses_a_missing_a_foreign_and_a_cross_site_token,
+    every_setup_route_answers_each_kind_of_visitor_as_its_rule_says,
+    another_companys_administrator_gets_404_on_every_id_route_and_changes_nothing,
+);
+
+/// The title of the page for a refused form token or a cross-site POST (`WebError::CsrfRejected`).
+const FORM_EXPIRED: &str = "This form has expired";
+/// What a signed-in user without the permission is told (`WebError::Forbidden`).
+const NOT_ALLOWED: &str = "Your profile does not allow this.";
+/// What a browser that sent no cookie at all is told (`WebError::CookiesDisabled`).
+const COOKIES_DISABLED: &str =
+    "Cookie is disabled in your browser. Please enable the Cookie to continue.";
+/// The page for an address that names nothing (`WebError::NotFound`).
+const NOT_FOUND: &str = "There is no page at this address.";
+/// The buttons of Edit User and of the Users page's bulk bar (`web/pages/users.rs`).
+const USER_ACTIONS: [&str; 4] = ["reinvite", "delete", "deactivate", "activate"];
+const JOIN_PASSWORD: &str = "copper meadow lantern";
+const RESET_PASSWORD: &str = "granite harbour sunrise";
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: every row, field by field.
+
+/// Which rows a snapshot reads.
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    /// Every row of every table: with one company, a refused request must write nothing at all,
+    /// not even a throttle counter.
+    Everything,
+    /// The rows one organization owns.
+    Organization(&'a str),
+}
+
+/// The queries that read every row in a scope as text. The tables and their columns are read
+/// from the database itself, so a new column is compared as soon as a migration adds it, and a
+/// new table fails [`Snapshot::plan`] until it is placed in a scope.
+struct Snapshot {
+    /// (table, query returning one text per row)
+    queries: Vec<(String, String)>,
+    org_id: Option<String>,
+}
+
+/// The migrations' bookkeeping: no data of the application.
+const NOT_DATA: &[&str] = &["_sqlx_migrations"];
+/// Tables of the whole deployment rather than of one company.
+const DEPLOYMENT_WIDE: &[&str] = &["first_run_codes", "throttle_counters"];
+
+impl Snapshot {
+    async fn plan(app: &TestApp, scope: Scope<'_>) -> Self {
+        let tables = match &app.store {
+            Store::Sqlite(_) => {
+                texts(
+                    app,
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                    None,
+                )
+                .await
+            }
+            Store::Postgres(_) => {
+                texts(
+                    app,
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+                    None,
+                )
+                .await
+            }
+        };
+        assert!(
+            tables.iter().any(|table| table == "users"),
+            "the tables are found: {tables:?}"
+        );
+        let mut queries = Vec::new();
+        for table in tables {
+            if NOT_DATA.contains(&table.as_str()) {
+                continue;
+            }
+            let columns = match &app.store {
+                Store::Sqlite(_) => {
+                    texts(
+                        app,
+                        "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+                        Some(&table),
+                    )
+                    .await
+                }
+                Store::Postgres(_) => {
+                    texts(
+                        app,
+                        "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+                        Some(&table),
+                    )
+                    .await
+                }
+            };
+            let filter = match scope {
+                Scope::Everything => String::new(),
+                Scope::Organization(_) if table == "organizations" => "WHERE id = $1".to_owned(),
+                Scope::Organization(_) if columns.iter().any(|column| column == "org_id") => {
+                    "WHERE org_id = $1".to_owned()
+                }
+                Scope::Organization(_) if table == "checklist_progress" => {
+                    "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
+                }
+                Scope::Organization(_) if DEPLOYMENT_WIDE.contains(&table.as_str()) => continue,
+                Scope::Organization(_) => panic!(
+                    "table {table} is new: say in route_table.rs whose rows it holds, so that snapshots compare them"
+                ),
+            };
+            // `last_seen_at` is bookkeeping that any request may refresh (at most once a minute);
+            // every other field of a session is compared.
+            let fields: Vec<String> = columns
+                .iter()
+                .filter(|column| !(table == "sessions" && *column == "last_seen_at"))
+                .map(|column| {
+                    format!("'{column}=' || COALESCE(CAST(\"{column}\" AS TEXT), '(null)')")
+                })
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM \"{table}\" {filter}",
+                fields.join(" || ', ' || ")
+            );
+            queries.push((table, sql));
+        }
+        Self {
+            queries,
+            org_id: match scope {
+                Scope::Everything => None,
+                Scope::Organization(org_id) => Some(org_id.to_owned()),
+            },
+        }
+    }
+
+    /// Every row in scope, one line each (`table: column=value, ...`), sorted.
+    async fn take(&self, app: &TestApp) -> Vec<String> {
+        let mut rows = Vec::new();
+        for (table, sql) in &self.queries {
+            for row in texts(app, sql, self.org_id.as_deref()).await {
+                rows.push(format!("{table}: {row}"));
+            }
+        }
+        rows.sort();
+        rows
+    }
+}
+
+/// One text per row of `sql`, with `$1` bound to `argument` if given.
+async fn texts(app: &TestApp, sql: &str, argument: Option<&str>) -> Vec<String> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    let argument = argument.map(str::to_owned);
+    match &app.store {
+        Store::Sqlite(pool) => {
+            let query = sqlx::query_scalar(sql);
+            match argument {
+                Some(argument) => query.bind(argument).fetch_all(pool).await,
+                None => query.fetch_all(pool).await,
+            }
+        }
+        Store::Postgres(pool) => {
+            let query = sqlx::query_scalar(sql);
+            match argument {
+                Some(argument) => query.bind(argument).fetch_all(pool).await,
+                None => query.fetch_all(pool).await,
+            }
+        }
+    }
+    .expect("the snapshot query runs")
+}
+
+/// Fails naming the rows that differ.
+fn assert_unchanged(before: &[String], after: &[String], what: &str) {
+    if before == after {
+        return;
+    }
+    let gone: Vec<&String> = before.iter().filter(|row| !after.contains(row)).collect();
+    let new: Vec<&String> = after.iter().filter(|row| !before.contains(row)).collect();
+    panic!(
+        "{what} changed the database.\nRows gone or changed: {gone:#?}\nRows new or changed: {new:#?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A company with a row of every kind a route can name.
+
+/// One company, created without HTTP: its administrator, users in every state the routes act
+/// on, custom profiles and roles, and the links a visitor brings.
+struct Company {
+    org_id: String,
+    company_name: String,
+    admin_id: String,
+    /// Active, Standard profile, Manager role: the user the `{user_id}` routes name.
+    grace: String,
+    grace_email: String,
+    /// Active: what the bulk actions select.
+    ken: String,
+    /// Unconfirmed with a live invitation: joins in the positive control.
+    ivy: String,
+    ivy_username: String,
+    ivy_link: String,
+    /// Unconfirmed with an expired invitation, and its raw token: asks for a new one.
+    eli: String,
+    eli_token: String,
+    /// Active, with a live password reset link.
+    linus: String,
+    linus_reset_link: String,
+    /// Active, Standard profile, CEO role: a second session in the company.
+    sam: String,
+    sam_username: String,
+    standard_profile: String,
+    administrator_profile: String,
+    /// "Dispatch", custom, with no permissions: the profile the `{profile_id}` routes name.
+    custom_profile: String,
+    /// "Temporary", custom, with no permissions: the one the delete route deletes.
+    spare_profile: String,
+    ceo_role: String,
+    manager_role: String,
+    /// Below Manager: the role the `{role_id}` routes name.
+    installer_role: String,
+    /// "Seasonal", below Manager: the one the delete route deletes.
+    spare_role: String,
+    /// The first First Steps item of the CEO role.
+    ceo_first_step: String,
+    /// Every last name in the company but the administrator's, to check that another
+    /// company's pages reveal none.
+    last_names: Vec<String>,
+    /// What sets its usernames and addresses apart from other companies'.
+    tag: String,
+}
+
+impl Company {
+    fn users(&self) -> Vec<String> {
+        vec![
+            self.admin_id.clone(),
+            self.grace.clone(),
+            self.ken.clone(),
+            self.ivy.clone(),
+            self.eli.clone(),
+            self.linus.clone(),
+            self.sam.clone(),
+        ]
+    }
+
+    /// The ids the `{user_id}`, `{profile_id}` and `{role_id}` routes name by default.
+    fn ids(&self) -> Ids {
+        Ids {
+            user: self.grace.clone(),
+            profile: self.custom_profile.clone(),
+            role: self.installer_role.clone(),
+            spare_profile: self.spare_profile.clone(),
+            spare_role: self.spare_role.clone(),
+        }
+    }
+
+    /// Several sets of this company's ids, built-in rows and the root role included.
+    fn id_sets(&self) -> Vec<Ids> {
+        vec![
+            self.ids(),
+            Ids {
+                user: self.admin_id.clone(),
+                profile: self.administrator_profile.clone(),
+                role: self.ceo_role.clone(),
+                spare_profile: self.standard_profile.clone(),
+                spare_role: self.manager_role.clone(),
+            },
+            Ids {
+                user: self.ivy.clone(),
+                profile: self.spare_profile.clone(),
+                role: self.spare_role.clone(),
+                spare_profile: self.custom_profile.clone(),
+                spare_role: self.installer_role.clone(),
+            },
+        ]
+    }
+}
+
+/// The password hash of every member this file adds (argon2 once, not once a user).
+async fn member_hash(app: &TestApp) -> String {
+    let password =
+        Password::choose(MEMBER_PASSWORD, &PersonalWords::default()).expect("a good test password");
+    app.services.hasher.hash(&password).await.unwrap()
+}
+
+/// Adds an Active user with the password [`MEMBER_PASSWORD`] (its `hash`), in a built-in role,
+/// with the Standard profile; returns their id.
+async fn add_member(
+    app: &TestApp,
+    org_id: &str,
+    role: &str,
+    name: (&str, &str),
+    username: &str,
+    hash: &str,
+) -> String {
+    let user = NewActiveUser {
+        first_name: &FirstName::parse(name.0).unwrap(),
+        last_name: &LastName::parse(name.1).unwrap(),
+        email: &EmailAddress::parse(&format!("{username}@example.com")).unwrap(),
+        username: &Username::parse(username).unwrap(),
+        password_hash: hash.to_owned(),
+    };
+    app.store
+        .add_active_user(
+            &crate::helpers::scope(org_id),
+            "standard",
+            role,
+            &user,
+            Timestamp::from_unix_millis(0),
+        )
+        .await
+        .expect("the user is added")
+}
+
+/// A custom profile holding exactly `permissions`; returns its id.
+async fn add_profile(
+    app: &TestApp,
+    org_id: &str,
+    name: &str,
+    permissions: &[Permission],
+) -> String {
+    let permissions: PermissionSet = permissions.iter().copied().collect();
+    app.store
+        .add_profile(
+            &crate::helpers::scope(org_id),
+            name,
+            "",
+            permissions,
+            Timestamp::from_unix_millis(0),
+        )
+        .await
+        .expect("the profile is added")
+}
+
+/// The raw token at the end of a link.
+fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// A company named `name` whose administrator is `admin`; `tag` keeps usernames and addresses
+/// apart from other companies'.
+async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash: &str) -> Company {
+    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
+    use onestop_server::usecases::password_reset::request_password_reset;
+    use onestop_server::usecases::sessions::{resolve_session, start_session};
+
+    let organization = app
+        .create_organization_named(name, admin, &format!("{admin}@{tag}.example.com"))
+        .await;
+    let org_id = organization.org_id.clone();
+    let now = Timestamp::from_unix_millis(0);
+    // Last names carry the tag too, so that a page can be searched for another company's people.
+    let surname = |base: &str| format!("{base}-{tag}");
+    let standard_profile = app.profile_id(&org_id, "Standard").await;
+    let administrator_profile = app.profile_id(&org_id, "Administrator").await;
+    let ceo_role = app.role_id(&org_id, "CEO").await;
+    let manager_role = app.role_id(&org_id, "Manager").await;
+    let installer_role = app
+        .store
+        .add_role(
+            &crate::helpers::scope(&org_id),
+            "Installer",
+            &onestop_domain::RoleId::parse(&manager_role).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let spare_role = app
+        .store
+        .add_role(
+            &crate::helpers::scope(&org_id),
+            "Seasonal",
+            &onestop_domain::RoleId::parse(&manager_role).unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let custom_profile = add_profile(app, &org_id, "Dispatch", &[]).await;
+    let spare_profile = add_profile(app, &org_id, "Temporary", &[]).await;
+
+    let grace_username = format!("grace.{tag}");
+    let grace = add_member(
+        app,
+        &org_id,
+        "manager",
+        ("Grace", surname("Hopper").as_str()),
+        &grace_username,
+        hash,
+    )
+    .await;
+    let ken = add_member(
+        app,
+        &org_id,
+        "manager",
+        ("Ken", surname("Thompson").as_str()),
+        &format!("ken.{tag}"),
+        hash,
+    )
+    .await;
+    let linus_username = format!("linus.{tag}");
+    let linus = add_member(
+        app,
+        &org_id,
+        "manager",
+        ("Linus", surname("Torvalds").as_str()),
+        &linus_username,
+        hash,
+    )
+    .await;
+    let sam_username = format!("sam.{tag}");
+    let sam = add_member(
+        app,
+        &org_id,
+        "ceo",
+        ("Sam", surname("Standard").as_str()),
+        &sam_username,
+        hash,
+    )
+    .await;
+
+    // Two invitations, sent by the administrator.
+    let tokens = start_session(
+        &app.services,
+        &onestop_domain::UserId::parse(&organization.admin_id).unwrap(),
+        organization.scope.id(),
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let administrator = resolve_session(&app.services, &tokens.session_token)
+        .await
+        .unwrap()
+        .expect("a live session");
+    let invite = |first: &str, last: String, email: String| {
+        let input = InviteInput {
+            first_name: first.into(),
+            last_name: last,
+            email,
+            profile_id: standard_profile.clone(),
+            role_id: manager_role.clone(),
+        };
+        let administrator = &administrator;
+        async move {
+            invite_user(&app.services, administrator, &input, None)
+                .await
+                .expect("invited")
+        }
+    };
+    let ivy_email = format!("ivy.{tag}@example.com");
+    let ivy = invite("Ivy", surname("Invited"), ivy_email.clone()).await;
+    let eli_email = format!("eli.{tag}@example.com");
+    let eli = invite("Eli", surname("Expired"), eli_email.clone()).await;
+    let link = |email: String| async move {
+        app.emails_to(&email)
+            .await
+            .last()
+            .and_then(|email| email.action_url.clone())
+            .expect("an email with a link is queued")
+    };
+    let ivy_link = link(ivy_email).await;
+    let eli_token = token_of(&link(eli_email).await);
+    app.text_value(
+        "UPDATE invitations SET expires_at = created_at WHERE user_id = $1 RETURNING id",
+        &eli,
+    )
+    .await
+    .expect("Eli's invitation expires");
+
+    request_password_reset(&app.services, &linus_username, "192.0.2.7")
+        .await
+        .unwrap();
+    let linus_reset_link = link(format!("{linus_username}@example.com")).await;
+    assert!(
+        linus_reset_link.contains("/password/reset/"),
+        "a reset link: {linus_reset_link}"
+    );
+
+    let ceo_first_step = app
+        .text_value(
+            "SELECT id FROM role_first_steps WHERE role_id = $1 ORDER BY position LIMIT 1",
+            &ceo_role,
+        )
+        .await
+        .expect("the CEO role has First Steps");
+    Company {
+        org_id,
+        company_name: name.to_owned(),
+        admin_id: organization.admin_id,
+        grace,
+        grace_email: format!("{grace_username}@example.com"),
+        ken,
+        ivy,
+        ivy_username: format!("ivy.{tag}"),
+        ivy_link,
+        eli,
+        eli_token,
+        linus,
+        linus_reset_link,
+        sam,
+        sam_username,
+        standard_profile,
+        administrator_profile,
+        custom_profile,
+        spare_profile,
+        ceo_role,
+        manager_role,
+        installer_role,
+        spare_role,
+        ceo_first_step,
+        last_names: [
+            "Hopper", "Thompson", "Invited", "Expired", "Torvalds", "Standard",
+        ]
+        .map(surname)
+        .to_vec(),
+        tag: tag.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes made concrete.
+
+/// What the path parameters stand for.
+#[derive(Debug, Clone)]
+struct Ids {
+    user: String,
+    profile: String,
+    role: String,
+    /// Named instead of `profile` and `role` by the delete routes, so that deleting leaves the
+    /// rows the other routes name.
+    spare_profile: String,
+    spare_role: String,
+}
+
+/// Does the route name a row by id (`{..._id}`)?
+fn names_a_row(path: &str) -> bool {
+    parameters(path).any(|name| name.ends_with("_id"))
+}
+
+fn parameters(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+}
+
+/// The path with its parameters replaced by real values.
+fn concrete(path: &str, ids: &Ids) -> String {
+    let deletes = path.ends_with("/delete");
+    path.split('/')
+        .map(|segment| {
+            let Some(name) = segment
+                .strip_prefix('{')
+                .and_then(|rest| rest.strip_suffix('}'))
+            else {
+                return segment.to_owned();
+            };
+            match name {
+                "user_id" => ids.user.clone(),
+                "profile_id" if deletes => ids.spare_profile.clone(),
+                "profile_id" => ids.profile.clone(),
+                "role_id" if deletes => ids.spare_role.clone(),
+                "role_id" => ids.role.clone(),
+                // One-time links: well-formed, but not one that was ever sent.
+                "token" | "code" => SecretToken::generate().expose().to_owned(),
+                "slug" => "first-steps".to_owned(),
+                other => panic!(
+                    "{path}: the parameter {{{other}}} is new: say in route_table.rs what it names"
+                ),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Where an anonymous visitor of `path` (GET) is sent: to sign in, and back afterwards.
+fn sign_in_first(path: &str) -> String {
+    if path == "/" {
+        "/login".to_owned()
+    } else {
+        format!("/login?next={}", path.replace('/', "%2F"))
+    }
+}
+
+type Form = Vec<(&'static str, String)>;
+
+/// A form for the POST route `route` with every field its handler reads, naming real rows of
+/// `company`: with a valid token it would change something (see the positive controls).
+async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
+    let standard = company.standard_profile.clone();
+    let manager = company.manager_role.clone();
+    match route {
+        "/login" => vec![
+            ("username", company.sam_username.clone()),
+            ("password", MEMBER_PASSWORD.into()),
+            ("next", String::new()),
+        ],
+        "/logout" | "/terms/decline" => vec![],
+        "/password/forgot" => vec![("username", company.sam_username.clone())],
+        "/password/reset" => vec![
+            ("password", RESET_PASSWORD.into()),
+            ("password_confirmation", RESET_PASSWORD.into()),
+        ],
+        "/terms/accept" => vec![(
+            "version_id",
+            app.text_value(
+                "SELECT id FROM terms_versions WHERE org_id = $1 ORDER BY version DESC LIMIT 1",
+                &company.org_id,
+            )
+            .await
+            .expect("current Terms"),
+        )],
+        "/first-steps" => vec![
+            ("item_id", company.ceo_first_step.clone()),
+            ("done", "1".into()),
+        ],
+        "/setup/users/new" => vec![
+            ("first_name", "Nina".into()),
+            ("last_name", "Newcomer".into()),
+            ("email", format!("nina.{}@example.com", company.tag)),
+            ("profile_id", standard),
+            ("role_id", manager),
+        ],
+        "/setup/users/bulk" => vec![
+            ("action", "deactivate".into()),
+            ("ids", company.ken.clone()),
+            ("view", "all".into()),
+            ("q", String::new()),
+        ],
+        "/setup/users/{user_id}" => vec![
+            ("first_name", "Grace".into()),
+            ("last_name", "Brewster".into()),
+            ("email", company.grace_email.clone()),
+            ("profile_id", standard),
+            ("role_id", manager),
+        ],
+        "/setup/users/{user_id}/actions" => vec![("action", "deactivate".into())],
+        "/setup/profiles" => vec![
+            ("name", "Estimators".into()),
+            ("description", "Price the jobs".into()),
+            ("permissions", Permission::ViewSetup.key().into()),
+        ],
+        "/setup/profiles/{profile_id}" => vec![
+            ("name", "Dispatch Desk".into()),
+            ("description", "Sends the crews".into()),
+            ("permissions", Permission::ViewSetup.key().into()),
+        ],
+        "/setup/profiles/{profile_id}/delete" => vec![("move_to", standard)],
+        "/setup/roles" => vec![
+            ("name", "Estimator".into()),
+            ("parent_id", manager),
+            ("description", "Prices jobs".into()),
+        ],
+        "/setup/roles/{role_id}" => vec![
+            ("name", "Lead Installer".into()),
+            ("parent_id", manager),
+            ("description", "Leads a crew".into()),
+            ("headline", "Your crew's day".into()),
+            ("introduction", "Start with the job sheet.".into()),
+            ("step_title", "Read the job sheet".into()),
+            ("step_link", "/help/first-steps".into()),
+            ("step_description", String::new()),
+        ],
+        "/setup/roles/{role_id}/delete" => vec![("move_to", manager)],
+        "/setup/terms" => vec![
+            ("body", "Version two of the Terms of Service.".into()),
+            ("summary", "Clearer wording".into()),
+        ],
+        "/setup/company" => vec![
+            ("company_name", "Renamed Install".into()),
+            ("account_name", "Renamed".into()),
+            ("invitation_lifetime_hours", "96".into()),
+        ],
+        "/join/request" => vec![("token", company.eli_token.clone())],
+        "/join" => vec![
+            ("username", company.ivy_username.clone()),
+            ("password", JOIN_PASSWORD.into()),
+            ("password_confirmation", JOIN_PASSWORD.into()),
+        ],
+        "/first-run" => vec![
+            ("code", SecretToken::generate().expose().to_owned()),
+            ("company_name", "Second Install".into()),
+            ("account_name", "Second".into()),
+            ("first_name", "Mallory".into()),
+            ("last_name", "Second".into()),
+            ("email", "mallory@second.example.com".into()),
+            ("username", "mallory".into()),
+            ("password", JOIN_PASSWORD.into()),
+            ("password_confirmation", JOIN_PASSWORD.into()),
+        ],
+        other => panic!(
+            "POST {other} is new: give it a plausible form, an expected answer and a positive control in route_table.rs"
+        ),
+    }
+}
+
+/// What a route answers a visitor who may use it, with the plausible form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Page(u16),
+    Redirect(&'static str),
+    /// A redirect to an address that starts so (it names a new row).
+    RedirectUnder(&'static str),
+}
+
+fn allowed_answer(route: &str) -> Answer {
+    match route {
+        "/login" | "/join" | "/terms/accept" => Answer::Redirect("/"),
+        "/logout" => Answer::Redirect("/login?signed_out=1"),
+        "/terms/decline" => Answer::Redirect("/login?declined=1"),
+        "/first-steps" => Answer::Redirect("/#first-steps"),
+        "/password/reset" => Answer::Redirect("/login?password_changed=1"),
+        "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
+        "/setup/users/{user_id}" => Answer::Redirect("/setup/users?saved=1"),
+        "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
+        "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
+        "/password/forgot"
+        | "/join/request"
+        | "/setup/users/bulk"
+        | "/setup/users/{user_id}/actions"
+        | "/setup/profiles"
+        | "/setup/profiles/{profile_id}/delete"
+        | "/setup/roles/{role_id}/delete"
+        | "/setup/terms"
+        | "/setup/company" => Answer::Page(200),
+        // Once a company exists the first run is over, whatever the form says.
+        "/first-run" => Answer::Page(404),
+        other => panic!("POST {other} is new: say in route_table.rs what it answers"),
+    }
+}
+
+/// What came back: status, Location, body.
+struct Reply {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+impl Reply {
+    async fn of(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let location = location(&response);
+        let body = response.text().await.unwrap_or_default();
+        Self {
+            status,
+            location,
+            body,
+        }
+    }
+
+    fn assert_answer(&self, expected: Answer, what: &str) {
+        let matches = match expected {
+            Answer::Page(status) => self.status == status,
+            Answer::Redirect(target) => self.status == 303 && self.location == target,
+            Answer::RedirectUnder(prefix) => {
+                self.status == 303 && self.location.starts_with(prefix)
+            }
+        };
+        assert!(
+            matches,
+            "{what}: expected {expected:?}, got {} (Location {:?}): {}",
+            self.status, self.location, self.body
+        );
+    }
+
+    fn assert_page(&self, status: u16, text: &str, what: &str) {
+        assert_eq!(self.status, status, "{what}: {}", self.body);
+        assert!(
+            self.body.contains(text),
+            "{what}: the page says {text:?}: {}",
+            self.body
+        );
+    }
+}
+
+/// A browser and the form token its pages carry.
+struct Browser {
+    client: reqwest::Client,
+    token: String,
+}
+
+/// A browser signed in as `username`, past the Terms.
+async fn signed_in(app: &TestApp, username: &str, password: &str) -> Browser {
+    let client = app.new_client();
+    let response = app.sign_in_with(&client, username, password).await;
+    assert_eq!(response.status().as_u16(), 303, "{username} signs in");
+    if get(app, &client, "/").await.location == "/terms" {
+        assert_eq!(
+            location(&app.agree_with(&client).await),
+            "/",
+            "{username} agrees"
+        );
+    }
+    let home = get(app, &client, "/").await;
+    assert_eq!(home.status, 200, "{username}'s homepage");
+    Browser {
+        token: csrf_token_in(&home.body),
+        client,
+    }
+}
+
+/// A browser that has not signed in but has opened the sign-in page (and has its form cookie).
+async fn visitor(app: &TestApp) -> Browser {
+    let client = app.new_client();
+    let page = get(app, &client, "/login").await;
+    Browser {
+        token: csrf_token_in(&page.body),
+        client,
+    }
+}
+
+async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Reply {
+    Reply::of(
+        client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("GET is answered"),
+    )
+    .await
+}
+
+/// POSTs `form` (with `token` as `csrf_token` if given) as a same-origin browser would, unless
+/// `headers` say otherwise.
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    token: Option<&str>,
+    form: &Form,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut fields: Vec<(&str, &str)> = token
+        .map(|token| ("csrf_token", token))
+        .into_iter()
+        .collect();
+    fields.extend(form.iter().map(|(name, value)| (*name, value.as_str())));
+    let mut request = client.post(app.url(path)).form(&fields);
+    if !headers.iter().any(|(name, _)| *name == "origin") {
+        request = request.header("origin", &app.address);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    Reply::of(request.send().await.expect("POST is answered")).await
+}
+
+/// Extra request headers.
+type Headers = &'static [(&'static str, &'static str)];
+
+/// One forged POST: how it is forged, the token it carries, its headers.
+type Case<'a> = (&'static str, Option<&'a str>, Headers);
+
+/// Ways a page of another site (or a sibling subdomain) posts with the victim's own valid token.
+const CROSS_SITE: [(&str, Headers); 4] = [
+    ("from another origin", &[("origin", "https://evil.example")]),
+    (
+        "marked cross-site by the browser",
+        &[("sec-fetch-site", "cross-site")],
+    ),
+    (
+        "marked same-site (a sibling subdomain) by the browser",
+        &[("sec-fetch-site", "same-site")],
+    ),
+    ("from an opaque (null) origin", &[("origin", "null")]),
+];
+
+// ---------------------------------------------------------------------------------------------
+// 1. Forged forms.
+
+/// The positive controls, in the order they run: each proves that its route's plausible form
+/// with a valid token does change the database, and leaves what the next one needs.
+const CONTROLS: [&str; 21] = [
+    "/first-steps",
+    "/setup/users/new",
+    "/setup/users/bulk",
+    "/setup/users/{user_id}",
+    "/setup/users/{user_id}/actions",
+    "/setup/profiles",
+    "/setup/profiles/{profile_id}",
+    "/setup/profiles/{profile_id}/delete",
+    "/setup/roles",
+    "/setup/roles/{role_id}",
+    "/setup/roles/{role_id}/delete",
+    "/setup/company",
+    "/setup/terms",
+    "/terms/accept",
+    "/terms/decline",
+    "/logout",
+    "/password/forgot",
+    "/join/request",
+    "/password/reset",
+    "/join",
+    "/login",
+];
+
+/// POST routes without a positive control, and why.
+const WITHOUT_CONTROL: [(&str, &str); 1] = [(
+    "/first-run",
+    "it acts only while no company exists (tests/api/first_run.rs)",
+)];
+
+async fn every_state_changing_route_refuses_a_missing_a_foreign_and_a_cross_site_token(
+    app: TestApp,
+) {
+    let hash = member_hash(&app).await;
+    let company = company(&app, COMPANY, "ada", "a", &hash).await;
+    let ids = company.ids();
+    let posts: Vec<RouteInfo> = route_table()
+        .into_iter()
+        .filter(|route| route.method.as_str() == "POST")
+        .collect();
+    let mut covered: Vec<&str> = CONTROLS.to_vec();
+    covered.extend(WITHOUT_CONTROL.iter().map(|(route, _)| *route));
+    covered.sort_unstable();
+    let mut in_table: Vec<&str> = posts.iter().map(|route| route.path).collect();
+    in_table.sort_unstable();
+    assert_eq!(
+        in_table, covered,
+        "every POST route has a positive control (or a reason why not), and every control a route"
+    );
+
+    // The administrator, a second session of the company, and visitors before sign-in: one that
+    // has opened the sign-in page, an invitation link and a reset link, another one, and one
+    // whose browser refuses cookies.
+    let mut admin = signed_in(&app, "ada", ADMIN_PASSWORD).await;
+    let sam = signed_in(&app, &company.sam_username, MEMBER_PASSWORD).await;
+    let guest = visitor(&app).await;
+    let opened = guest.client.get(&company.ivy_link).send().await.unwrap();
+    assert_eq!(location(&opened), "/join", "the invitation link opens");
+    let opened = guest
+        .client
+        .get(&company.linus_reset_link)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&opened), "/password/reset", "the reset link opens");
+    let other_guest = visitor(&app).await;
+    let no_cookies = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let snapshot = Snapshot::plan(&app, Scope::Everything).await;
+    let before = snapshot.take(&app).await;
+    for table in [
+        "organizations",
+        "users",
+        "sessions",
+        "profiles",
+        "roles",
+        "role_first_steps",
+        "terms_versions",
+        "terms_acceptances",
+        "invitations",
+        "outbox",
+        "password_resets",
+        "audit_events",
+    ] {
+        assert!(
+            before
+                .iter()
+                .any(|row| row.starts_with(&format!("{table}: "))),
+            "the snapshot reads the rows of {table}"
+        );
+    }
+    for route in &posts {
+        let path = concrete(route.path, &ids);
+        let form = plausible_form(&app, &company, route.path).await;
+        let admin_cases: Vec<Case> = [
+            ("without a token", None, &[][..]),
+            (
+                "with another session's token",
+                Some(sam.token.as_str()),
+                &[][..],
+            ),
+        ]
+        .into_iter()
+        .chain(
+            CROSS_SITE
+                .iter()
+                .map(|(how, headers)| (*how, Some(admin.token.as_str()), *headers)),
+        )
+        .collect();
+        for (how, token, headers) in admin_cases {
+            let reply = post(&app, &admin.client, &path, token, &form, headers).await;
+            reply.assert_page(
+                403,
+                FORM_EXPIRED,
+                &format!("the administrator's POST {path} {how}"),
+            );
+        }
+        if route.access == Access::Public {
+            // Before sign-in the token is the one in the browser's form cookie.
+            let guest_cases: Vec<Case> = [
+                ("without a token", None, &[][..]),
+                (
+                    "with another browser's token",
+                    Some(other_guest.token.as_str()),
+                    &[][..],
+                ),
+                (
+                    "with the administrator's session token",
+                    Some(admin.token.as_str()),
+                    &[][..],
+                ),
+            ]
+            .into_iter()
+            .chain(
+                CROSS_SITE
+                    .iter()
+                    .map(|(how, headers)| (*how, Some(guest.token.as_str()), *headers)),
+            )
+            .collect();
+            for (how, token, headers) in guest_cases {
+                let reply = post(&app, &guest.client, &path, token, &form, headers).await;
+                reply.assert_page(403, FORM_EXPIRED, &format!("a visitor's POST {path} {how}"));
+            }
+            // A browser that keeps no cookie is told to turn them on, token or not.
+            for (how, token) in [
+                ("without a token", None),
+                ("with a token it was shown", Some(guest.token.as_str())),
+            ] {
+                let reply = post(&app, &no_cookies, &path, token, &form, &[]).await;
+                reply.assert_page(
+                    400,
+                    COOKIES_DISABLED,
+                    &format!("a cookieless POST {path} {how}"),
+                );
+            }
+        }
+        assert_unchanged(
+            &before,
+            &snapshot.take(&app).await,
+            &format!("a refused POST {path}"),
+        );
+    }
+
+    // Positive controls: the same forms with a valid token do change the database.
+    for route in CONTROLS {
+        let path = concrete(route, &ids);
+        let form = plausible_form(&app, &company, route).await;
+        let public = posts
+            .iter()
+            .find(|info| info.path == route)
+            .is_some_and(|info| info.access == Access::Public);
+        let before = snapshot.take(&app).await;
+        let reply = if route == "/login" {
+            let fresh = visitor(&app).await;
+            post(&app, &fresh.client, &path, Some(&fresh.token), &form, &[]).await
+        } else if public {
+            post(&app, &guest.client, &path, Some(&guest.token), &form, &[]).await
+        } else {
+            post(&app, &admin.client, &path, Some(&admin.token), &form, &[]).await
+        };
+        reply.assert_answer(
+            allowed_answer(route),
+            &format!("POST {path} with a valid token"),
+        );
+        // "Forgot password" answers at once and looks the account up in the background.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut after = snapshot.take(&app).await;
+        while after == before && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            after = snapshot.take(&app).await;
+        }
+        assert_ne!(
+            after, before,
+            "POST {path} with a valid token changes the database, so its refusals above prove something"
+        );
+        if route == "/terms/decline" {
+            admin = signed_in(&app, "ada", ADMIN_PASSWORD).await;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Every kind of visitor.
+
+/// The visitors of one permission `p`'s Setup routes.
+struct PermissionVisitors {
+    permission: Permission,
+    /// A custom profile with exactly View Setup and `p`.
+    allowed: Browser,
+    /// A custom profile with every permission but `p`.
+    all_but: Browser,
+    /// A custom profile with `p` but not View Setup (none when `p` is View Setup).
+    without_view_setup: Option<Browser>,
+}
+
+async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: TestApp) {
+    let hash = member_hash(&app).await;
+    let company = company(&app, COMPANY, "ada", "a", &hash).await;
+    let ids = company.ids();
+    let table = route_table();
+    let anonymous = app.new_client();
+    // Signed in with the built-in Standard profile; also the signed-in user of SignedIn routes.
+    let mut standard = signed_in(&app, &company.sam_username, MEMBER_PASSWORD).await;
+
+    let mut permissions: Vec<Permission> = Vec::new();
+    for route in &table {
+        if let Access::Setup(permission) = route.access
+            && !permissions.contains(&permission)
+        {
+            permissions.push(permission);
+        }
+    }
+    assert!(
+        permissions.contains(&Permission::ViewSetup),
+        "the table has Setup routes: {table:?}"
+    );
+    let mut visitors = Vec::new();
+    for (index, permission) in permissions.iter().copied().enumerate() {
+        let label = permission.label();
+        let member = |profile_name: String, holds: Vec<Permission>, username: String| {
+            let app = &app;
+            let company = &company;
+            let hash = &hash;
+            async move {
+                let profile = add_profile(app, &company.org_id, &profile_name, &holds).await;
+                let user = add_member(
+                    app,
+                    &company.org_id,
+                    "ceo",
+                    ("Visitor", format!("Number{index}").as_str()),
+                    &username,
+                    hash,
+                )
+                .await;
+                app.set_user_profile(&user, &profile).await;
+                signed_in(app, &username, MEMBER_PASSWORD).await
+            }
+        };
+        let allowed = member(
+            format!("Only {label}"),
+            vec![Permission::ViewSetup, permission],
+            format!("allowed{index}"),
+        )
+        .await;
+        let all_but = member(
+            format!("All but {label}"),
+            Permission::ALL
+                .into_iter()
+                .filter(|other| *other != permission)
+                .collect(),
+            format!("allbut{index}"),
+        )
+        .await;
+        let without_view_setup = if permission == Permission::ViewSetup {
+            None
+        } else {
+            Some(
+                member(
+                    format!("{label} without View Setup"),
+                    vec![permission],
+                    format!("nosetup{index}"),
+                )
+                .await,
+            )
+        };
+        visitors.push(PermissionVisitors {
+            permission,
+            allowed,
+            all_but,
+            without_view_setup,
+        });
+    }
+    let visitors_of = |permission: Permission| {
+        visitors
+            .iter()
+            .find(|visitors| visitors.permission == permission)
+            .expect("visitors for every permission of the table")
+    };
+
+    let snapshot = Snapshot::plan(&app, Scope::Everything).await;
+
+    // GET: Setup and signed-in pages change nothing, whoever asks.
+    let before = snapshot.take(&app).await;
+    for route in table.iter().filter(|route| route.method.as_str() == "GET") {
+        if route.access == Access::Public {
+            continue;
+        }
+        let path = concrete(route.path, &ids);
+        let anonymous_reply = get(&app, &anonymous, &path).await;
+        match route.access {
+            Access::Setup(permission) => {
+                assert_eq!(anonymous_reply.status, 303, "anonymous GET {path}");
+                assert_eq!(
+                    anonymous_reply.location,
+                    sign_in_first(&path),
+                    "anonymous GET {path}"
+                );
+                get(&app, &standard.client, &path).await.assert_page(
+                    403,
+                    NOT_ALLOWED,
+                    &format!("Standard profile: GET {path}"),
+                );
+                let mine = visitors_of(permission);
+                get(&app, &mine.all_but.client, &path).await.assert_page(
+                    403,
+                    NOT_ALLOWED,
+                    &format!("every permission but {permission:?}: GET {path}"),
+                );
+                if let Some(browser) = &mine.without_view_setup {
+                    get(&app, &browser.client, &path).await.assert_page(
+                        403,
+                        NOT_ALLOWED,
+                        &format!("{permission:?} without View Setup: GET {path}"),
+                    );
+                }
+                let reply = get(&app, &mine.allowed.client, &path).await;
+                assert_eq!(
+                    reply.status, 200,
+                    "View Setup and {permission:?}: GET {path}: {}",
+                    reply.body
+                );
+            }
+            Access::SignedIn => {
+                assert_eq!(anonymous_reply.status, 303, "anonymous GET {path}");
+                assert_eq!(
+                    anonymous_reply.location,
+                    sign_in_first(&path),
+                    "anonymous GET {path}"
+                );
+                let reply = get(&app, &standard.client, &path).await;
+                assert_eq!(reply.status, 200, "signed in: GET {path}: {}", reply.body);
+            }
+            Access::Public => unreachable!("public pages are tried below"),
+        }
+        assert_unchanged(&before, &snapshot.take(&app).await, &format!("GET {path}"));
+    }
+    // Public pages: open to anyone (some record a guessed link in a throttle counter).
+    for route in table
+        .iter()
+        .filter(|route| route.method.as_str() == "GET" && route.access == Access::Public)
+    {
+        let path = concrete(route.path, &ids);
+        let reply = get(&app, &app.new_client(), &path).await;
+        assert!(
+            reply.status < 500 && !(reply.status == 303 && reply.location.starts_with("/login")),
+            "anonymous GET {path} is answered without sending them to sign in: {} {}",
+            reply.status,
+            reply.location
+        );
+    }
+
+    // POST: refused visitors change nothing; the allowed one gets the handler's answer.
+    let mut terms_version = current_terms_version(&app, &company.org_id).await;
+    for route in table.iter().filter(|route| route.method.as_str() == "POST") {
+        let path = concrete(route.path, &ids);
+        let form = plausible_form(&app, &company, route.path).await;
+        let before = snapshot.take(&app).await;
+        let anonymous_reply = post(&app, &anonymous, &path, None, &form, &[]).await;
+        match route.access {
+            Access::Setup(permission) => {
+                anonymous_reply.assert_answer(
+                    Answer::Redirect("/login"),
+                    &format!("anonymous POST {path}"),
+                );
+                let mine = visitors_of(permission);
+                let mut refused = vec![
+                    ("Standard profile".to_owned(), &standard),
+                    (
+                        format!("every permission but {permission:?}"),
+                        &mine.all_but,
+                    ),
+                ];
+                if let Some(browser) = &mine.without_view_setup {
+                    refused.push((format!("{permission:?} without View Setup"), browser));
+                }
+                for (who, browser) in refused {
+                    post(
+                        &app,
+                        &browser.client,
+                        &path,
+                        Some(&browser.token),
+                        &form,
+                        &[],
+                    )
+                    .await
+                    .assert_page(
+                        403,
+                        NOT_ALLOWED,
+                        &format!("{who}: POST {path}"),
+                    );
+                }
+                assert_unchanged(
+                    &before,
+                    &snapshot.take(&app).await,
+                    &format!("a refused POST {path}"),
+                );
+                let allowed = &mine.allowed;
+                post(
+                    &app,
+                    &allowed.client,
+                    &path,
+                    Some(&allowed.token),
+                    &form,
+                    &[],
+                )
+                .await
+                .assert_answer(
+                    allowed_answer(route.path),
+                    &format!("View Setup and {permission:?}: POST {path}"),
+                );
+            }
+            Access::SignedIn => {
+                anonymous_reply.assert_answer(
+                    Answer::Redirect("/login"),
+                    &format!("anonymous POST {path}"),
+                );
+                assert_unchanged(
+                    &before,
+                    &snapshot.take(&app).await,
+                    &format!("an anonymous POST {path}"),
+                );
+                post(
+                    &app,
+                    &standard.client,
+                    &path,
+                    Some(&standard.token),
+                    &form,
+                    &[],
+                )
+                .await
+                .assert_answer(
+                    allowed_answer(route.path),
+                    &format!("signed in: POST {path}"),
+                );
+                if get(&app, &standard.client, "/").await.location == "/login" {
+                    // Signing out and declining the Terms end the session.
+                    standard = signed_in(&app, &company.sam_username, MEMBER_PASSWORD).await;
+                }
+            }
+            Access::Public => {
+                // A browser that has never been here has no cookie: it is told to turn them on.
+                anonymous_reply.assert_page(
+                    400,
+                    COOKIES_DISABLED,
+                    &format!("anonymous POST {path}"),
+                );
+                assert_unchanged(
+                    &before,
+                    &snapshot.take(&app).await,
+                    &format!("an anonymous POST {path}"),
+                );
+            }
+        }
+        // New Terms: everyone agrees again before going on.
+        let version = current_terms_version(&app, &company.org_id).await;
+        if version != terms_version {
+            terms_version = version;
+            let mut everyone = vec![&standard.client];
+            for mine in &visitors {
+                everyone.push(&mine.allowed.client);
+                everyone.push(&mine.all_but.client);
+                everyone.extend(
+                    mine.without_view_setup
+                        .as_ref()
+                        .map(|browser| &browser.client),
+                );
+            }
+            for client in everyone {
+                assert_eq!(location(&app.agree_with(client).await), "/");
+            }
+        }
+    }
+}
+
+async fn current_terms_version(app: &TestApp, org_id: &str) -> i64 {
+    app.number_value(
+        "SELECT MAX(version) FROM terms_versions WHERE org_id = $1",
+        org_id,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Another company.
+
+async fn another_companys_administrator_gets_404_on_every_id_route_and_changes_nothing(
+    app: TestApp,
+) {
+    let hash = member_hash(&app).await;
+    let a = company(&app, "Alpha Install", "ada", "a", &hash).await;
+    let b = company(&app, "Beta Install", "bob", "b", &hash).await;
+    let intruder = signed_in(&app, "bob", ADMIN_PASSWORD).await;
+    let table = route_table();
+    let id_routes: Vec<&RouteInfo> = table
+        .iter()
+        .filter(|route| names_a_row(route.path))
+        .collect();
+    assert!(
+        id_routes.len() >= 10,
+        "the table has routes naming users, profiles and roles: {id_routes:?}"
+    );
+    let snapshot = Snapshot::plan(&app, Scope::Organization(&a.org_id)).await;
+    let before = snapshot.take(&app).await;
+    let holds = |id: &str| before.iter().any(|row| row.contains(id));
+    assert!(
+        holds(&a.grace) && holds(&a.custom_profile) && holds(&a.installer_role),
+        "the snapshot holds the victim's rows"
+    );
+    assert!(
+        !holds(&b.grace) && !holds(&b.org_id),
+        "and none of the intruder's"
+    );
+    let reveals_nothing = |reply: &Reply, what: &str| {
+        for name in a.last_names.iter().chain([&a.company_name]) {
+            assert!(
+                !reply.body.contains(name.as_str()),
+                "{what} reveals {name}: {}",
+                reply.body
+            );
+        }
+    };
+
+    for ids in a.id_sets() {
+        for route in &id_routes {
+            let path = concrete(route.path, &ids);
+            match route.method.as_str() {
+                "GET" => {
+                    let reply = get(&app, &intruder.client, &path).await;
+                    reply.assert_page(
+                        404,
+                        NOT_FOUND,
+                        &format!("another company's administrator: GET {path}"),
+                    );
+                    reveals_nothing(&reply, &format!("GET {path}"));
+                }
+                "POST" => {
+                    // Forms naming the other company's rows throughout, and forms naming the
+                    // intruder's own profiles and roles.
+                    for (whose, source) in [("the victim's", &a), ("their own", &b)] {
+                        let form = plausible_form(&app, source, route.path).await;
+                        let forms: Vec<Form> = if form.iter().any(|(name, _)| *name == "action") {
+                            USER_ACTIONS
+                                .iter()
+                                .map(|action| {
+                                    form.iter()
+                                        .map(|(name, value)| {
+                                            let value = if *name == "action" {
+                                                (*action).to_owned()
+                                            } else {
+                                                value.clone()
+                                            };
+                                            (*name, value)
+                                        })
+                                        .collect()
+                                })
+                                .collect()
+                        } else {
+                            vec![form]
+                        };
+                        for form in forms {
+                            let what = format!(
+                                "another company's administrator: POST {path} with {whose} choices {form:?}"
+                            );
+                            let reply = post(
+                                &app,
+                                &intruder.client,
+                                &path,
+                                Some(&intruder.token),
+                                &form,
+                                &[],
+                            )
+                            .await;
+                            reply.assert_page(404, NOT_FOUND, &what);
+                            reveals_nothing(&reply, &what);
+                        }
+                    }
+                }
+                other => panic!("{other} {path}: a method this test does not know"),
+            }
+            assert_unchanged(
+                &before,
+                &snapshot.take(&app).await,
+                &format!("another company's administrator at {} {path}", route.method),
+            );
+        }
+    }
+
+    // The bulk actions take ids in the form: the other company's are dropped without a word.
+    let bulk = table
+        .iter()
+        .find(|route| route.path == "/setup/users/bulk" && route.method.as_str() == "POST")
+        .expect("the Users page's bulk actions are in the table");
+    assert_eq!(bulk.access, Access::Setup(Permission::ManageUsers));
+    for action in USER_ACTIONS {
+        let mut form: Form = vec![
+            ("action", action.to_owned()),
+            ("view", "all".to_owned()),
+            ("q", String::new()),
+        ];
+        form.extend(a.users().into_iter().map(|id| ("ids", id)));
+        let what = format!("another company's administrator: bulk {action} of its users");
+        let reply = post(
+            &app,
+            &intruder.client,
+            bulk.path,
+            Some(&intruder.token),
+            &form,
+            &[],
+        )
+        .await;
+        reply.assert_page(200, " 0 users.", &what);
+        reveals_nothing(&reply, &what);
+        assert_unchanged(&before, &snapshot.take(&app).await, &what);
+    }
+}
