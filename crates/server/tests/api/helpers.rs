@@ -460,6 +460,18 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Waits (10 s at most) until the work that requests left running after they answered is done,
+    /// such as the lookup behind "Forgot password?": what it wrote can then be read, and what
+    /// it did not write will not appear later.
+    pub async fn background_work_done(&self) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.services.background.all_done(),
+        )
+        .await
+        .expect("the background work ends within 10 s");
+    }
+
     /// Runs one pass of the outbox worker; returns how many messages it tried.
     pub async fn deliver_emails(&self) -> usize {
         self.worker
