@@ -16,6 +16,7 @@ mod invitations;
 mod operations;
 mod outbox;
 mod password_reset;
+mod real_binary;
 mod review_defects;
 mod setup_admin;
 mod sign_in;
