@@ -21,4 +21,5 @@ mod review_defects;
 mod setup_admin;
 mod sign_in;
 mod terms;
+mod timing;
 mod users_page;
