@@ -10,6 +10,7 @@ mod authorization;
 mod bad_input;
 mod cli;
 mod client_address;
+mod contention;
 mod csrf;
 mod first_run;
 mod invitations;
