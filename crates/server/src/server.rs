@@ -46,6 +46,7 @@ impl Services {
             clock,
             hasher: PasswordHasher::new(cores)?,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            background: crate::usecases::BackgroundTasks::default(),
             public_url,
             reinvite_limits: crate::usecases::manage_users::ReinviteLimits::default(),
             mail_health: crate::mail::MailHealth::default(),

@@ -8,8 +8,8 @@ use onestop_domain::OrganizationId;
 use onestop_domain::Timestamp;
 use std::time::Duration;
 
-/// An email as rendered. `action_url` (the Join Now link) is kept apart so the file transport can
-/// log it; it is wiped with the bodies once sent.
+/// An email as rendered. `action_url` (the Join Now or reset link) is kept apart from the bodies
+/// (tests read it there); it is sealed like them, never logged, and wiped with them once sent.
 #[derive(Debug, Clone)]
 pub struct NewEmail {
     pub kind: &'static str,

@@ -205,11 +205,14 @@ macro_rules! invitation_allowance {
 }
 pub(crate) use invitation_allowance;
 
-/// What a reinvite did: how many went out, and who was left out because a cap was reached.
+/// What a reinvite did: how many went out, who was left out because a cap was reached, and who
+/// was left alone because they had changed since the selection was read (no longer Unconfirmed,
+/// deleted, or just invited by a parallel Reinvite).
 #[derive(Debug, Clone, Default)]
 pub struct ReinviteResult {
     pub sent: usize,
     pub over_cap: Vec<(UserId, Option<CapReached>)>,
+    pub unchanged: Vec<UserId>,
 }
 
 impl Store {
@@ -296,6 +299,7 @@ impl Store {
                 .await?
                 .rows_affected();
                 if unconfirmed != 1 {
+                    result.unchanged.push(reinvitation.user_id.clone());
                     continue;
                 }
                 rotate_invitation!(transaction, &actor, reinvitation, "");

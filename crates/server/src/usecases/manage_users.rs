@@ -143,6 +143,23 @@ async fn selection(
     Ok((manageable, skipped))
 }
 
+/// Why `target` cannot be reinvited at `now`, if they cannot.
+fn not_reinvitable(
+    target: &BulkTarget,
+    now: Timestamp,
+    cooldown: Duration,
+) -> Result<Option<String>, StoreError> {
+    let name = target.full_name();
+    Ok(match target.status()? {
+        UserStatus::Active => Some(format!("{name} has already joined")),
+        UserStatus::Deactivated => Some(format!("{name} is deactivated; activate them first")),
+        UserStatus::Unconfirmed => target
+            .last_invited_at
+            .filter(|last| now < Timestamp::from_unix_millis(*last).plus(cooldown))
+            .map(|_| format!("{name} was invited less than a minute ago")),
+    })
+}
+
 pub async fn reinvite_users(
     services: &Services,
     admin: &SignedInSession,
@@ -156,23 +173,9 @@ pub async fn reinvite_users(
     let mut reinvitations = Vec::new();
     let mut names = std::collections::HashMap::new();
     for target in targets {
-        let name = target.full_name();
-        names.insert(target.id.clone(), name.clone());
-        match target.status()? {
-            UserStatus::Active => {
-                skipped.push(format!("{name} has already joined"));
-                continue;
-            }
-            UserStatus::Deactivated => {
-                skipped.push(format!("{name} is deactivated; activate them first"));
-                continue;
-            }
-            UserStatus::Unconfirmed => {}
-        }
-        if let Some(last) = target.last_invited_at
-            && now < Timestamp::from_unix_millis(last).plus(limits.cooldown)
-        {
-            skipped.push(format!("{name} was invited less than a minute ago"));
+        names.insert(target.id.clone(), target.full_name());
+        if let Some(reason) = not_reinvitable(&target, now, limits.cooldown)? {
+            skipped.push(reason);
             continue;
         }
         reinvitations.push(fresh_invitation(
@@ -202,6 +205,22 @@ pub async fn reinvite_users(
             first.to_lowercase().chain(letters).collect()
         });
         skipped.push(format!("{name} was not reinvited: {reason}"));
+    }
+    if !result.unchanged.is_empty() {
+        // Changed between reading the selection and the transaction (a parallel Reinvite, a
+        // join, a deactivation, a deletion): say how they are now.
+        let now_as = services
+            .store
+            .bulk_targets(&admin.scope, &result.unchanged)
+            .await?;
+        for user_id in &result.unchanged {
+            let name = names.get(user_id).map_or("A user", String::as_str);
+            let reason = match now_as.iter().find(|target| target.id == *user_id) {
+                Some(target) => not_reinvitable(target, now, limits.cooldown)?,
+                None => Some(format!("{name} was deleted meanwhile")),
+            };
+            skipped.push(reason.unwrap_or_else(|| format!("{name} was not reinvited")));
+        }
     }
     let sent = result.sent;
     if sent > 0 {

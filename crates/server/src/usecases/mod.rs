@@ -18,18 +18,20 @@ use crate::passwords::PasswordHasher;
 use crate::store::Store;
 use onestop_domain::Clock;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use url::Url;
 
-/// What every use case may need: storage, time, the password hasher, and a way to wake the
-/// outbox worker when an email is queued.
+/// What every use case may need: storage, time, the password hasher, a way to wake the outbox
+/// worker when an email is queued, and the work requests leave running after they answer.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub outbox_signal: Arc<Notify>,
+    pub background: BackgroundTasks,
     /// Base of every link in emails (ends with `/`); never taken from a request.
     pub public_url: Url,
     pub reinvite_limits: manage_users::ReinviteLimits,
@@ -45,6 +47,51 @@ impl Services {
         email: crate::store::NewEmail,
     ) -> Result<crate::store::SealedEmail, crate::sealing::SealError> {
         email.seal(&self.sealer)
+    }
+}
+
+/// Work a request starts and does not wait for ("Forgot password?" answers before it looks the
+/// account up), counted so that whoever needs to can wait until all of it is done: the tests,
+/// instead of sleeping and hoping.
+#[derive(Clone, Debug)]
+pub struct BackgroundTasks {
+    running: Arc<watch::Sender<usize>>,
+}
+
+impl Default for BackgroundTasks {
+    fn default() -> Self {
+        Self {
+            running: Arc::new(watch::Sender::new(0)),
+        }
+    }
+}
+
+/// Counts one task while it lives (a panicking task is uncounted too, as it unwinds).
+struct Running(Arc<watch::Sender<usize>>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.send_modify(|running| *running -= 1);
+    }
+}
+
+impl BackgroundTasks {
+    /// Runs `work` on its own task. It is counted from this call on, so once the request that
+    /// spawned it has answered, [`Self::all_done`] waits for it.
+    pub fn spawn(&self, work: impl Future<Output = ()> + Send + 'static) {
+        self.running.send_modify(|running| *running += 1);
+        let running = Running(self.running.clone());
+        tokio::spawn(async move {
+            let _running = running;
+            work.await;
+        });
+    }
+
+    /// Completes when no background task is running.
+    pub async fn all_done(&self) {
+        let mut running = self.running.subscribe();
+        // The sender lives in `self`, so the channel cannot close while we wait.
+        let _ = running.wait_for(|running| *running == 0).await;
     }
 }
 

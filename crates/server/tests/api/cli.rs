@@ -1,11 +1,12 @@
 //! The `onestop` binary itself, as operators and scripts use it.
 
-use crate::helpers::{ADMIN_PASSWORD, Backend, csrf_token_in, fresh_postgres_database};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+use crate::helpers::{
+    ADMIN_PASSWORD, BINARY, Backend, ServerProcess, csrf_token_in, free_port,
+    fresh_postgres_database,
+};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_onestop");
 
 /// A database for a CLI test: a SQLite file in the data directory, or a fresh PostgreSQL database.
 async fn database(backend: Backend, data_dir: &tempfile::TempDir) -> Option<String> {
@@ -39,61 +40,17 @@ fn onestop(data_dir: &tempfile::TempDir, database_url: &str, args: &[&str], stdi
     child.wait_with_output().unwrap()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `onestop serve` and returns it with every line it printed up to "running at".
-fn start_server(
-    data_dir: &tempfile::TempDir,
-    database_url: &str,
-    port: u16,
-) -> (Child, Vec<String>) {
-    let mut child = Command::new(BINARY)
+/// Starts `onestop serve` (logging warnings only) and waits until it is running.
+fn start_server(data_dir: &tempfile::TempDir, database_url: &str, port: u16) -> ServerProcess {
+    let mut command = Command::new(BINARY);
+    command
         .arg("serve")
         .env_clear()
         .env("ONESTOP_DATA_DIR", data_dir.path())
         .env("ONESTOP_DATABASE_URL", database_url)
         .env("ONESTOP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ONESTOP_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the onestop binary starts");
-    let mut lines = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.contains("1Stop is running at");
-        lines.push(line);
-        if done {
-            break;
-        }
-    }
-    (child, lines)
-}
-
-fn stop(mut server: Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(exit) = server.try_wait().unwrap() {
-            assert!(exit.success(), "serve exits cleanly on SIGTERM: {exit:?}");
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "serve did not stop within 10 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .env("ONESTOP_LOG", "warn");
+    ServerProcess::start(command)
 }
 
 async fn org_create_makes_an_administrator_who_signs_in_through_serve(backend: Backend) {
@@ -129,10 +86,14 @@ async fn org_create_makes_an_administrator_who_signs_in_through_serve(backend: B
     assert!(String::from_utf8_lossy(&output.stdout).contains("Created the organization"));
 
     let port = free_port();
-    let (server, printed) = start_server(&data_dir, &database_url, port);
+    let mut server = start_server(&data_dir, &database_url, port);
     assert!(
-        printed.iter().all(|line| !line.contains("first-run")),
-        "no first-run link once a company exists: {printed:?}"
+        server
+            .printed
+            .iter()
+            .all(|line| !line.contains("first-run")),
+        "no first-run link once a company exists: {:?}",
+        server.printed
     );
     let address = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
@@ -174,7 +135,7 @@ async fn org_create_makes_an_administrator_who_signs_in_through_serve(backend: B
         home.contains("I Agree"),
         "after sign-in the Terms come first: {home}"
     );
-    stop(server);
+    server.stop();
 }
 
 #[tokio::test]
@@ -221,7 +182,7 @@ async fn org_create_without_a_username_invites_the_administrator_and_serve_sends
 
     // `serve` runs the outbox worker, which writes the invitation as an .eml file.
     let port = free_port();
-    let (server, _) = start_server(&data_dir, &database_url, port);
+    let mut server = start_server(&data_dir, &database_url, port);
     let mail = data_dir.path().join("mail");
     let deadline = Instant::now() + Duration::from_secs(15);
     let file = loop {
@@ -240,7 +201,7 @@ async fn org_create_without_a_username_invites_the_administrator_and_serve_sends
         message.contains("Subject: You are invited to join 1Stop Install's 1Stop Install account."),
         "{message}"
     );
-    stop(server);
+    server.stop();
 }
 
 #[tokio::test]
@@ -361,7 +322,8 @@ async fn a_fresh_server_prints_a_first_run_link_that_opens_the_set_up_form() {
     let data_dir = tempfile::tempdir().unwrap();
     let database_url = database(Backend::Sqlite, &data_dir).await.unwrap();
     let port = free_port();
-    let (server, printed) = start_server(&data_dir, &database_url, port);
+    let mut server = start_server(&data_dir, &database_url, port);
+    let printed = server.printed.clone();
     let link = printed
         .iter()
         .find_map(|line| {
@@ -381,5 +343,5 @@ async fn a_fresh_server_prints_a_first_run_link_that_opens_the_set_up_form() {
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.unwrap().contains("Create Account"));
-    stop(server);
+    server.stop();
 }

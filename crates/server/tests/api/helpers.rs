@@ -70,6 +70,8 @@ pub const MEMBER_PASSWORD: &str = "quiet orange bicycle";
 
 pub struct TestApp {
     pub address: String,
+    /// The database the server uses (a SQLite file in `data_dir`, or a fresh PostgreSQL database).
+    pub database_url: String,
     pub store: Store,
     pub services: Services,
     pub clock: Arc<ManualClock>,
@@ -160,22 +162,53 @@ pub async fn spawn_app_with_options(
     adjust: impl FnOnce(&mut Options),
     configure: impl FnOnce(&mut Services),
 ) -> Option<TestApp> {
+    // A fixed, recent moment: tests move it forward explicitly.
+    let start = Timestamp::from_unix_millis(1_795_752_000_000);
+    let (app, config) = prepare_app(backend, start, adjust, configure).await?;
+    let application = Application::bind(config.listen, app_state(app.services.clone(), &config))
+        .await
+        .expect("the test server binds");
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    Some(app)
+}
+
+/// A [`TestApp`] for the real `onestop` binary: a data directory, a migrated database, the key
+/// file and a free address, but no server in this process; start one with
+/// [`TestApp::start_binary`] (and again after a crash). The binary runs on the real clock; the
+/// test's clock starts two hours before it, so that what the test writes in-process (users,
+/// invitations) is already past every cooldown and outside every hourly cap.
+pub async fn app_for_binary(backend: Backend) -> Option<TestApp> {
+    use onestop_domain::Clock;
+    let start = onestop_domain::SystemClock
+        .now()
+        .minus(std::time::Duration::from_secs(2 * 60 * 60));
+    prepare_app(backend, start, |_| {}, |_| {})
+        .await
+        .map(|(app, _)| app)
+}
+
+/// Everything but the server: the data directory, the database, the services on a manual clock
+/// starting at `start`, a client and a worker.
+async fn prepare_app(
+    backend: Backend,
+    start: Timestamp,
+    adjust: impl FnOnce(&mut Options),
+    configure: impl FnOnce(&mut Services),
+) -> Option<(TestApp, onestop_server::config::Config)> {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
         Backend::Postgres => fresh_postgres_database().await?,
     };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener.local_addr().expect("an address").port();
-    drop(listener);
+    let port = free_port();
     let address = format!("http://127.0.0.1:{port}");
     let mut options = Options {
         listen: format!("127.0.0.1:{port}"),
         data_dir: data_dir.path().to_path_buf(),
-        database_url: Some(database_url),
+        database_url: Some(database_url.clone()),
         public_url: Some(address.clone()),
         smtp_url: None,
-        mail_from: Some("1Stop <no-reply@1stop.example.com>".into()),
+        mail_from: Some(MAIL_FROM.into()),
         log: "warn".into(),
         log_format: LogFormat::Text,
         trusted_proxies: String::new(),
@@ -184,10 +217,7 @@ pub async fn spawn_app_with_options(
     adjust(&mut options);
     let config = options.check().expect("a valid test configuration");
     let store = open_store(&config).await.expect("the test database opens");
-    // A fixed, recent moment: tests move it forward explicitly.
-    let clock = Arc::new(ManualClock::starting_at(Timestamp::from_unix_millis(
-        1_795_752_000_000,
-    )));
+    let clock = Arc::new(ManualClock::starting_at(start));
     let sealer = load_sealer(&config).expect("the sealing key file is created");
     let mut services = Services::new(
         store.clone(),
@@ -197,10 +227,6 @@ pub async fn spawn_app_with_options(
     )
     .expect("services");
     configure(&mut services);
-    let application = Application::bind(config.listen, app_state(services.clone(), &config))
-        .await
-        .expect("the test server binds");
-    tokio::spawn(application.run_until_stopped(std::future::pending()));
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -208,15 +234,184 @@ pub async fn spawn_app_with_options(
         .expect("an HTTP client");
     let mailer = Arc::new(Mailer::from_config(&config).expect("a mailer"));
     let worker = OutboxWorker::new(services.clone(), mailer, sender(&config).expect("a sender"));
-    Some(TestApp {
+    let app = TestApp {
         address,
+        database_url,
         store,
         services,
         clock,
         client,
         worker,
         data_dir,
-    })
+    };
+    Some((app, config))
+}
+
+/// The sender of every test's email.
+pub const MAIL_FROM: &str = "1Stop <no-reply@1stop.example.com>";
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+        .port()
+}
+
+/// The `onestop` binary cargo built for these tests.
+pub const BINARY: &str = env!("CARGO_BIN_EXE_onestop");
+
+/// `onestop serve` in a process of its own. Standard output is read up to "1Stop is running at";
+/// standard error, the log stream, is collected whole. Dropped, the process is killed.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// Every line printed on standard output up to "1Stop is running at".
+    pub printed: Vec<String>,
+    log: Arc<std::sync::Mutex<Vec<u8>>>,
+    log_reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ServerProcess {
+    /// Runs `command` (an `onestop serve`) and waits until it says it is running (its listener is
+    /// bound by then).
+    pub fn start(mut command: std::process::Command) -> Self {
+        use std::io::{BufRead, Read};
+        let mut child = command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the onestop binary starts");
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut stderr = child.stderr.take().expect("standard error is piped");
+        let log_reader = {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                while let Ok(read @ 1..) = stderr.read(&mut buffer) {
+                    log.lock()
+                        .expect("the log")
+                        .extend_from_slice(&buffer[..read]);
+                }
+            })
+        };
+        let mut server = Self {
+            child,
+            printed: Vec::new(),
+            log,
+            log_reader: Some(log_reader),
+        };
+        let stdout = server
+            .child
+            .stdout
+            .take()
+            .expect("standard output is piped");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        loop {
+            let Some(Ok(line)) = lines.next() else {
+                let log = server.kill();
+                panic!("onestop serve ended before it was running; its log:\n{log}");
+            };
+            let running = line.contains("1Stop is running at");
+            server.printed.push(line);
+            if running {
+                break;
+            }
+        }
+        // Keep reading, so that the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        server
+    }
+
+    /// The first-run link it printed, if any.
+    pub fn first_run_link(&self) -> Option<String> {
+        self.printed
+            .iter()
+            .map(|line| line.trim())
+            .find(|line| line.starts_with("http") && line.contains("/first-run/"))
+            .map(str::to_owned)
+    }
+
+    /// The log so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&self.log.lock().expect("the log")).into_owned()
+    }
+
+    /// SIGKILL: the process ends at once, wherever it is. Returns its whole log.
+    pub fn kill(&mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.whole_log()
+    }
+
+    /// SIGTERM, as an operator stops it: it must finish and exit cleanly within 10 s. Returns its
+    /// whole log.
+    pub fn stop(&mut self) -> String {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM was delivered");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(exit) = self
+                .child
+                .try_wait()
+                .expect("the process can be waited for")
+            {
+                let log = self.whole_log();
+                assert!(
+                    exit.success(),
+                    "serve exits cleanly on SIGTERM: {exit:?}\n{log}"
+                );
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "serve did not stop within 10 s of SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Once the process has ended: everything it wrote to standard error.
+    fn whole_log(&mut self) -> String {
+        if let Some(reader) = self.log_reader.take() {
+            let _ = reader.join();
+        }
+        self.log()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts `onestop serve` on this app's address, data directory and database, with `env`
+    /// (ONESTOP_* variables) besides; the environment is otherwise empty. The log level is `info`
+    /// unless `env` sets ONESTOP_LOG.
+    pub fn start_binary(&self, env: &[(&str, &str)]) -> ServerProcess {
+        let mut command = std::process::Command::new(BINARY);
+        command
+            .arg("serve")
+            .env_clear()
+            .env("ONESTOP_DATA_DIR", self.data_dir.path())
+            .env("ONESTOP_DATABASE_URL", &self.database_url)
+            .env("ONESTOP_LISTEN", self.address.trim_start_matches("http://"))
+            .env("ONESTOP_MAIL_FROM", MAIL_FROM)
+            .env("ONESTOP_LOG", "info");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        ServerProcess::start(command)
+    }
 }
 
 impl TestApp {
@@ -477,6 +672,18 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Waits (10 s at most) until the work that requests left running after they answered is done,
+    /// such as the lookup behind "Forgot password?": what it wrote can then be read, and what
+    /// it did not write will not appear later.
+    pub async fn background_work_done(&self) {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            self.services.background.all_done(),
+        )
+        .await
+        .expect("the background work ends within 10 s");
+    }
+
     /// Runs one pass of the outbox worker; returns how many messages it tried.
     pub async fn deliver_emails(&self) -> usize {
         self.worker
@@ -596,6 +803,42 @@ impl TestApp {
                 .map(|_| ()),
         }
         .expect("the profile is set");
+    }
+
+    /// One number from a query without arguments, e.g. a count.
+    pub async fn number(&self, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .expect("the query runs")
+    }
+
+    /// The text values of a one-column query, e.g. the ids of many users.
+    pub async fn text_values(&self, sql: &str) -> Vec<String> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        }
+        .expect("the query runs")
+    }
+
+    /// Runs one statement without arguments (set-up and time travel); returns the rows changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match &self.store {
+            Store::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()),
+            Store::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()),
+        }
+        .expect("the statement runs")
     }
 
     /// Counts rows of a table (for "nothing was written" assertions).

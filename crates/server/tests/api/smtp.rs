@@ -23,11 +23,16 @@ pub struct ReceivedEmail {
 impl ReceivedEmail {
     /// The Join Now link in the text part.
     pub fn join_link(&self) -> String {
+        self.link_after("Join Now: ")
+    }
+
+    /// The link that follows `label` in the text part.
+    pub fn link_after(&self, label: &str) -> String {
         let start = self
             .text
-            .find("Join Now: ")
-            .expect("the text part has the Join Now link")
-            + "Join Now: ".len();
+            .find(label)
+            .unwrap_or_else(|| panic!("the text part has {label:?}: {}", self.text))
+            + label.len();
         self.text[start..]
             .split_whitespace()
             .next()
@@ -35,7 +40,8 @@ impl ReceivedEmail {
             .to_owned()
     }
 
-    fn parse(raw: &[u8]) -> Self {
+    /// Parses a raw message (an `.eml` file, say).
+    pub fn parse(raw: &[u8]) -> Self {
         let message = MessageParser::default()
             .parse(raw)
             .expect("a parsable email");
@@ -238,4 +244,130 @@ pub async fn scripted_smtp_server(fault: Fault) -> u16 {
         }
     });
     port
+}
+
+/// One message a [`StallingSmtpServer`] received whole.
+#[derive(Debug, Clone)]
+pub struct DataReceived {
+    pub email: ReceivedEmail,
+    /// Received while stalling: the sender never heard "250" while it was connected.
+    pub stalled: bool,
+}
+
+/// An SMTP server that can hang in DATA: it reads the whole message, then, while stalling, does
+/// not answer until told to stop stalling (a mail server that hangs mid-transaction). Otherwise
+/// it accepts every message with "250".
+pub struct StallingSmtpServer {
+    pub port: u16,
+    stalling: tokio::sync::watch::Sender<bool>,
+    /// How many messages are being held right now.
+    held: tokio::sync::watch::Sender<usize>,
+    received: std::sync::Arc<std::sync::Mutex<Vec<DataReceived>>>,
+}
+
+impl StallingSmtpServer {
+    pub async fn start(stalling: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = Self {
+            port,
+            stalling: tokio::sync::watch::Sender::new(stalling),
+            held: tokio::sync::watch::Sender::new(0),
+            received: std::sync::Arc::default(),
+        };
+        let stalling = server.stalling.clone();
+        let held = server.held.clone();
+        let received = server.received.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let stalling = stalling.clone();
+                let held = held.clone();
+                let received = received.clone();
+                tokio::spawn(async move {
+                    let (reader, mut writer) = stream.into_split();
+                    let mut lines = BufReader::new(reader).lines();
+                    let _ = writer.write_all(b"220 stalling.test ESMTP\r\n").await;
+                    let mut data: Option<Vec<String>> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(message) = data.as_mut() {
+                            if line != "." {
+                                // Dot-stuffing: the sender doubled every leading ".".
+                                message.push(match line.strip_prefix('.') {
+                                    Some(rest) => rest.to_owned(),
+                                    None => line,
+                                });
+                                continue;
+                            }
+                            let raw = data.take().unwrap_or_default().join("\r\n");
+                            let email = ReceivedEmail::parse(raw.as_bytes());
+                            let stalled = *stalling.borrow();
+                            received
+                                .lock()
+                                .unwrap()
+                                .push(DataReceived { email, stalled });
+                            if stalled {
+                                held.send_modify(|held| *held += 1);
+                                let _ = stalling.subscribe().wait_for(|stalling| !stalling).await;
+                                held.send_modify(|held| *held -= 1);
+                            }
+                            let _ = writer.write_all(b"250 2.0.0 OK queued\r\n").await;
+                            continue;
+                        }
+                        let command = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+                        let reply: &[u8] = match command.as_str() {
+                            "EHLO" | "HELO" => b"250 stalling.test\r\n",
+                            "DATA" => {
+                                data = Some(Vec::new());
+                                b"354 End data with <CR><LF>.<CR><LF>\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = writer.write_all(b"221 Bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 OK\r\n",
+                        };
+                        let _ = writer.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Waits (up to `within`) until a message is held in DATA.
+    pub async fn wait_until_holding(&self, within: Duration) {
+        let mut held = self.held.subscribe();
+        tokio::time::timeout(within, held.wait_for(|held| *held > 0))
+            .await
+            .expect("a message reached DATA and is held there")
+            .expect("the server is running");
+    }
+
+    /// Answers the held messages (their senders may be gone) and every later one at once.
+    pub fn stop_stalling(&self) {
+        self.stalling.send_replace(false);
+    }
+
+    /// Every message received whole so far, held ones included.
+    pub fn received(&self) -> Vec<DataReceived> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (up to `within`) until `count` messages were accepted without stalling.
+    pub async fn wait_for_accepted(&self, count: usize, within: Duration) -> Vec<DataReceived> {
+        let deadline = Instant::now() + within;
+        loop {
+            let received = self.received();
+            if received.iter().filter(|message| !message.stalled).count() >= count
+                || Instant::now() > deadline
+            {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }

@@ -347,10 +347,11 @@ pub async fn submit(
             Ok((jar, Redirect::to("/")).into_response())
         }
         Err(JoinError::Invalid(errors)) => {
-            let InvitationState::Live(invitation) =
-                look_up_invitation(&state.services, &token).await?
-            else {
-                return Ok(not_live_page(&InvitationState::NotValid));
+            // Accepted meanwhile (the same form sent twice: "taken" by its own first submission),
+            // or superseded: that state's page, not the form.
+            let invitation = match look_up_invitation(&state.services, &token).await? {
+                InvitationState::Live(invitation) => invitation,
+                other => return Ok(not_live_page(&other)),
             };
             let page = JoinPage {
                 shell: None,

@@ -73,7 +73,7 @@ pub async fn forgot_submit(
         // In the background: the answer comes at once, whatever the lookup finds.
         let services = state.services.clone();
         let login = form.username.clone();
-        tokio::spawn(async move {
+        state.services.background.spawn(async move {
             if let Err(error) = request_password_reset(&services, &login, &client.ip).await {
                 tracing::error!(
                     error = format!("{error:#}"),
