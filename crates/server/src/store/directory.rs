@@ -160,7 +160,7 @@ impl Store {
         Ok(users)
     }
 
-    /// The email of one of the organization's users (for "Invitation sent to {email}.").
+    /// The email of one of the organization's users (for the notice after New User saves).
     pub async fn user_email(
         &self,
         scope: &OrganizationScope,

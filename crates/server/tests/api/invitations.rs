@@ -146,7 +146,9 @@ async fn new_user_save_creates_an_unconfirmed_user_and_queues_the_invitation(app
     assert!(target.starts_with("/setup/users?invited="), "{target}");
     let page = app.get_text(&target).await;
     assert!(
-        page.contains("Invitation sent to Grace@Example.com."),
+        page.contains(
+            "Invitation sent to Grace@Example.com. The email is queued and goes out as soon as the mail server accepts it."
+        ),
         "{page}"
     );
     assert!(page.contains("Grace Hopper") && page.contains("Unconfirmed"));

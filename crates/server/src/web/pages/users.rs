@@ -209,13 +209,22 @@ pub struct UsersPage {
     outcome: Option<BulkOutcome>,
 }
 
+/// What the Users page says after New User saves. The email is only queued then (the outbox
+/// worker sends it, and the mail server may be down): the notice says so rather than promise a
+/// delivery nobody has seen yet. The first sentence is the one the spec names.
+fn invited_notice(email: &str) -> String {
+    format!(
+        "Invitation sent to {email}. The email is queued and goes out as soon as the mail server accepts it."
+    )
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct UsersQuery {
     view: Option<String>,
     #[serde(default)]
     q: String,
     page: Option<String>,
-    /// The id of the user just invited, for "Invitation sent to {email}."
+    /// The id of the user just invited, for the notice naming their email (see [`invited_notice`]).
     invited: Option<String>,
     /// Set after Edit User saves.
     saved: Option<String>,
@@ -299,7 +308,7 @@ pub async fn list(
                 &UserId::parse(user_id).ok_or(WebError::NotFound)?,
             )
             .await?
-            .map(|email| format!("Invitation sent to {email}.")),
+            .map(|email| invited_notice(&email)),
         (None, Some(_)) => Some("Changes saved.".to_owned()),
         (None, None) => None,
     };
