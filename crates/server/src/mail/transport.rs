@@ -4,14 +4,16 @@
 use crate::config::Config;
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Where email goes.
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpMailer),
     Files {
         transport: AsyncFileTransport<Tokio1Executor>,
         directory: PathBuf,
@@ -84,16 +86,15 @@ impl From<SmtpError> for SendFailure {
     }
 }
 
+/// How long one send may take, from connecting to the server's last answer, before the attempt
+/// counts as a transient failure (and is retried). The outbox worker's lease (two minutes) is
+/// sized on it.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Mailer {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         match &config.smtp_url {
-            Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-                    .context("ONESTOP_SMTP_URL / --smtp-url could not be used")?
-                    .timeout(Some(Duration::from_secs(30)))
-                    .build();
-                Ok(Self::Smtp(transport))
-            }
+            Some(url) => Self::smtp(url.expose(), SMTP_TIMEOUT),
             None => {
                 let directory = config.data_dir.join("mail");
                 std::fs::create_dir_all(&directory).with_context(|| {
@@ -110,14 +111,24 @@ impl Mailer {
         }
     }
 
+    /// SMTP to `url` (as in ONESTOP_SMTP_URL), each send taking at most `timeout`. The
+    /// configuration always uses [`SMTP_TIMEOUT`]; tests pass a shorter one to see a hanging
+    /// server time out without waiting half a minute.
+    pub fn smtp(url: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .context("ONESTOP_SMTP_URL / --smtp-url could not be used")?
+            .timeout(Some(timeout));
+        Ok(Self::Smtp(SmtpMailer {
+            transport: Mutex::new(builder.clone().build()),
+            builder,
+            timeout,
+        }))
+    }
+
     /// Sends one message; on success says what the server answered, or where the file went.
     pub async fn send(&self, message: Message) -> Result<String, SendFailure> {
         match self {
-            Self::Smtp(transport) => {
-                let response = transport.send(message).await?;
-                let text: Vec<&str> = response.message().collect();
-                Ok(format!("{} {}", response.code(), text.join(" ")))
-            }
+            Self::Smtp(smtp) => smtp.send(message).await,
             Self::Files {
                 transport,
                 directory,
@@ -133,6 +144,57 @@ impl Mailer {
 
     pub fn writes_files(&self) -> bool {
         matches!(self, Self::Files { .. })
+    }
+}
+
+/// SMTP through lettre's connection pool, each send bounded by a deadline.
+///
+/// lettre's own timeout bounds only opening the connection (lettre issue #1027): a server that
+/// stops answering mid-conversation would hold the worker, and with it every other message,
+/// forever. So the whole send, from taking a connection to the server's last answer, runs under
+/// `timeout`; past it the attempt is a transient failure. The connection it used is still waiting
+/// for an answer, and lettre would put it back into its pool as if it were idle, so the pool is
+/// replaced: the next message starts on a fresh connection, never on one that is out of step with
+/// its server.
+pub struct SmtpMailer {
+    builder: AsyncSmtpTransportBuilder,
+    timeout: Duration,
+    transport: Mutex<AsyncSmtpTransport<Tokio1Executor>>,
+}
+
+impl SmtpMailer {
+    async fn send(&self, message: Message) -> Result<String, SendFailure> {
+        let transport = self.current();
+        match tokio::time::timeout(self.timeout, transport.send(message)).await {
+            Ok(sent) => {
+                let response = sent?;
+                let text: Vec<&str> = response.message().collect();
+                Ok(format!("{} {}", response.code(), text.join(" ")))
+            }
+            Err(_elapsed) => {
+                self.replace_pool();
+                Err(SendFailure::transient(format!(
+                    "timed out: the SMTP server did not finish answering within {} s",
+                    self.timeout.as_secs_f64()
+                )))
+            }
+        }
+    }
+
+    fn current(&self) -> AsyncSmtpTransport<Tokio1Executor> {
+        match self.transport.lock() {
+            Ok(transport) => transport.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// A fresh pool; the old one closes once the connections still in use are given back.
+    fn replace_pool(&self) {
+        let fresh = self.builder.clone().build();
+        match self.transport.lock() {
+            Ok(mut transport) => *transport = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
     }
 }
 

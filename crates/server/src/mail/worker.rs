@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// How long a claimed message is reserved for one worker before another may take it over. Each
-/// message's lease is renewed just before it is sent, and one send is bounded by the transport's
-/// timeout (30 s), well inside it.
+/// message's lease is renewed just before it is sent, and one send is bounded by
+/// [`super::transport::SMTP_TIMEOUT`] (30 s), well inside it.
 const LEASE: Duration = Duration::from_secs(120);
 /// How many messages one pass claims.
 const BATCH: i64 = 50;
