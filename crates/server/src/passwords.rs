@@ -5,11 +5,18 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
 use onestop_domain::Password;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// How many permits there are: the most hashes that may ever run at once.
+    concurrency: usize,
+    /// Hashes running right now, and the most that ever ran at once: two atomic operations a hash
+    /// (which itself takes tens of milliseconds), for tests and metrics.
+    running: Arc<AtomicUsize>,
+    most_running: Arc<AtomicUsize>,
     /// Verified against when the account does not exist or cannot sign in, so that such
     /// attempts take as long as real ones.
     dummy_hash: Arc<String>,
@@ -28,6 +35,9 @@ impl PasswordHasher {
         )?;
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            concurrency: concurrency.max(1),
+            running: Arc::default(),
+            most_running: Arc::default(),
             dummy_hash: Arc::new(dummy_hash),
         })
     }
@@ -77,8 +87,13 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(|error| HashingError(error.to_string()))?;
+        let running = self.running.clone();
+        let most_running = self.most_running.clone();
         tokio::task::spawn_blocking(move || {
+            let now_running = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most_running.fetch_max(now_running, Ordering::SeqCst);
             let result = work();
+            running.fetch_sub(1, Ordering::SeqCst);
             drop(permit);
             result
         })
@@ -89,6 +104,17 @@ impl PasswordHasher {
     /// Hashes running or waiting to start right now (for tests and metrics).
     pub fn available_permits(&self) -> usize {
         self.permits.available_permits()
+    }
+
+    /// The most hashes that may run at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// The most hashes that ever ran at the same moment (for tests and metrics): never more than
+    /// [`Self::concurrency`].
+    pub fn most_running_at_once(&self) -> usize {
+        self.most_running.load(Ordering::SeqCst)
     }
 }
 
