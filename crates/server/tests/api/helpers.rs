@@ -262,8 +262,9 @@ pub fn free_port() -> u16 {
 /// The `onestop` binary cargo built for these tests.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_onestop");
 
-/// `onestop serve` in a process of its own. Standard output is read up to "1Stop is running at";
-/// standard error, the log stream, is collected whole. Dropped, the process is killed.
+/// `onestop serve` (or `worker`) in a process of its own. Standard output is read up to "1Stop is
+/// running at" (a worker's is discarded); standard error, the log stream, is collected whole.
+/// Dropped, the process is killed.
 pub struct ServerProcess {
     child: std::process::Child,
     /// Every line printed on standard output up to "1Stop is running at".
@@ -322,6 +323,37 @@ impl ServerProcess {
         // Keep reading, so that the server never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         server
+    }
+
+    /// Runs `command` (an `onestop worker`, say) without waiting for anything on standard
+    /// output, which is discarded; standard error, the log stream, is collected whole.
+    pub fn start_quiet(mut command: std::process::Command) -> Self {
+        use std::io::Read;
+        let mut child = command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the onestop binary starts");
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut stderr = child.stderr.take().expect("standard error is piped");
+        let log_reader = {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 8192];
+                while let Ok(read @ 1..) = stderr.read(&mut buffer) {
+                    log.lock()
+                        .expect("the log")
+                        .extend_from_slice(&buffer[..read]);
+                }
+            })
+        };
+        Self {
+            child,
+            printed: Vec::new(),
+            log,
+            log_reader: Some(log_reader),
+        }
     }
 
     /// The first-run link it printed, if any.
@@ -411,6 +443,23 @@ impl TestApp {
             command.env(name, value);
         }
         ServerProcess::start(command)
+    }
+
+    /// Starts `onestop worker` (the outbox worker alone) on this app's data directory (so its
+    /// sealing key) and database, with `env` besides, at log level `info`.
+    pub fn start_worker(&self, env: &[(&str, &str)]) -> ServerProcess {
+        let mut command = std::process::Command::new(BINARY);
+        command
+            .arg("worker")
+            .env_clear()
+            .env("ONESTOP_DATA_DIR", self.data_dir.path())
+            .env("ONESTOP_DATABASE_URL", &self.database_url)
+            .env("ONESTOP_MAIL_FROM", MAIL_FROM)
+            .env("ONESTOP_LOG", "info");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        ServerProcess::start_quiet(command)
     }
 }
 

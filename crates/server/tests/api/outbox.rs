@@ -1,9 +1,52 @@
 //! The outbox worker against SMTP servers that fail, and the `.eml` default.
 
-use crate::helpers::{Backend, TestApp, location, spawn_app_with_mail};
-use crate::invitations::{invite_grace, save_new_user};
-use crate::smtp::{Fault, RealSmtpServer, scripted_smtp_server};
-use std::time::Duration;
+use crate::helpers::{
+    Backend, MAIL_FROM, TestApp, location, on_both_backends, spawn_app_with_mail,
+};
+use crate::invitations::{
+    GRACE_PASSWORD, invite_grace, open_join_link, save_new_user, submit_join,
+};
+use crate::smtp::{
+    Fault, RealSmtpServer, ScriptedSmtpServer, StallingSmtpServer, scripted_smtp_server,
+};
+use onestop_server::mail::{Mailer, OutboxWorker};
+use onestop_server::store::OutboxStatus;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+on_both_backends!(
+    when_smtp_is_down_the_invitation_is_saved_and_queued_and_exactly_one_email_arrives_once_it_is_back,
+    an_smtp_server_that_stops_answering_times_out_and_is_retried_with_backoff,
+    a_connection_dropped_after_data_is_retried_and_both_copies_links_open_the_join_form,
+    three_worker_processes_drain_a_thousand_messages_and_send_each_exactly_once,
+);
+
+/// What New User's page says once the invitation is saved: the email is only queued then.
+const QUEUED_NOTICE: &str = "Invitation sent to grace@example.com. The email is queued and goes out as soon as the mail server accepts it.";
+
+/// The message is `retrying` after `attempts` attempts, its reason contains `reason`, and its next
+/// attempt is `base` (30 s, doubled for each attempt before) from `now`, give or take the fifth of
+/// jitter.
+fn assert_retrying_with_backoff(
+    email: &OutboxStatus,
+    attempts: i64,
+    reason: &str,
+    now: onestop_domain::Timestamp,
+) {
+    assert_eq!(email.state, "retrying", "{:?}", email.last_error);
+    assert_eq!(email.attempts, attempts);
+    let recorded = email.last_error.as_deref().unwrap_or_default();
+    assert!(
+        recorded.contains(reason),
+        "the reason is recorded: {recorded:?} should contain {reason:?}"
+    );
+    let base = 30_000 * 2i64.pow(u32::try_from(attempts - 1).unwrap());
+    let wait = email.next_attempt_at - now.unix_millis();
+    assert!(
+        (base * 4 / 5..=base * 6 / 5).contains(&wait),
+        "attempt {attempts}: the next one in {wait} ms, not within a fifth of {base} ms"
+    );
+}
 
 async fn app_with_smtp(backend: Backend, url: String) -> Option<TestApp> {
     spawn_app_with_mail(backend, None, Some(url)).await
@@ -28,17 +71,7 @@ async fn a_transient_smtp_failure_is_retried_later_with_the_reason_recorded() {
         invite_grace(&app).await;
         assert_eq!(app.deliver_emails().await, 1);
         let email = &app.emails_to("grace@example.com").await[0];
-        assert_eq!(email.state, "retrying");
-        assert_eq!(email.attempts, 1);
-        assert!(
-            email
-                .last_error
-                .as_deref()
-                .unwrap_or_default()
-                .contains("451"),
-            "{:?}",
-            email.last_error
-        );
+        assert_retrying_with_backoff(email, 1, "451", app.now());
         assert!(
             email.action_url.is_some(),
             "nothing is wiped until it is sent"
@@ -51,7 +84,13 @@ async fn a_transient_smtp_failure_is_retried_later_with_the_reason_recorded() {
         assert_eq!(app.deliver_emails().await, 0, "not due again yet");
         app.clock.advance(Duration::from_secs(37));
         assert_eq!(app.deliver_emails().await, 1, "due after the backoff");
-        assert_eq!(app.emails_to("grace@example.com").await[0].attempts, 2);
+        // The second wait is twice the first.
+        assert_retrying_with_backoff(
+            &app.emails_to("grace@example.com").await[0],
+            2,
+            "451",
+            app.now(),
+        );
     })
     .await;
 }
@@ -98,73 +137,6 @@ async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
                 .unwrap()
                 .contains(&"invitation_failed".to_owned())
         );
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_connection_dropped_after_data_is_retried() {
-    each_backend(|backend| async move {
-        let port = scripted_smtp_server(Fault::DropAfterData).await;
-        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
-            return;
-        };
-        invite_grace(&app).await;
-        app.deliver_emails().await;
-        let email = &app.emails_to("grace@example.com").await[0];
-        assert_eq!(email.state, "retrying", "{:?}", email.last_error);
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_smtp_is_down_the_user_is_created_and_exactly_one_email_arrives_once_it_is_back() {
-    each_backend(|backend| async move {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
-            return;
-        };
-        let organization = app.create_organization().await;
-        app.sign_in_as_admin(&organization).await;
-        let response = save_new_user(
-            &app,
-            "Grace",
-            "Hopper",
-            "grace@example.com",
-            "Standard",
-            "Manager",
-        )
-        .await;
-        assert_eq!(
-            response.status().as_u16(),
-            303,
-            "saving does not wait for email"
-        );
-        assert!(
-            app.get_text(&location(&response))
-                .await
-                .contains("Invitation sent to grace@example.com.")
-        );
-        app.deliver_emails().await;
-        assert_eq!(
-            app.emails_to("grace@example.com").await[0].state,
-            "retrying"
-        );
-
-        let Some(smtp) = RealSmtpServer::start_on(port).await else {
-            return;
-        };
-        app.clock.advance(Duration::from_secs(60));
-        app.deliver_emails().await;
-        app.clock.advance(Duration::from_secs(60 * 60 * 2));
-        app.deliver_emails().await;
-        let messages = smtp.wait_for(1).await;
-        assert_eq!(messages.len(), 1, "exactly one email");
-        assert_eq!(app.emails_to("grace@example.com").await[0].state, "sent");
     })
     .await;
 }
@@ -272,41 +244,312 @@ async fn a_worker_that_dies_mid_send_loses_nothing_once_its_lease_runs_out() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_workers_draining_one_outbox_send_each_message_once() {
-    each_backend(|backend| async move {
-        let Some(smtp) = RealSmtpServer::start().await else {
-            return;
-        };
-        let Some(app) = app_with_smtp(backend, smtp.url()).await else {
-            return;
-        };
-        let organization = app.create_organization().await;
-        crate::helpers::invite_crew(&app, &organization, 150).await;
-        let worker = || {
-            let worker = app.worker.clone();
-            async move {
-                let mut tried = 0;
-                loop {
-                    let count = worker.deliver_due().await.unwrap();
-                    if count == 0 {
-                        return tried;
-                    }
-                    tried += count;
-                }
-            }
-        };
-        let (first, second, third) = futures::join!(worker(), worker(), worker());
-        assert_eq!(
-            first + second + third,
-            150,
-            "every message claimed exactly once"
-        );
-        let received = smtp.wait_for(150).await;
-        let recipients: std::collections::HashSet<String> =
-            received.iter().map(|email| email.to.clone()).collect();
-        assert_eq!(received.len(), 150, "no duplicates");
-        assert_eq!(recipients.len(), 150);
-    })
+/// The mail server is down while an administrator invites Grace: the user is saved (Unconfirmed,
+/// no password) with her invitation, the page says the email is queued, and once the server is
+/// back exactly one email arrives: a further pass, long after, sends nothing more.
+async fn when_smtp_is_down_the_invitation_is_saved_and_queued_and_exactly_one_email_arrives_once_it_is_back(
+    backend: Backend,
+) {
+    let port = crate::helpers::free_port();
+    let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let response = save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
     .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "saving does not wait for email"
+    );
+    let page = app.get_text(&location(&response)).await;
+    assert!(page.contains(QUEUED_NOTICE), "{page}");
+    assert!(
+        !page.contains("Email: Sent"),
+        "nothing claims the email went out"
+    );
+
+    // The rows: an Unconfirmed user without a password, a live invitation, a queued email.
+    let user_id = app
+        .text_value(
+            "SELECT id FROM users WHERE email_normalized = $1",
+            "grace@example.com",
+        )
+        .await
+        .expect("the user is saved");
+    assert_eq!(
+        app.text_value("SELECT status FROM users WHERE id = $1", &user_id)
+            .await
+            .as_deref(),
+        Some("unconfirmed")
+    );
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND password_hash IS NULL",
+            &user_id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM invitations WHERE user_id = $1 AND consumed_at IS NULL",
+            &user_id
+        )
+        .await,
+        1
+    );
+    let queued = app.emails_to("grace@example.com").await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].state, "queued");
+    let link = queued[0].action_url.clone().expect("the link is queued");
+
+    // The worker tries while the server is down: refused, kept for later.
+    assert_eq!(app.deliver_emails().await, 1);
+    let email = &app.emails_to("grace@example.com").await[0];
+    assert_retrying_with_backoff(email, 1, "onnection", app.now());
+    assert!(email.action_url.is_some(), "nothing is wiped");
+    let users = app.get_text("/setup/users?view=unconfirmed").await;
+    assert!(users.contains("Email: Retrying: "), "{users}");
+
+    let Some(smtp) = RealSmtpServer::start_on(port).await else {
+        return;
+    };
+    assert_eq!(app.deliver_emails().await, 0, "not before its backoff");
+    app.clock.advance(Duration::from_secs(37));
+    assert_eq!(app.deliver_emails().await, 1);
+    let received = smtp.wait_for(1).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, "grace@example.com");
+    assert_eq!(received[0].join_link(), link);
+    let email = &app.emails_to("grace@example.com").await[0];
+    assert_eq!((email.state.as_str(), email.attempts), ("sent", 2));
+    let users = app.get_text("/setup/users?view=unconfirmed").await;
+    assert!(users.contains("Email: Sent"), "{users}");
+
+    // Long after (past every backoff and lease), another pass sends nothing more.
+    app.clock.advance(Duration::from_secs(3 * 60 * 60));
+    assert_eq!(app.deliver_emails().await, 0, "nothing is left to send");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.messages().len(), 1, "exactly one email arrived");
+    assert_eq!(app.emails_to("grace@example.com").await.len(), 1);
+}
+
+/// A worker whose mail server stops answering in the middle of DATA, with a one-second SMTP
+/// timeout (the configuration's is 30 s).
+fn worker_with_timeout(app: &TestApp, url: &str, timeout: Duration) -> OutboxWorker {
+    OutboxWorker::new(
+        app.services.clone(),
+        Arc::new(Mailer::smtp(url, timeout).unwrap()),
+        MAIL_FROM.parse().unwrap(),
+    )
+}
+
+/// A mail server that takes the message and then never answers: the send gives up after the
+/// timeout, the message is `retrying` with the timeout as its reason and its next attempt in the
+/// backoff window, twice; once the server answers again it is sent.
+async fn an_smtp_server_that_stops_answering_times_out_and_is_retried_with_backoff(
+    backend: Backend,
+) {
+    let smtp = StallingSmtpServer::start(true).await;
+    let Some(app) = app_with_smtp(backend, smtp.url()).await else {
+        return;
+    };
+    let worker = worker_with_timeout(&app, &smtp.url(), Duration::from_secs(1));
+    invite_grace(&app).await;
+
+    let started = Instant::now();
+    let tried = tokio::time::timeout(Duration::from_secs(10), worker.deliver_due())
+        .await
+        .expect("the send gives up after its timeout instead of waiting for ever");
+    assert_eq!(tried.unwrap(), 1);
+    eprintln!("the send gave up after {:?}", started.elapsed());
+    assert_eq!(smtp.received().len(), 1, "the server held the message");
+    let email = &app.emails_to("grace@example.com").await[0];
+    assert_retrying_with_backoff(email, 1, "timed out", app.now());
+    assert!(email.action_url.is_some(), "nothing is wiped");
+    let users = app.get_text("/setup/users?view=unconfirmed").await;
+    assert!(users.contains("Email: Retrying: timed out"), "{users}");
+
+    assert_eq!(worker.deliver_due().await.unwrap(), 0, "not due yet");
+    app.clock.advance(Duration::from_secs(37));
+    assert_eq!(worker.deliver_due().await.unwrap(), 1);
+    assert_retrying_with_backoff(
+        &app.emails_to("grace@example.com").await[0],
+        2,
+        "timed out",
+        app.now(),
+    );
+
+    smtp.stop_stalling();
+    app.clock.advance(Duration::from_secs(73));
+    assert_eq!(worker.deliver_due().await.unwrap(), 1);
+    let email = &app.emails_to("grace@example.com").await[0];
+    assert_eq!((email.state.as_str(), email.attempts), ("sent", 3));
+    let accepted = smtp.wait_for_accepted(1, Duration::from_secs(5)).await;
+    assert_eq!(
+        accepted.iter().filter(|message| !message.stalled).count(),
+        1,
+        "answered once; the two timed-out attempts may have been delivered too: {accepted:?}"
+    );
+}
+
+/// The mail server takes the whole message and drops the connection before answering, once: the
+/// worker cannot know it was delivered, so it retries, and Grace may get two copies. Both carry
+/// the same link, both open the join form, and she joins once.
+async fn a_connection_dropped_after_data_is_retried_and_both_copies_links_open_the_join_form(
+    backend: Backend,
+) {
+    let smtp =
+        ScriptedSmtpServer::start(|index| (index == 0).then_some(Fault::DropAfterData)).await;
+    let Some(app) = app_with_smtp(backend, smtp.url()).await else {
+        return;
+    };
+    let (_, link) = invite_grace(&app).await;
+    assert_eq!(app.deliver_emails().await, 1);
+    let email = &app.emails_to("grace@example.com").await[0];
+    assert_eq!(email.state, "retrying", "{:?}", email.last_error);
+    assert_eq!(email.attempts, 1);
+    assert!(email.last_error.is_some(), "the reason is recorded");
+    assert!(email.action_url.is_some(), "nothing is wiped");
+
+    app.clock.advance(Duration::from_secs(37));
+    assert_eq!(app.deliver_emails().await, 1);
+    let email = &app.emails_to("grace@example.com").await[0];
+    assert_eq!((email.state.as_str(), email.attempts), ("sent", 2));
+    assert!(email.action_url.is_none(), "wiped once sent");
+
+    let received = smtp.received();
+    assert_eq!(received.len(), 2, "the dropped copy and the retried one");
+    let mut browsers = Vec::new();
+    for copy in &received {
+        assert_eq!(copy.to, "grace@example.com");
+        assert_eq!(copy.join_link(), link, "both copies carry the same link");
+        let (browser, page) = open_join_link(&app, &copy.join_link()).await;
+        assert!(
+            page.contains("value=\"grace@example.com\" readonly") && page.contains("Update"),
+            "the join form: {page}"
+        );
+        browsers.push((browser, page));
+    }
+    let (browser, page) = &browsers[1];
+    let response = submit_join(&app, browser, page, "grace", GRACE_PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(
+        app.text_value(
+            "SELECT status FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await
+        .as_deref(),
+        Some("active")
+    );
+    let (browser, page) = &browsers[0];
+    let again = submit_join(&app, browser, page, "grace2", GRACE_PASSWORD).await;
+    let again = again.text().await.unwrap();
+    assert!(
+        again.contains("This invitation has already been accepted."),
+        "{again}"
+    );
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await,
+        1
+    );
+}
+
+const THOUSAND: usize = 1000;
+
+/// Waits (up to `within`) until no message is left unsent; returns how many are `sent`.
+async fn wait_until_all_sent(app: &TestApp, within: Duration) -> i64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let sent = app
+            .number("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")
+            .await;
+        let unsent = app
+            .number("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'")
+            .await;
+        if unsent == 0 || Instant::now() > deadline {
+            return sent;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Three `onestop worker` processes on one database drain 1,000 queued invitations into a real
+/// SMTP server: every recipient gets exactly one message (also after the workers have had time
+/// for another pass), every row is `sent`, and each worker sent some of them.
+async fn three_worker_processes_drain_a_thousand_messages_and_send_each_exactly_once(
+    backend: Backend,
+) {
+    let Some(smtp) = RealSmtpServer::start().await else {
+        return;
+    };
+    let Some(app) = crate::helpers::app_for_binary(backend).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    let started = Instant::now();
+    crate::helpers::invite_crew(&app, &organization, THOUSAND).await;
+    eprintln!("{THOUSAND} invited in {:?}", started.elapsed());
+    assert_eq!(
+        app.number("SELECT COUNT(*) FROM outbox WHERE state = 'queued'")
+            .await,
+        i64::try_from(THOUSAND).unwrap()
+    );
+
+    let started = Instant::now();
+    let smtp_url = smtp.url();
+    let mut workers: Vec<_> = (0..3)
+        .map(|_| app.start_worker(&[("ONESTOP_SMTP_URL", &smtp_url)]))
+        .collect();
+    let sent = wait_until_all_sent(&app, Duration::from_secs(80)).await;
+    eprintln!("{sent} sent by three workers in {:?}", started.elapsed());
+    assert_eq!(sent, i64::try_from(THOUSAND).unwrap(), "every row is sent");
+    smtp.wait_for(THOUSAND).await;
+    // Longer than a worker's poll interval: any second copy would have gone out by now.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let logs: Vec<String> = workers.iter_mut().map(|worker| worker.stop()).collect();
+
+    let received = smtp.messages();
+    let mut copies = std::collections::HashMap::<String, usize>::new();
+    for message in &received {
+        assert!(message.has_message_id);
+        *copies.entry(message.to.clone()).or_default() += 1;
+    }
+    let twice: Vec<_> = copies.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_eq!(received.len(), THOUSAND, "one message each, none lost");
+    for index in 0..THOUSAND {
+        assert!(
+            copies.contains_key(&format!("crew{index}@example.com")),
+            "crew{index} got theirs"
+        );
+    }
+    let mut sent_by_log = 0;
+    for (index, log) in logs.iter().enumerate() {
+        let sent = log
+            .lines()
+            .filter(|line| line.contains("email sent"))
+            .count();
+        eprintln!("worker {index} sent {sent}");
+        assert!(sent > 0, "worker {index} took part:\n{log}");
+        for trouble in ["database is locked", "outbox pass failed", "ERROR"] {
+            assert!(!log.contains(trouble), "worker {index}: {trouble}:\n{log}");
+        }
+        sent_by_log += sent;
+    }
+    assert_eq!(sent_by_log, THOUSAND, "the workers sent {THOUSAND} in all");
 }

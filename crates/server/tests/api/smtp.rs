@@ -196,54 +196,103 @@ pub enum Fault {
 
 /// Answers every message with `fault`; returns its port.
 pub async fn scripted_smtp_server(fault: Fault) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let (reader, mut writer) = stream.into_split();
-                let mut lines = BufReader::new(reader).lines();
-                let _ = writer.write_all(b"220 scripted.test ESMTP\r\n").await;
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
+    ScriptedSmtpServer::start(move |_| Some(fault)).await.port
+}
+
+/// A small SMTP server that answers the end of each message's DATA as its script says: `script(n)`
+/// for the `n`th message (from 0) is the fault to answer with, `None` to accept it with "250". It
+/// keeps every message it received whole, also those whose answer it never sent (a real server may
+/// have queued a message when the connection dropped: that is how duplicates happen).
+pub struct ScriptedSmtpServer {
+    pub port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<ReceivedEmail>>>,
+}
+
+impl ScriptedSmtpServer {
+    pub async fn start(script: impl Fn(usize) -> Option<Fault> + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = std::sync::Arc::new(script);
+        let server = Self {
+            port,
+            received: received.clone(),
+        };
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let received = received.clone();
+                let script = script.clone();
+                tokio::spawn(async move {
+                    let (reader, mut writer) = stream.into_split();
+                    let mut lines = BufReader::new(reader).lines();
+                    let _ = writer.write_all(b"220 scripted.test ESMTP\r\n").await;
+                    // The fault of this connection's first message decides how it greets (AUTH).
+                    let greeting_fault = script(received.lock().unwrap().len());
+                    let mut data: Option<Vec<String>> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(message) = data.as_mut() {
+                            if line != "." {
+                                // Dot-stuffing: the sender doubled every leading ".".
+                                message.push(match line.strip_prefix('.') {
+                                    Some(rest) => rest.to_owned(),
+                                    None => line,
+                                });
+                                continue;
+                            }
+                            let raw = data.take().unwrap_or_default().join("\r\n");
+                            let fault = {
+                                let mut received = received.lock().unwrap();
+                                received.push(ReceivedEmail::parse(raw.as_bytes()));
+                                script(received.len() - 1)
+                            };
                             let reply: &[u8] = match fault {
-                                Fault::Transient => {
+                                Some(Fault::Transient) => {
                                     b"451 4.3.0 Mailbox temporarily unavailable\r\n"
                                 }
-                                Fault::Permanent => b"550 5.1.1 No such user here\r\n",
-                                Fault::DropAfterData => return,
-                                Fault::AuthenticationFails => b"250 OK\r\n",
+                                Some(Fault::Permanent) => b"550 5.1.1 No such user here\r\n",
+                                Some(Fault::DropAfterData) => return,
+                                Some(Fault::AuthenticationFails) | None => {
+                                    b"250 2.0.0 OK queued\r\n"
+                                }
                             };
                             let _ = writer.write_all(reply).await;
+                            continue;
                         }
-                        continue;
+                        let command = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+                        let reply: &[u8] = match command.as_str() {
+                            "EHLO" | "HELO"
+                                if matches!(greeting_fault, Some(Fault::AuthenticationFails)) =>
+                            {
+                                b"250-scripted.test\r\n250 AUTH PLAIN LOGIN\r\n"
+                            }
+                            "EHLO" | "HELO" => b"250 scripted.test\r\n",
+                            "AUTH" => b"535 5.7.8 Authentication credentials invalid\r\n",
+                            "DATA" => {
+                                data = Some(Vec::new());
+                                b"354 End data with <CR><LF>.<CR><LF>\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = writer.write_all(b"221 Bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 OK\r\n",
+                        };
+                        let _ = writer.write_all(reply).await;
                     }
-                    let command = line.get(..4).unwrap_or_default().to_ascii_uppercase();
-                    let reply: &[u8] = match command.as_str() {
-                        "EHLO" | "HELO" if matches!(fault, Fault::AuthenticationFails) => {
-                            b"250-scripted.test\r\n250 AUTH PLAIN LOGIN\r\n"
-                        }
-                        "EHLO" | "HELO" => b"250 scripted.test\r\n",
-                        "AUTH" => b"535 5.7.8 Authentication credentials invalid\r\n",
-                        "DATA" => {
-                            in_data = true;
-                            b"354 End data with <CR><LF>.<CR><LF>\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = writer.write_all(b"221 Bye\r\n").await;
-                            return;
-                        }
-                        _ => b"250 OK\r\n",
-                    };
-                    let _ = writer.write_all(reply).await;
-                }
-            });
-        }
-    });
-    port
+                });
+            }
+        });
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received whole so far, answered or not.
+    pub fn received(&self) -> Vec<ReceivedEmail> {
+        self.received.lock().unwrap().clone()
+    }
 }
 
 /// One message a [`StallingSmtpServer`] received whole.
