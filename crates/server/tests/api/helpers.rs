@@ -356,6 +356,11 @@ impl ServerProcess {
         }
     }
 
+    /// The operating system's id of the process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The first-run link it printed, if any.
     pub fn first_run_link(&self) -> Option<String> {
         self.printed
@@ -997,4 +1002,69 @@ pub async fn invite_crew(
             .expect("invited");
     }
     admin
+}
+
+/// Counts the SQL statements this test process runs, from sqlx's own `sqlx::query` events (one
+/// for each statement sqlx executes, on either backend), through a tracing subscriber installed
+/// on first use. It costs the product nothing: the server under test emits these events anyway,
+/// and only a test that asks installs something to receive them. It counts the whole process: it
+/// is meant for a test that alone talks to its server, as under nextest (one process per test).
+pub mod statements {
+    use std::sync::{Mutex, OnceLock};
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    static SUMMARIES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+
+    struct Counter;
+
+    struct Summary(String);
+
+    impl tracing::field::Visit for Summary {
+        fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+            if field.name() == "summary" {
+                value.clone_into(&mut self.0);
+            }
+        }
+
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "summary" {
+                self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Counter {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _context: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            let mut summary = Summary(String::new());
+            event.record(&mut summary);
+            SUMMARIES.lock().unwrap().push(summary.0);
+        }
+    }
+
+    /// Starts counting (once per process).
+    fn install() {
+        INSTALLED.get_or_init(|| {
+            let layer = Counter.with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
+                metadata.target() == "sqlx::query"
+            }));
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer))
+                .expect("no other tracing subscriber is installed in this test process");
+        });
+    }
+
+    /// What `work` returned, and the statements run meanwhile (sqlx's summary of each: its first
+    /// words).
+    pub async fn run_by<T>(work: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
+        install();
+        let from = SUMMARIES.lock().unwrap().len();
+        let output = work.await;
+        let summaries = SUMMARIES.lock().unwrap()[from..].to_vec();
+        (output, summaries)
+    }
 }

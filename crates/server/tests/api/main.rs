@@ -14,6 +14,7 @@ mod contention;
 mod csrf;
 mod first_run;
 mod invitations;
+mod load;
 mod operations;
 mod outbox;
 mod password_reset;
