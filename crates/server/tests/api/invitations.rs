@@ -223,7 +223,11 @@ async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
     app.sign_in_as_admin(&organization).await;
     for email in [" ADA@example.com", "Boss@Other.example"] {
         let response = save_new_user(&app, "Someone", "Else", email, "Standard", "Manager").await;
-        assert_eq!(response.status().as_u16(), 422);
+        assert_eq!(
+            response.status().as_u16(),
+            409,
+            "a conflict with a user who exists"
+        );
         assert!(
             response
                 .text()
@@ -233,6 +237,65 @@ async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
         );
     }
     assert_eq!(app.count("invitations").await, 0);
+
+    // Edit User, fixing an Unconfirmed user's address to one that is taken: 409 as well, while
+    // another mistake on the same form stays 422.
+    let response = save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let grace = app
+        .text_value(
+            "SELECT id FROM users WHERE email_normalized = $1",
+            "grace@example.com",
+        )
+        .await
+        .unwrap();
+    let form = app.get_text(&format!("/setup/users/{grace}")).await;
+    let edit = |email: &'static str, last_name: &'static str| {
+        let fields = vec![
+            ("csrf_token", csrf_token_in(&form)),
+            ("first_name", "Grace".to_owned()),
+            ("last_name", last_name.to_owned()),
+            ("email", email.to_owned()),
+            ("profile_id", option_value(&form, "Standard")),
+            ("role_id", option_value(&form, "Manager")),
+        ];
+        let request = app
+            .client
+            .post(app.url(&format!("/setup/users/{grace}")))
+            .header("origin", &app.address)
+            .form(&fields);
+        async move { request.send().await.unwrap() }
+    };
+    let taken = edit(" Boss@Other.example", "Hopper").await;
+    assert_eq!(taken.status().as_u16(), 409);
+    let page = taken.text().await.unwrap();
+    assert!(
+        page.contains("A user with this email address already exists; use another address.")
+            && page.contains("Edit User"),
+        "{page}"
+    );
+    let mistyped = edit("grace.hopper@example.com", "").await;
+    assert_eq!(
+        mistyped.status().as_u16(),
+        422,
+        "a typing mistake is not a conflict"
+    );
+    assert_eq!(
+        app.text_value("SELECT email FROM users WHERE id = $1", &grace)
+            .await
+            .as_deref(),
+        Some("grace@example.com"),
+        "nothing was changed"
+    );
+    assert_eq!(app.count("invitations").await, 1);
 }
 
 async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: TestApp) {
