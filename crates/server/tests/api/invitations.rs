@@ -892,7 +892,7 @@ async fn guessing_join_links_is_throttled_with_retry_after(app: TestApp) {
             .text()
             .await
             .unwrap()
-            .contains("Too many invalid invitation links")
+            .contains("Too many invalid links were opened from your network")
     );
     app.clock.advance(Duration::from_secs(15 * 60 + 1));
     let (browser, page) = open_join_link(&app, &link).await;
