@@ -1,7 +1,7 @@
 //! New User, the invitation email through a real SMTP server, and joining.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, Backend, Organization, TestApp, csrf_token_in, location, on_both_databases,
+    Backend, Organization, TestApp, csrf_token_in, location, on_both_backends, on_both_databases,
     spawn_app_with_mail,
 };
 pub use crate::helpers::{option_value, save_new_user};
@@ -26,6 +26,8 @@ on_both_databases!(
     the_first_steps_checklist_keeps_each_users_progress,
     guessing_join_links_is_throttled_with_retry_after,
 );
+
+on_both_backends!(links_use_the_configured_public_url_whatever_the_host_header_says);
 
 pub const GRACE_PASSWORD: &str = "seven green lanterns glow";
 
@@ -72,15 +74,25 @@ pub async fn open_join_link(app: &TestApp, link: &str) -> (reqwest::Client, Stri
         "/join",
         "the token leaves the address at once"
     );
-    let page = browser
-        .get(app.url("/join"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_no_referrer(&response, "the Join Now link");
+    let response = browser.get(app.url("/join")).send().await.unwrap();
+    assert_no_referrer(&response, "the join form");
+    let page = response.text().await.unwrap();
     (browser, page)
+}
+
+/// Pages of one-time links never pass the link on as a Referer.
+pub fn assert_no_referrer(response: &reqwest::Response, what: &str) {
+    assert_eq!(
+        response
+            .headers()
+            .get("referrer-policy")
+            .map(|value| value.to_str().unwrap()),
+        Some("no-referrer"),
+        "{what}: {} {}",
+        response.status(),
+        response.url()
+    );
 }
 
 pub async fn submit_join(
@@ -829,20 +841,26 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
     }
 }
 
-#[tokio::test]
-async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
-    let app = crate::helpers::spawn_app_with(Backend::Sqlite, Some("http://1stop.example.test"))
-        .await
-        .unwrap();
+/// A request whose `Host`, `X-Forwarded-Host` and `Forwarded` name another site (with an Origin
+/// to match) still yields links to the configured public URL: the invitation of New User and the
+/// link of "Forgot password?".
+async fn links_use_the_configured_public_url_whatever_the_host_header_says(backend: Backend) {
+    const PUBLIC_URL: &str = "http://1stop.example.test";
+    let Some(app) = crate::helpers::spawn_app_with(backend, Some(PUBLIC_URL)).await else {
+        return;
+    };
+    let forged = |request: reqwest::RequestBuilder| {
+        request
+            .header("host", "evil.example")
+            .header("origin", "http://evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .header("x-forwarded-proto", "https")
+            .header("forwarded", "host=evil.example;proto=https")
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let form = app.get_text("/setup/users/new").await;
-    let response = app
-        .client
-        .post(app.url("/setup/users/new"))
-        .header("host", "evil.example")
-        .header("origin", "http://evil.example")
-        .header("x-forwarded-host", "evil.example")
+    let response = forged(app.client.post(app.url("/setup/users/new")))
         .form(&[
             ("csrf_token", csrf_token_in(&form)),
             ("first_name", "Grace".into()),
@@ -854,13 +872,49 @@ async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.status().as_u16(), 303, "{backend:?}");
     let link = queued_join_link(&app, "grace@example.com").await;
     assert!(
-        link.starts_with("http://1stop.example.test/join/"),
-        "{link}"
+        link.starts_with(&format!("{PUBLIC_URL}/join/")),
+        "{backend:?}: {link}"
     );
-    let _ = ADMIN_PASSWORD;
+
+    let visitor = app.new_client();
+    let form = forged(visitor.get(app.url("/password/forgot")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = forged(visitor.post(app.url("/password/forgot")))
+        .form(&[
+            ("csrf_token", csrf_token_in(&form).as_str()),
+            ("username", "ada"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{backend:?}");
+    app.background_work_done().await;
+    let emails = app.emails_to("ada@example.com").await;
+    assert_eq!(emails.len(), 1, "{backend:?}: the reset email is queued");
+    let link = emails[0].action_url.clone().unwrap();
+    assert!(
+        link.starts_with(&format!("{PUBLIC_URL}/password/reset/")),
+        "{backend:?}: {link}"
+    );
+    for email in app
+        .emails_to("grace@example.com")
+        .await
+        .iter()
+        .chain(&emails)
+    {
+        assert!(
+            !email.body_text.contains("evil") && !email.body_html.contains("evil"),
+            "{backend:?}: no part of the email names the forged host"
+        );
+    }
 }
 
 async fn guessing_join_links_is_throttled_with_retry_after(app: TestApp) {

@@ -24,4 +24,5 @@ mod setup_admin;
 mod sign_in;
 mod terms;
 mod timing;
+mod tokens;
 mod users_page;
