@@ -468,6 +468,23 @@ pub fn hidden_field(html: &str, name: &str) -> String {
         .to_owned()
 }
 
+/// The value of cookie `name` in a `Cookie` header value (`a=1; b=2`).
+pub fn cookie_value(header: &str, name: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The value the response's `Set-Cookie` gives cookie `name`, if it sets it.
+pub fn set_cookie_value(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .cookies()
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
 pub fn location(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -699,6 +716,33 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client")
+    }
+
+    /// A browser-like client (no redirects followed) whose cookie jar the test can read, and
+    /// plant cookies into, as someone with access to the browser could.
+    pub fn client_with_jar(&self) -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        (client, jar)
+    }
+
+    /// Puts a cookie for this server into `jar`, as a planted cookie would be.
+    pub fn plant_cookie(&self, jar: &reqwest::cookie::Jar, name: &str, value: &str) {
+        let url = reqwest::Url::parse(&self.address).expect("the address is a URL");
+        jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+    }
+
+    /// Every cookie `jar` sends to this server, as a `Cookie` header value (`a=1; b=2`).
+    pub fn cookie_header(&self, jar: &reqwest::cookie::Jar) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.address).expect("the address is a URL");
+        jar.cookies(&url)
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// One text value from the database (`$1` bound to `argument`), e.g. a user's status.

@@ -19,6 +19,7 @@ on_both_databases!(
     the_invitation_works_one_second_before_expiry_and_not_one_second_after,
     unknown_and_tampered_links_get_the_same_generic_page,
     a_user_signed_in_as_someone_else_cannot_accept,
+    a_forged_join_from_another_users_browser_changes_nothing,
     a_taken_username_is_refused_and_the_invitation_stays_valid,
     weak_passwords_are_refused_with_the_reason,
     fifty_parallel_submissions_make_exactly_one_account,
@@ -599,6 +600,130 @@ async fn a_user_signed_in_as_someone_else_cannot_accept(app: TestApp) {
     assert!(
         form.contains("Confirm Password") && form.contains("value=\"grace@example.com\" readonly"),
         "{form}"
+    );
+}
+
+/// Ada's browser opened Grace's link (so it holds Grace's join cookie); a forged POST /join from
+/// it, with Ada's own form token or with the anonymous one, and the same POST with a cookie
+/// header made by hand, change nothing at all.
+async fn a_forged_join_from_another_users_browser_changes_nothing(app: TestApp) {
+    use crate::helpers::{Scope, Snapshot, assert_unchanged, cookie_value};
+    let (organization, link) = invite_grace(&app).await;
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    // Ada, who has agreed to the Terms already, in a browser whose cookies the test can read.
+    let (ada, jar) = app.client_with_jar();
+    assert_eq!(
+        location(
+            &app.sign_in_with(&ada, "ada", crate::helpers::ADMIN_PASSWORD)
+                .await
+        ),
+        "/"
+    );
+    let opened = ada.get(&link).send().await.unwrap();
+    assert_eq!(opened.status().as_u16(), 409);
+    let page = opened.text().await.unwrap();
+    assert!(
+        page.contains("You are signed in as Ada Lovelace."),
+        "{page}"
+    );
+    let cookies = app.cookie_header(&jar);
+    assert_eq!(
+        cookie_value(&cookies, "onestop_join").as_deref(),
+        Some(token.as_str()),
+        "Ada's browser holds Grace's link"
+    );
+    let ada_token = csrf_token_in(&page);
+    // The token the browser's form cookie holds, which counted before Ada signed in.
+    let anonymous_token = cookie_value(&cookies, "onestop_form").expect("a form cookie");
+
+    let ada_row = "SELECT username || ' ' || password_hash FROM users WHERE id = $1";
+    let ada_before = app.text_value(ada_row, &organization.admin_id).await;
+    let ada_sessions = app
+        .store
+        .session_count(&organization.admin_id)
+        .await
+        .unwrap();
+    let snapshot = Snapshot::plan(&app, Scope::Everything).await;
+    let before = snapshot.take(&app).await;
+    let fields = |csrf_token: &str| {
+        vec![
+            ("csrf_token", csrf_token.to_owned()),
+            ("username", "mallory".to_owned()),
+            ("password", GRACE_PASSWORD.to_owned()),
+            ("password_confirmation", GRACE_PASSWORD.to_owned()),
+        ]
+    };
+    for (what, csrf_token, status, says) in [
+        (
+            "Ada's form token",
+            &ada_token,
+            409,
+            "You are signed in as Ada Lovelace.",
+        ),
+        (
+            "the anonymous form token",
+            &anonymous_token,
+            403,
+            "This form has expired",
+        ),
+    ] {
+        let response = ada
+            .post(app.url("/join"))
+            .header("origin", &app.address)
+            .form(&fields(csrf_token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(says), "{what}: {body}");
+        assert_unchanged(
+            &before,
+            &snapshot.take(&app).await,
+            &format!("a forged join with {what}"),
+        );
+    }
+    // The same, with the cookie header written by hand.
+    let forger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let session = cookie_value(&cookies, "onestop_session").unwrap();
+    let response = forger
+        .post(app.url("/join"))
+        .header("origin", &app.address)
+        .header(
+            "cookie",
+            format!("onestop_session={session}; onestop_join={token}"),
+        )
+        .form(&fields(&ada_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 409);
+    assert_unchanged(
+        &before,
+        &snapshot.take(&app).await,
+        "a hand-made forged join",
+    );
+
+    assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
+    assert_eq!(
+        app.text_value(ada_row, &organization.admin_id).await,
+        ada_before
+    );
+    assert_eq!(
+        app.store
+            .session_count(&organization.admin_id)
+            .await
+            .unwrap(),
+        ada_sessions
+    );
+    // Grace's own browser still joins with the link.
+    let (browser, form) = open_join_link(&app, &link).await;
+    assert_eq!(
+        location(&submit_join(&app, &browser, &form, "grace", GRACE_PASSWORD).await),
+        "/"
     );
 }
 

@@ -20,6 +20,7 @@ mod password_reset;
 mod real_binary;
 mod review_defects;
 mod route_table;
+mod sessions;
 mod setup_admin;
 mod sign_in;
 mod terms;
