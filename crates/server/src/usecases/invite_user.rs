@@ -27,9 +27,16 @@ pub struct InviteInput {
 pub enum InviteError {
     #[error("some fields need attention")]
     Invalid(FieldErrors),
+    /// The email address already belongs to a user (perhaps one saved a moment ago by another
+    /// administrator): the form, with that message on the email field.
+    #[error("a user with this email address already exists")]
+    EmailTaken(FieldErrors),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// What New User and Edit User say when the address is taken.
+pub const EMAIL_TAKEN: &str = "A user with this email address already exists; use another address.";
 
 impl From<StoreError> for InviteError {
     fn from(error: StoreError) -> Self {
@@ -198,11 +205,8 @@ pub async fn invite_user(
         }
         Err(InviteStoreError::Store(StoreError::Duplicate(_))) => {
             let mut errors = FieldErrors::default();
-            errors.add(
-                "email",
-                "A user with this email address already exists; use another address.",
-            );
-            Err(InviteError::Invalid(errors))
+            errors.add("email", EMAIL_TAKEN);
+            Err(InviteError::EmailTaken(errors))
         }
         Err(InviteStoreError::CapReached(cap)) => {
             let mut errors = FieldErrors::default();

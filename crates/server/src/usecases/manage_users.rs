@@ -345,6 +345,9 @@ pub enum EditError {
     NotFound,
     #[error("some fields need attention")]
     Invalid(FieldErrors),
+    /// The new email address already belongs to another user: the form, with that message.
+    #[error("a user with this email address already exists")]
+    EmailTaken(FieldErrors),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -447,11 +450,8 @@ pub async fn edit_user(
         }
         Err(UserAdminError::Store(StoreError::Duplicate(_))) => {
             let mut errors = FieldErrors::default();
-            errors.add(
-                "email",
-                "A user with this email address already exists; use another address.",
-            );
-            Err(EditError::Invalid(errors))
+            errors.add("email", super::invite_user::EMAIL_TAKEN);
+            Err(EditError::EmailTaken(errors))
         }
         Err(UserAdminError::Store(error)) => Err(error.into()),
     }

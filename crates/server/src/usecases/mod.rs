@@ -4,6 +4,7 @@
 pub mod company;
 pub mod create_organization;
 pub mod first_run;
+pub mod invalid_links;
 pub mod invite_user;
 pub mod join;
 pub mod manage_users;

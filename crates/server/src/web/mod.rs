@@ -144,6 +144,7 @@ fn routes() -> Routes {
             Public,
             pages::password::open_link,
         )
+        .get("/password/reset/", Public, pages::password::open_empty_link)
         .get("/password/reset", Public, pages::password::reset_form)
         .post("/password/reset", Public, pages::password::reset_submit)
         .get("/terms", SignedIn, pages::terms::show)
@@ -255,6 +256,7 @@ fn routes() -> Routes {
         )
         .post("/join/request", Public, pages::join::request_new)
         .get("/join/{token}", Public, pages::join::open_link)
+        .get("/join/", Public, pages::join::open_empty_link)
         .get("/join", Public, pages::join::show)
         .post("/join", Public, pages::join::submit)
         .get("/help", Public, pages::help::index)

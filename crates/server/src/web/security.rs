@@ -10,14 +10,19 @@ use axum::response::{IntoResponse, Response};
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
-/// CSP, nosniff, no framing, Referer only within this site (pages that carry one-time codes set
-/// `no-referrer` themselves), no caching unless the handler says otherwise (static files do), and
-/// HSTS when served over HTTPS.
+/// CSP, nosniff, no framing, Referer only within this site (and never from the pages of one-time
+/// links, see [`carries_a_link`]), no caching unless the handler says otherwise (static files
+/// do), and HSTS when served over HTTPS.
 pub async fn add_security_headers(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
+    let referrer_policy = if carries_a_link(request.uri().path()) {
+        "no-referrer"
+    } else {
+        "same-origin"
+    };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
@@ -28,7 +33,7 @@ pub async fn add_security_headers(
     set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
-    set(header::REFERRER_POLICY, "same-origin");
+    set(header::REFERRER_POLICY, referrer_policy);
     set(header::CACHE_CONTROL, "no-store");
     if state.settings.https {
         set(
@@ -37,6 +42,18 @@ pub async fn add_security_headers(
         );
     }
     response
+}
+
+/// Whether `path` is a page of a one-time link (Join Now, password reset, first run) or of the
+/// steps right after one: every answer there, error pages and 429s included, is sent with
+/// `Referrer-Policy: no-referrer`, so no page reached from it learns the link.
+fn carries_a_link(path: &str) -> bool {
+    ["/join", "/password/reset", "/first-run"]
+        .iter()
+        .any(|prefix| match path.strip_prefix(prefix) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        })
 }
 
 /// Refuses POSTs (and other writes) that a browser says come from another site, or whose Origin

@@ -115,7 +115,7 @@ async fn one_noisy_client_behind_the_proxy_locks_nobody_out(backend: Backend) {
 }
 
 async fn invalid_join_links_from_one_client_do_not_block_another(backend: Backend) {
-    use onestop_server::usecases::join::INVALID_LINK_LIMIT;
+    use onestop_server::usecases::invalid_links::INVALID_LINK_LIMIT;
     let Some(app) = behind_a_proxy(backend).await else {
         return;
     };

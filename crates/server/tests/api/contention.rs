@@ -12,6 +12,7 @@ use std::time::Duration;
 on_both_databases!(
     parallel_joins_reinvites_bulk_actions_and_sign_ins_never_500,
     two_administrators_demoting_or_deactivating_each_other_at_once_leave_one,
+    two_administrators_inviting_one_email_at_once_make_one_user_and_one_409,
 );
 
 const ALREADY_ACCEPTED: &str = "This invitation has already been accepted.";
@@ -532,5 +533,176 @@ async fn two_administrators_demoting_or_deactivating_each_other_at_once_leave_on
             done, 1,
             "round {round}: one change went through: {answers:?}"
         );
+    }
+}
+
+/// Two Administrators, each in their own browser, save New User for the same person at the same
+/// moment, typing the address in different case: five rounds. Each round makes exactly one
+/// user, one invitation, one email and one pair of audit events; one administrator is sent on
+/// (303), the other gets 409 Conflict and New User again, with "already exists" on the email
+/// field and what they typed; and no row anywhere names a user or invitation that does not exist.
+async fn two_administrators_inviting_one_email_at_once_make_one_user_and_one_409(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.add_active_user(
+        &organization.org_id,
+        "administrator",
+        "ceo",
+        ("Bob", "Babbage"),
+        "bob",
+        MEMBER_PASSWORD,
+    )
+    .await;
+    app.sign_in_as_admin(&organization).await;
+    let bob = app.new_client();
+    assert_eq!(
+        location(&app.sign_in_with(&bob, "bob", MEMBER_PASSWORD).await),
+        "/"
+    );
+    assert_eq!(location(&app.agree_with(&bob).await), "/");
+    let administrators = [&app.client, &bob];
+
+    for round in 0..5 {
+        let addresses = [
+            format!("grace{round}@example.com"),
+            format!("  GRACE{round}@Example.COM "),
+        ];
+        let normalized = format!("grace{round}@example.com");
+        let users = app.count("users").await;
+        let invitations = app.count("invitations").await;
+        let outbox = app.count("outbox").await;
+        let audit = app.count("audit_events").await;
+        let mut forms = Vec::new();
+        for browser in administrators {
+            let form = browser
+                .get(app.url("/setup/users/new"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            forms.push(vec![
+                ("csrf_token", csrf_token_in(&form)),
+                ("first_name", "Grace".to_owned()),
+                ("last_name", "Hopper".to_owned()),
+                (
+                    "profile_id",
+                    crate::helpers::option_value(&form, "Standard"),
+                ),
+                ("role_id", crate::helpers::option_value(&form, "Manager")),
+            ]);
+        }
+        let saves =
+            administrators
+                .iter()
+                .zip(forms)
+                .zip(&addresses)
+                .map(|((browser, mut form), email)| {
+                    form.push(("email", email.clone()));
+                    let request = browser
+                        .post(app.url("/setup/users/new"))
+                        .header("origin", &app.address)
+                        .form(&form);
+                    async move { answer(request.send().await.unwrap()).await }
+                });
+        let answers = futures::future::join_all(saves).await;
+
+        let saved: Vec<&Answer> = answers
+            .iter()
+            .filter(|answer| answer.status == 303)
+            .collect();
+        assert_eq!(saved.len(), 1, "round {round}: one is saved: {answers:?}");
+        assert!(
+            saved[0].location.starts_with("/setup/users?invited="),
+            "{answers:?}"
+        );
+        let refused: Vec<(usize, &Answer)> = answers
+            .iter()
+            .enumerate()
+            .filter(|(_, answer)| answer.status != 303)
+            .collect();
+        assert_eq!(refused.len(), 1, "round {round}: {answers:?}");
+        let (loser, refused) = refused[0];
+        assert_eq!(refused.status, 409, "round {round}: {refused:?}");
+        assert!(
+            refused
+                .body
+                .contains("A user with this email address already exists; use another address."),
+            "round {round}: {}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("<h1>New User</h1>")
+                && refused.body.contains("id=\"email-error\"")
+                && refused
+                    .body
+                    .contains(&format!("value=\"{}\"", addresses[loser])),
+            "round {round}: New User again, the message on the email field, what was typed: {}",
+            refused.body
+        );
+
+        let user_id = app
+            .text_value(
+                "SELECT id FROM users WHERE email_normalized = $1",
+                &normalized,
+            )
+            .await
+            .expect("the user");
+        assert_eq!(
+            app.number_value(
+                "SELECT COUNT(*) FROM users WHERE LOWER(TRIM(email)) = $1",
+                &normalized
+            )
+            .await,
+            1,
+            "round {round}: one user"
+        );
+        assert_eq!(app.count("users").await, users + 1, "round {round}");
+        assert_eq!(
+            app.number_value(
+                "SELECT COUNT(*) FROM invitations WHERE user_id = $1",
+                &user_id
+            )
+            .await,
+            1,
+            "round {round}: one invitation"
+        );
+        assert_eq!(app.count("invitations").await, invitations + 1);
+        assert_eq!(
+            app.number_value(
+                "SELECT COUNT(*) FROM outbox o JOIN invitations i ON i.id = o.invitation_id WHERE i.user_id = $1",
+                &user_id
+            )
+            .await,
+            1,
+            "round {round}: one email"
+        );
+        assert_eq!(app.count("outbox").await, outbox + 1);
+        assert_eq!(
+            app.count("audit_events").await,
+            audit + 2,
+            "round {round}: user_created and invitation_queued, once"
+        );
+    }
+    // No orphans: every invitation, email and audit event names rows that exist.
+    for (what, sql) in [
+        (
+            "invitations without their user",
+            "SELECT COUNT(*) FROM invitations i WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = i.user_id)",
+        ),
+        (
+            "emails without their invitation",
+            "SELECT COUNT(*) FROM outbox o WHERE o.invitation_id IS NULL OR NOT EXISTS (SELECT 1 FROM invitations i WHERE i.id = o.invitation_id)",
+        ),
+        (
+            "audit events about users who do not exist",
+            "SELECT COUNT(*) FROM audit_events a WHERE a.target_user_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.target_user_id)",
+        ),
+        (
+            "users without an invitation",
+            "SELECT COUNT(*) FROM users u WHERE u.status = 'unconfirmed' AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = u.id)",
+        ),
+    ] {
+        assert_eq!(app.number(sql).await, 0, "{what}");
     }
 }

@@ -522,6 +522,23 @@ pub fn hidden_field(html: &str, name: &str) -> String {
         .to_owned()
 }
 
+/// The value of cookie `name` in a `Cookie` header value (`a=1; b=2`).
+pub fn cookie_value(header: &str, name: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The value the response's `Set-Cookie` gives cookie `name`, if it sets it.
+pub fn set_cookie_value(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .cookies()
+        .find(|cookie| cookie.name() == name)
+        .map(|cookie| cookie.value().to_owned())
+}
+
 pub fn location(response: &reqwest::Response) -> String {
     response
         .headers()
@@ -753,6 +770,33 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client")
+    }
+
+    /// A browser-like client (no redirects followed) whose cookie jar the test can read, and
+    /// plant cookies into, as someone with access to the browser could.
+    pub fn client_with_jar(&self) -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        (client, jar)
+    }
+
+    /// Puts a cookie for this server into `jar`, as a planted cookie would be.
+    pub fn plant_cookie(&self, jar: &reqwest::cookie::Jar, name: &str, value: &str) {
+        let url = reqwest::Url::parse(&self.address).expect("the address is a URL");
+        jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+    }
+
+    /// Every cookie `jar` sends to this server, as a `Cookie` header value (`a=1; b=2`).
+    pub fn cookie_header(&self, jar: &reqwest::cookie::Jar) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.address).expect("the address is a URL");
+        jar.cookies(&url)
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// One text value from the database (`$1` bound to `argument`), e.g. a user's status.
@@ -1067,4 +1111,164 @@ pub mod statements {
         let summaries = SUMMARIES.lock().unwrap()[from..].to_vec();
         (output, summaries)
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: every row, field by field.
+
+/// Which rows a snapshot reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every row of every table: with one company, a refused request must write nothing at all,
+    /// not even a throttle counter.
+    Everything,
+    /// The rows one organization owns.
+    Organization(&'a str),
+}
+
+/// The queries that read every row in a scope as text. The tables and their columns are read
+/// from the database itself, so a new column is compared as soon as a migration adds it, and a
+/// new table fails [`Snapshot::plan`] until it is placed in a scope.
+pub struct Snapshot {
+    /// (table, query returning one text per row)
+    queries: Vec<(String, String)>,
+    org_id: Option<String>,
+}
+
+/// The migrations' bookkeeping: no data of the application.
+const NOT_DATA: &[&str] = &["_sqlx_migrations"];
+/// Tables of the whole deployment rather than of one company.
+const DEPLOYMENT_WIDE: &[&str] = &["first_run_codes", "throttle_counters"];
+
+impl Snapshot {
+    pub async fn plan(app: &TestApp, scope: Scope<'_>) -> Self {
+        let tables = match &app.store {
+            Store::Sqlite(_) => {
+                texts(
+                    app,
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                    None,
+                )
+                .await
+            }
+            Store::Postgres(_) => {
+                texts(
+                    app,
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+                    None,
+                )
+                .await
+            }
+        };
+        assert!(
+            tables.iter().any(|table| table == "users"),
+            "the tables are found: {tables:?}"
+        );
+        let mut queries = Vec::new();
+        for table in tables {
+            if NOT_DATA.contains(&table.as_str()) {
+                continue;
+            }
+            let columns = match &app.store {
+                Store::Sqlite(_) => {
+                    texts(
+                        app,
+                        "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+                        Some(&table),
+                    )
+                    .await
+                }
+                Store::Postgres(_) => {
+                    texts(
+                        app,
+                        "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+                        Some(&table),
+                    )
+                    .await
+                }
+            };
+            let filter = match scope {
+                Scope::Everything => String::new(),
+                Scope::Organization(_) if table == "organizations" => "WHERE id = $1".to_owned(),
+                Scope::Organization(_) if columns.iter().any(|column| column == "org_id") => {
+                    "WHERE org_id = $1".to_owned()
+                }
+                Scope::Organization(_) if table == "checklist_progress" => {
+                    "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
+                }
+                Scope::Organization(_) if DEPLOYMENT_WIDE.contains(&table.as_str()) => continue,
+                Scope::Organization(_) => panic!(
+                    "table {table} is new: say in helpers.rs whose rows it holds, so that snapshots compare them"
+                ),
+            };
+            // `last_seen_at` is bookkeeping that any request may refresh (at most once a minute);
+            // every other field of a session is compared.
+            let fields: Vec<String> = columns
+                .iter()
+                .filter(|column| !(table == "sessions" && *column == "last_seen_at"))
+                .map(|column| {
+                    format!("'{column}=' || COALESCE(CAST(\"{column}\" AS TEXT), '(null)')")
+                })
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM \"{table}\" {filter}",
+                fields.join(" || ', ' || ")
+            );
+            queries.push((table, sql));
+        }
+        Self {
+            queries,
+            org_id: match scope {
+                Scope::Everything => None,
+                Scope::Organization(org_id) => Some(org_id.to_owned()),
+            },
+        }
+    }
+
+    /// Every row in scope, one line each (`table: column=value, ...`), sorted.
+    pub async fn take(&self, app: &TestApp) -> Vec<String> {
+        let mut rows = Vec::new();
+        for (table, sql) in &self.queries {
+            for row in texts(app, sql, self.org_id.as_deref()).await {
+                rows.push(format!("{table}: {row}"));
+            }
+        }
+        rows.sort();
+        rows
+    }
+}
+
+/// One text per row of `sql`, with `$1` bound to `argument` if given.
+pub async fn texts(app: &TestApp, sql: &str, argument: Option<&str>) -> Vec<String> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    let argument = argument.map(str::to_owned);
+    match &app.store {
+        Store::Sqlite(pool) => {
+            let query = sqlx::query_scalar(sql);
+            match argument {
+                Some(argument) => query.bind(argument).fetch_all(pool).await,
+                None => query.fetch_all(pool).await,
+            }
+        }
+        Store::Postgres(pool) => {
+            let query = sqlx::query_scalar(sql);
+            match argument {
+                Some(argument) => query.bind(argument).fetch_all(pool).await,
+                None => query.fetch_all(pool).await,
+            }
+        }
+    }
+    .expect("the snapshot query runs")
+}
+
+/// Fails naming the rows that differ.
+pub fn assert_unchanged(before: &[String], after: &[String], what: &str) {
+    if before == after {
+        return;
+    }
+    let gone: Vec<&String> = before.iter().filter(|row| !after.contains(row)).collect();
+    let new: Vec<&String> = after.iter().filter(|row| !before.contains(row)).collect();
+    panic!(
+        "{what} changed the database.\nRows gone or changed: {gone:#?}\nRows new or changed: {new:#?}"
+    );
 }

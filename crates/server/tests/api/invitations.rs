@@ -1,7 +1,7 @@
 //! New User, the invitation email through a real SMTP server, and joining.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, Backend, Organization, TestApp, csrf_token_in, location, on_both_databases,
+    Backend, Organization, TestApp, csrf_token_in, location, on_both_backends, on_both_databases,
     spawn_app_with_mail,
 };
 pub use crate::helpers::{option_value, save_new_user};
@@ -19,6 +19,7 @@ on_both_databases!(
     the_invitation_works_one_second_before_expiry_and_not_one_second_after,
     unknown_and_tampered_links_get_the_same_generic_page,
     a_user_signed_in_as_someone_else_cannot_accept,
+    a_forged_join_from_another_users_browser_changes_nothing,
     a_taken_username_is_refused_and_the_invitation_stays_valid,
     weak_passwords_are_refused_with_the_reason,
     fifty_parallel_submissions_make_exactly_one_account,
@@ -26,6 +27,8 @@ on_both_databases!(
     the_first_steps_checklist_keeps_each_users_progress,
     guessing_join_links_is_throttled_with_retry_after,
 );
+
+on_both_backends!(links_use_the_configured_public_url_whatever_the_host_header_says);
 
 pub const GRACE_PASSWORD: &str = "seven green lanterns glow";
 
@@ -72,15 +75,25 @@ pub async fn open_join_link(app: &TestApp, link: &str) -> (reqwest::Client, Stri
         "/join",
         "the token leaves the address at once"
     );
-    let page = browser
-        .get(app.url("/join"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_no_referrer(&response, "the Join Now link");
+    let response = browser.get(app.url("/join")).send().await.unwrap();
+    assert_no_referrer(&response, "the join form");
+    let page = response.text().await.unwrap();
     (browser, page)
+}
+
+/// Pages of one-time links never pass the link on as a Referer.
+pub fn assert_no_referrer(response: &reqwest::Response, what: &str) {
+    assert_eq!(
+        response
+            .headers()
+            .get("referrer-policy")
+            .map(|value| value.to_str().unwrap()),
+        Some("no-referrer"),
+        "{what}: {} {}",
+        response.status(),
+        response.url()
+    );
 }
 
 pub async fn submit_join(
@@ -225,7 +238,11 @@ async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
     app.sign_in_as_admin(&organization).await;
     for email in [" ADA@example.com", "Boss@Other.example"] {
         let response = save_new_user(&app, "Someone", "Else", email, "Standard", "Manager").await;
-        assert_eq!(response.status().as_u16(), 422);
+        assert_eq!(
+            response.status().as_u16(),
+            409,
+            "a conflict with a user who exists"
+        );
         assert!(
             response
                 .text()
@@ -235,6 +252,65 @@ async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
         );
     }
     assert_eq!(app.count("invitations").await, 0);
+
+    // Edit User, fixing an Unconfirmed user's address to one that is taken: 409 as well, while
+    // another mistake on the same form stays 422.
+    let response = save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let grace = app
+        .text_value(
+            "SELECT id FROM users WHERE email_normalized = $1",
+            "grace@example.com",
+        )
+        .await
+        .unwrap();
+    let form = app.get_text(&format!("/setup/users/{grace}")).await;
+    let edit = |email: &'static str, last_name: &'static str| {
+        let fields = vec![
+            ("csrf_token", csrf_token_in(&form)),
+            ("first_name", "Grace".to_owned()),
+            ("last_name", last_name.to_owned()),
+            ("email", email.to_owned()),
+            ("profile_id", option_value(&form, "Standard")),
+            ("role_id", option_value(&form, "Manager")),
+        ];
+        let request = app
+            .client
+            .post(app.url(&format!("/setup/users/{grace}")))
+            .header("origin", &app.address)
+            .form(&fields);
+        async move { request.send().await.unwrap() }
+    };
+    let taken = edit(" Boss@Other.example", "Hopper").await;
+    assert_eq!(taken.status().as_u16(), 409);
+    let page = taken.text().await.unwrap();
+    assert!(
+        page.contains("A user with this email address already exists; use another address.")
+            && page.contains("Edit User"),
+        "{page}"
+    );
+    let mistyped = edit("grace.hopper@example.com", "").await;
+    assert_eq!(
+        mistyped.status().as_u16(),
+        422,
+        "a typing mistake is not a conflict"
+    );
+    assert_eq!(
+        app.text_value("SELECT email FROM users WHERE id = $1", &grace)
+            .await
+            .as_deref(),
+        Some("grace@example.com"),
+        "nothing was changed"
+    );
+    assert_eq!(app.count("invitations").await, 1);
 }
 
 async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: TestApp) {
@@ -529,6 +605,130 @@ async fn a_user_signed_in_as_someone_else_cannot_accept(app: TestApp) {
     );
 }
 
+/// Ada's browser opened Grace's link (so it holds Grace's join cookie); a forged POST /join from
+/// it, with Ada's own form token or with the anonymous one, and the same POST with a cookie
+/// header made by hand, change nothing at all.
+async fn a_forged_join_from_another_users_browser_changes_nothing(app: TestApp) {
+    use crate::helpers::{Scope, Snapshot, assert_unchanged, cookie_value};
+    let (organization, link) = invite_grace(&app).await;
+    let token = link.rsplit('/').next().unwrap().to_owned();
+    // Ada, who has agreed to the Terms already, in a browser whose cookies the test can read.
+    let (ada, jar) = app.client_with_jar();
+    assert_eq!(
+        location(
+            &app.sign_in_with(&ada, "ada", crate::helpers::ADMIN_PASSWORD)
+                .await
+        ),
+        "/"
+    );
+    let opened = ada.get(&link).send().await.unwrap();
+    assert_eq!(opened.status().as_u16(), 409);
+    let page = opened.text().await.unwrap();
+    assert!(
+        page.contains("You are signed in as Ada Lovelace."),
+        "{page}"
+    );
+    let cookies = app.cookie_header(&jar);
+    assert_eq!(
+        cookie_value(&cookies, "onestop_join").as_deref(),
+        Some(token.as_str()),
+        "Ada's browser holds Grace's link"
+    );
+    let ada_token = csrf_token_in(&page);
+    // The token the browser's form cookie holds, which counted before Ada signed in.
+    let anonymous_token = cookie_value(&cookies, "onestop_form").expect("a form cookie");
+
+    let ada_row = "SELECT username || ' ' || password_hash FROM users WHERE id = $1";
+    let ada_before = app.text_value(ada_row, &organization.admin_id).await;
+    let ada_sessions = app
+        .store
+        .session_count(&organization.admin_id)
+        .await
+        .unwrap();
+    let snapshot = Snapshot::plan(&app, Scope::Everything).await;
+    let before = snapshot.take(&app).await;
+    let fields = |csrf_token: &str| {
+        vec![
+            ("csrf_token", csrf_token.to_owned()),
+            ("username", "mallory".to_owned()),
+            ("password", GRACE_PASSWORD.to_owned()),
+            ("password_confirmation", GRACE_PASSWORD.to_owned()),
+        ]
+    };
+    for (what, csrf_token, status, says) in [
+        (
+            "Ada's form token",
+            &ada_token,
+            409,
+            "You are signed in as Ada Lovelace.",
+        ),
+        (
+            "the anonymous form token",
+            &anonymous_token,
+            403,
+            "This form has expired",
+        ),
+    ] {
+        let response = ada
+            .post(app.url("/join"))
+            .header("origin", &app.address)
+            .form(&fields(csrf_token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{what}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(says), "{what}: {body}");
+        assert_unchanged(
+            &before,
+            &snapshot.take(&app).await,
+            &format!("a forged join with {what}"),
+        );
+    }
+    // The same, with the cookie header written by hand.
+    let forger = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let session = cookie_value(&cookies, "onestop_session").unwrap();
+    let response = forger
+        .post(app.url("/join"))
+        .header("origin", &app.address)
+        .header(
+            "cookie",
+            format!("onestop_session={session}; onestop_join={token}"),
+        )
+        .form(&fields(&ada_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 409);
+    assert_unchanged(
+        &before,
+        &snapshot.take(&app).await,
+        "a hand-made forged join",
+    );
+
+    assert_eq!(user_status(&app, "grace@example.com").await, "unconfirmed");
+    assert_eq!(
+        app.text_value(ada_row, &organization.admin_id).await,
+        ada_before
+    );
+    assert_eq!(
+        app.store
+            .session_count(&organization.admin_id)
+            .await
+            .unwrap(),
+        ada_sessions
+    );
+    // Grace's own browser still joins with the link.
+    let (browser, form) = open_join_link(&app, &link).await;
+    assert_eq!(
+        location(&submit_join(&app, &browser, &form, "grace", GRACE_PASSWORD).await),
+        "/"
+    );
+}
+
 async fn a_taken_username_is_refused_and_the_invitation_stays_valid(app: TestApp) {
     let (_, link) = invite_grace(&app).await;
     let (browser, page) = open_join_link(&app, &link).await;
@@ -768,20 +968,26 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
     }
 }
 
-#[tokio::test]
-async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
-    let app = crate::helpers::spawn_app_with(Backend::Sqlite, Some("http://1stop.example.test"))
-        .await
-        .unwrap();
+/// A request whose `Host`, `X-Forwarded-Host` and `Forwarded` name another site (with an Origin
+/// to match) still yields links to the configured public URL: the invitation of New User and the
+/// link of "Forgot password?".
+async fn links_use_the_configured_public_url_whatever_the_host_header_says(backend: Backend) {
+    const PUBLIC_URL: &str = "http://1stop.example.test";
+    let Some(app) = crate::helpers::spawn_app_with(backend, Some(PUBLIC_URL)).await else {
+        return;
+    };
+    let forged = |request: reqwest::RequestBuilder| {
+        request
+            .header("host", "evil.example")
+            .header("origin", "http://evil.example")
+            .header("x-forwarded-host", "evil.example")
+            .header("x-forwarded-proto", "https")
+            .header("forwarded", "host=evil.example;proto=https")
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let form = app.get_text("/setup/users/new").await;
-    let response = app
-        .client
-        .post(app.url("/setup/users/new"))
-        .header("host", "evil.example")
-        .header("origin", "http://evil.example")
-        .header("x-forwarded-host", "evil.example")
+    let response = forged(app.client.post(app.url("/setup/users/new")))
         .form(&[
             ("csrf_token", csrf_token_in(&form)),
             ("first_name", "Grace".into()),
@@ -793,13 +999,49 @@ async fn links_use_the_configured_public_url_whatever_the_host_header_says() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.status().as_u16(), 303, "{backend:?}");
     let link = queued_join_link(&app, "grace@example.com").await;
     assert!(
-        link.starts_with("http://1stop.example.test/join/"),
-        "{link}"
+        link.starts_with(&format!("{PUBLIC_URL}/join/")),
+        "{backend:?}: {link}"
     );
-    let _ = ADMIN_PASSWORD;
+
+    let visitor = app.new_client();
+    let form = forged(visitor.get(app.url("/password/forgot")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let response = forged(visitor.post(app.url("/password/forgot")))
+        .form(&[
+            ("csrf_token", csrf_token_in(&form).as_str()),
+            ("username", "ada"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{backend:?}");
+    app.background_work_done().await;
+    let emails = app.emails_to("ada@example.com").await;
+    assert_eq!(emails.len(), 1, "{backend:?}: the reset email is queued");
+    let link = emails[0].action_url.clone().unwrap();
+    assert!(
+        link.starts_with(&format!("{PUBLIC_URL}/password/reset/")),
+        "{backend:?}: {link}"
+    );
+    for email in app
+        .emails_to("grace@example.com")
+        .await
+        .iter()
+        .chain(&emails)
+    {
+        assert!(
+            !email.body_text.contains("evil") && !email.body_html.contains("evil"),
+            "{backend:?}: no part of the email names the forged host"
+        );
+    }
 }
 
 async fn guessing_join_links_is_throttled_with_retry_after(app: TestApp) {
@@ -831,7 +1073,7 @@ async fn guessing_join_links_is_throttled_with_retry_after(app: TestApp) {
             .text()
             .await
             .unwrap()
-            .contains("Too many invalid invitation links")
+            .contains("Too many invalid links were opened from your network")
     );
     app.clock.advance(Duration::from_secs(15 * 60 + 1));
     let (browser, page) = open_join_link(&app, &link).await;

@@ -1,7 +1,8 @@
 //! The outbox worker against SMTP servers that fail, and the `.eml` default.
 
 use crate::helpers::{
-    Backend, MAIL_FROM, TestApp, location, on_both_backends, spawn_app_with_mail,
+    Backend, MAIL_FROM, Scope, Snapshot, TestApp, assert_unchanged, location, on_both_backends,
+    on_both_databases, spawn_app_with_mail,
 };
 use crate::invitations::{
     GRACE_PASSWORD, invite_grace, open_join_link, save_new_user, submit_join,
@@ -10,7 +11,7 @@ use crate::smtp::{
     Fault, RealSmtpServer, ScriptedSmtpServer, StallingSmtpServer, scripted_smtp_server,
 };
 use onestop_server::mail::{Mailer, OutboxWorker};
-use onestop_server::store::OutboxStatus;
+use onestop_server::store::{OutboxStatus, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +47,120 @@ fn assert_retrying_with_backoff(
         (base * 4 / 5..=base * 6 / 5).contains(&wait),
         "attempt {attempts}: the next one in {wait} ms, not within a fifth of {base} ms"
     );
+}
+
+on_both_databases!(a_failure_between_the_user_insert_and_the_outbox_insert_leaves_nothing);
+
+/// Makes every insert into the outbox fail inside the database, after New User has inserted the
+/// user and the invitation in the same transaction.
+async fn break_the_outbox(app: &TestApp) {
+    match &app.store {
+        Store::Sqlite(_) => {
+            app.execute(
+                "CREATE TRIGGER outbox_breaks BEFORE INSERT ON outbox \
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END",
+            )
+            .await;
+        }
+        Store::Postgres(_) => {
+            app.execute(
+                "CREATE FUNCTION outbox_breaks() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'boom'; END $$",
+            )
+            .await;
+            app.execute(
+                "CREATE TRIGGER outbox_breaks BEFORE INSERT ON outbox \
+                 FOR EACH ROW EXECUTE FUNCTION outbox_breaks()",
+            )
+            .await;
+        }
+    }
+}
+
+async fn repair_the_outbox(app: &TestApp) {
+    match &app.store {
+        Store::Sqlite(_) => app.execute("DROP TRIGGER outbox_breaks").await,
+        Store::Postgres(_) => app.execute("DROP TRIGGER outbox_breaks ON outbox").await,
+    };
+}
+
+/// New User writes the user, the invitation, the email and the audit events in one transaction:
+/// when the outbox insert fails, the administrator gets an error page that names no internals,
+/// and not one row anywhere has changed. Once the outbox works again, the same Save works.
+async fn a_failure_between_the_user_insert_and_the_outbox_insert_leaves_nothing(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    break_the_outbox(&app).await;
+    let snapshot = Snapshot::plan(&app, Scope::Everything).await;
+    let before = snapshot.take(&app).await;
+
+    let response = save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 500);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Something went wrong")
+            && page.contains("We could not complete this request. Please try again in a moment."),
+        "{page}"
+    );
+    for internal in [
+        "boom",
+        "outbox",
+        "INSERT",
+        "insert",
+        "SQL",
+        "sql",
+        "trigger",
+        "database",
+        "Database",
+        "error returned",
+        "constraint",
+    ] {
+        assert!(
+            !page.contains(internal),
+            "the page names {internal:?}: {page}"
+        );
+    }
+    assert_unchanged(
+        &before,
+        &snapshot.take(&app).await,
+        "a New User whose outbox insert failed",
+    );
+    for table in ["users", "invitations", "outbox"] {
+        assert_eq!(
+            app.number_value(
+                &format!("SELECT COUNT(*) FROM {table} WHERE org_id = $1"),
+                &organization.org_id
+            )
+            .await,
+            if table == "users" { 1 } else { 0 },
+            "{table}"
+        );
+    }
+
+    repair_the_outbox(&app).await;
+    let response = save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "nothing was left half-made"
+    );
+    assert_eq!(app.emails_to("grace@example.com").await.len(), 1);
 }
 
 async fn app_with_smtp(backend: Backend, url: String) -> Option<TestApp> {

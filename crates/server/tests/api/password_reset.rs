@@ -1,7 +1,7 @@
 //! "Forgot password?" from the sign-in page.
 
 use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_token_in, location, on_both_databases};
-use crate::invitations::save_new_user;
+use crate::invitations::{assert_no_referrer, save_new_user};
 use std::time::Duration;
 
 on_both_databases!(
@@ -13,11 +13,11 @@ on_both_databases!(
     deactivation_kills_an_outstanding_reset_link,
 );
 
-const NEW_PASSWORD: &str = "granite harbour sunrise";
+pub const NEW_PASSWORD: &str = "granite harbour sunrise";
 const ANSWER: &str =
     "If an active account matches, a link to choose a new password is on its way by email.";
 
-async fn ask_for_reset(app: &TestApp, login: &str) -> String {
+pub async fn ask_for_reset(app: &TestApp, login: &str) -> String {
     let browser = app.new_client();
     let page = browser
         .get(app.url("/login"))
@@ -51,7 +51,7 @@ async fn ask_for_reset(app: &TestApp, login: &str) -> String {
 }
 
 /// Follows a reset link to its form: the browser and the form page.
-async fn open_reset_link(app: &TestApp, link: &str) -> (reqwest::Client, String) {
+pub async fn open_reset_link(app: &TestApp, link: &str) -> (reqwest::Client, String) {
     let browser = app.new_client();
     let response = browser.get(link).send().await.unwrap();
     assert_eq!(
@@ -59,18 +59,18 @@ async fn open_reset_link(app: &TestApp, link: &str) -> (reqwest::Client, String)
         "/password/reset",
         "the token leaves the address at once"
     );
-    let page = browser
+    assert_no_referrer(&response, "the reset link");
+    let response = browser
         .get(app.url("/password/reset"))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    assert_no_referrer(&response, "the reset form");
+    let page = response.text().await.unwrap();
     (browser, page)
 }
 
-async fn choose(
+pub async fn choose(
     app: &TestApp,
     browser: &reqwest::Client,
     page: &str,
@@ -90,7 +90,7 @@ async fn choose(
 
 /// The link of the newest reset email to `email`, once the background requests are done, when
 /// there are `count` reset emails.
-async fn reset_link_number(app: &TestApp, email: &str, count: usize) -> String {
+pub async fn reset_link_number(app: &TestApp, email: &str, count: usize) -> String {
     app.background_work_done().await;
     let emails: Vec<_> = app
         .emails_to(email)
@@ -107,7 +107,7 @@ async fn reset_link_number(app: &TestApp, email: &str, count: usize) -> String {
     email.action_url.clone().expect("with its link")
 }
 
-async fn reset_link(app: &TestApp, email: &str) -> String {
+pub async fn reset_link(app: &TestApp, email: &str) -> String {
     reset_link_number(app, email, 1).await
 }
 

@@ -269,6 +269,17 @@ impl Browser {
         }
     }
 
+    /// The text the page shows now.
+    pub async fn page_text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .expect("a body")
+            .text()
+            .await
+            .unwrap_or_default()
+    }
+
     /// Ends the Chromium session; dropping the browser then stops chromedriver.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;

@@ -224,6 +224,101 @@ async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_
     browser.close().await;
 }
 
+/// Serves one page on `127.0.0.1`, to be opened as `http://localhost:{port}/`: another site than
+/// the application's `127.0.0.1`, like a webmail. Returns the port.
+async fn serve_another_site(page: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 4096];
+                while !request.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match stream.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => request.extend_from_slice(&buffer[..read]),
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// An invitee reads the invitation in a webmail on another site (`localhost` against the
+/// application's `127.0.0.1`) and clicks Join Now: with cookies on, the join form appears, never
+/// the cookie message, and joining works from there.
+#[tokio::test]
+async fn arriving_from_another_site_with_cookies_on_never_shows_the_cookie_message() {
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let response = helpers::save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let link = app.emails_to("grace@example.com").await[0]
+        .action_url
+        .clone()
+        .unwrap();
+    assert!(link.starts_with("http://127.0.0.1:"), "{link}");
+    let webmail = serve_another_site(format!(
+        "<!doctype html><title>Webmail</title><p>You are invited.</p>\
+         <p><a href=\"{link}\" rel=\"noopener noreferrer\">Join Now</a></p>"
+    ))
+    .await;
+
+    browser
+        .open(&format!("http://localhost:{webmail}/inbox"))
+        .await;
+    browser.wait_for_text("You are invited.").await;
+    browser.click_link("Join Now").await;
+    browser
+        .wait_for_text("Join 1Stop Install's 1Stop Install account")
+        .await;
+    assert_eq!(browser.current_path().await, "/join");
+    let shown = browser.page_text().await;
+    assert!(shown.contains("Confirm Password"), "the join form: {shown}");
+    assert!(
+        !shown.contains("Cookie is disabled"),
+        "never the cookie message: {shown}"
+    );
+    browser.fill("Username", "grace").await;
+    browser.fill("Password", "seven green lanterns glow").await;
+    browser
+        .fill("Confirm Password", "seven green lanterns glow")
+        .await;
+    browser.click_button("Update").await;
+    browser.wait_for_text("I Agree").await;
+    assert_eq!(
+        app.text_value(
+            "SELECT status FROM users WHERE email_normalized = $1",
+            "grace@example.com"
+        )
+        .await
+        .as_deref(),
+        Some("active")
+    );
+    browser.close().await;
+}
+
 /// The help article's "Resend Invitation Instructions", word for word.
 async fn resend_steps(javascript_enabled: bool) {
     let Some(browser) = Browser::start_with(true, javascript_enabled).await else {

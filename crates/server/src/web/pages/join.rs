@@ -4,9 +4,10 @@
 
 use super::Shell;
 use crate::usecases::FieldErrors;
+use crate::usecases::invalid_links::{links_blocked, record_invalid_link};
 use crate::usecases::join::{
-    InvitationState, JoinError, JoinInput, RequestOutcome, accept_invitation, join_links_blocked,
-    look_up_invitation, record_invalid_join_link, request_new_invitation,
+    InvitationState, JoinError, JoinInput, RequestOutcome, accept_invitation, look_up_invitation,
+    request_new_invitation,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
@@ -171,16 +172,36 @@ pub async fn open_link(
     client: Client,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    if let Some(wait) = join_links_blocked(&state.services, &client.ip).await? {
+    open(&state, &current, &token, &client, jar).await
+}
+
+/// `GET /join/`: a link whose token was cut off is answered like any other invalid link.
+pub async fn open_empty_link(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    client: Client,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    open(&state, &current, "", &client, jar).await
+}
+
+async fn open(
+    state: &AppState,
+    current: &CurrentSession,
+    token: &str,
+    client: &Client,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    if let Some(wait) = links_blocked(&state.services, &client.ip).await? {
         return Err(WebError::TooManyRequests {
             message: format!(
-                "Too many invalid invitation links were opened from your network. Try again in {} seconds, with the link from your newest invitation email.",
+                "Too many invalid links were opened from your network. Try again in {} seconds, with the link from your newest invitation email.",
                 wait.as_secs()
             ),
             retry_after: wait,
         });
     }
-    let state_of_link = match SecretToken::parse(&token) {
+    let state_of_link = match SecretToken::parse(token) {
         Some(token) => (
             look_up_invitation(&state.services, &token).await?,
             Some(token),
@@ -188,11 +209,11 @@ pub async fn open_link(
         None => (InvitationState::NotValid, None),
     };
     let (invitation_state, Some(token)) = state_of_link else {
-        record_invalid_join_link(&state.services, &client.ip).await?;
+        record_invalid_link(&state.services, &client.ip).await?;
         return Ok(not_live_page(&InvitationState::NotValid));
     };
     if matches!(invitation_state, InvitationState::NotValid) {
-        record_invalid_join_link(&state.services, &client.ip).await?;
+        record_invalid_link(&state.services, &client.ip).await?;
     }
     match invitation_state {
         InvitationState::Live(invitation) => {
@@ -203,7 +224,7 @@ pub async fn open_link(
                 JOIN_COOKIE_LIFETIME,
             );
             // Keep the link in the cookie even here, so that after "Sign Out" /join continues.
-            if let Some(session) = other_user(&current, &invitation.user_id) {
+            if let Some(session) = other_user(current, &invitation.user_id) {
                 return Ok((jar.add(cookie), signed_in_as_someone_else(&session)).into_response());
             }
             Ok(private(
@@ -211,7 +232,7 @@ pub async fn open_link(
             ))
         }
         expired @ InvitationState::Expired { .. } => {
-            let (jar, csrf_token) = form_token(&current, jar, state.settings.https);
+            let (jar, csrf_token) = form_token(current, jar, state.settings.https);
             let request_form = (csrf_token, token.expose().to_owned());
             Ok((jar, expired_page(&expired, Some(request_form))).into_response())
         }

@@ -2,6 +2,7 @@
 
 use super::Shell;
 use crate::usecases::FieldErrors;
+use crate::usecases::invalid_links::{links_blocked, record_invalid_link};
 use crate::usecases::password_reset::{
     ResetError, ResetState, look_up_reset, request_password_reset, reset_password,
 };
@@ -126,13 +127,46 @@ fn not_live(state: &ResetState) -> Response {
     private(response)
 }
 
-/// `GET /password/reset/{token}`: changes nothing; moves the token out of the address bar.
+/// `GET /password/reset/{token}`: changes nothing but the address's count of invalid links;
+/// moves the token out of the address bar.
 pub async fn open_link(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    client: Client,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
-    let Some(token) = SecretToken::parse(&token) else {
+    open(&state, &token, &client, jar).await
+}
+
+/// `GET /password/reset/`: a link whose token was cut off is answered like any other invalid
+/// link.
+pub async fn open_empty_link(
+    State(state): State<AppState>,
+    client: Client,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    open(&state, "", &client, jar).await
+}
+
+/// Guessing reset links is throttled per address like guessing Join Now links, with the same
+/// budget ([`crate::usecases::invalid_links`]).
+async fn open(
+    state: &AppState,
+    token: &str,
+    client: &Client,
+    jar: CookieJar,
+) -> Result<Response, WebError> {
+    if let Some(wait) = links_blocked(&state.services, &client.ip).await? {
+        return Err(WebError::TooManyRequests {
+            message: format!(
+                "Too many invalid links were opened from your network. Try again in {} seconds, with the link from your newest password reset email.",
+                wait.as_secs()
+            ),
+            retry_after: wait,
+        });
+    }
+    let Some(token) = SecretToken::parse(token) else {
+        record_invalid_link(&state.services, &client.ip).await?;
         return Ok(not_live(&ResetState::NotValid));
     };
     match look_up_reset(&state.services, &token).await? {
@@ -147,7 +181,11 @@ pub async fn open_link(
                 (jar.add(cookie), Redirect::to("/password/reset")).into_response(),
             ))
         }
-        other => Ok(not_live(&other)),
+        ResetState::NotValid => {
+            record_invalid_link(&state.services, &client.ip).await?;
+            Ok(not_live(&ResetState::NotValid))
+        }
+        expired @ ResetState::Expired => Ok(not_live(&expired)),
     }
 }
 

@@ -506,18 +506,19 @@ pub async fn create(
         profile_id: form.profile_id.clone(),
         role_id: form.role_id.clone(),
     };
-    match invite_user(&state.services, &user, &input, Some(&client.ip)).await {
-        Ok(user_id) => Ok(Redirect::to(&format!("/setup/users?invited={user_id}")).into_response()),
-        Err(InviteError::Invalid(errors)) => {
-            let options = grant_options(&state.services, &user).await?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                new_user_page(&user, options, form, errors),
-            )
-                .into_response())
+    let (status, errors) = match invite_user(&state.services, &user, &input, Some(&client.ip)).await
+    {
+        Ok(user_id) => {
+            return Ok(Redirect::to(&format!("/setup/users?invited={user_id}")).into_response());
         }
-        Err(InviteError::Internal(error)) => Err(WebError::Internal(error)),
-    }
+        Err(InviteError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        // The address belongs to a user who exists (perhaps saved a moment ago by another
+        // administrator): a conflict with the stored state, not a typing mistake.
+        Err(InviteError::EmailTaken(errors)) => (StatusCode::CONFLICT, errors),
+        Err(InviteError::Internal(error)) => return Err(WebError::Internal(error)),
+    };
+    let options = grant_options(&state.services, &user).await?;
+    Ok((status, new_user_page(&user, options, form, errors)).into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -562,7 +563,9 @@ impl CarriesCsrfToken for EditUserForm {
 
 fn not_found(error: EditError) -> WebError {
     match error {
-        EditError::NotFound | EditError::Invalid(_) => WebError::NotFound,
+        EditError::NotFound | EditError::Invalid(_) | EditError::EmailTaken(_) => {
+            WebError::NotFound
+        }
         EditError::Internal(error) => WebError::Internal(error),
     }
 }
@@ -632,6 +635,10 @@ pub async fn update(
         Err(EditError::Invalid(errors)) => {
             let page = edit_page(&state, &user, &user_id, Some(form), errors, None).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(EditError::EmailTaken(errors)) => {
+            let page = edit_page(&state, &user, &user_id, Some(form), errors, None).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(other) => Err(not_found(other)),
     }
