@@ -425,15 +425,25 @@ async fn join_at_once_while_probing(
     (statuses, latencies)
 }
 
+/// `/healthz` stays responsive while the joins hash: nine probes in ten answer within 100 ms and
+/// none takes a second. A single slow probe is the machine (two cores shared with the rest of
+/// the suite), not the server; a starved runtime (hashing on its threads, say) makes most of
+/// them slow, and a blocked one makes them time out.
 fn assert_fast(latencies: &[Duration]) {
-    let slowest = latencies.iter().max().copied().unwrap_or_default();
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let slowest = sorted.last().copied().unwrap_or_default();
+    let ninetieth = sorted[(sorted.len() * 9 / 10).min(sorted.len().saturating_sub(1))];
     eprintln!(
-        "{} /healthz probes during the joins, the slowest {slowest:?}",
+        "{} /healthz probes during the joins: 90th percentile {ninetieth:?}, slowest {slowest:?}",
         latencies.len()
     );
-    assert!(latencies.len() >= 3, "probed while the joins ran");
     assert!(
-        slowest < Duration::from_millis(200),
+        latencies.len() >= 10,
+        "probed while the joins ran: {latencies:?}"
+    );
+    assert!(
+        ninetieth < Duration::from_millis(100) && slowest < Duration::from_secs(1),
         "/healthz stays fast: {latencies:?}"
     );
 }
