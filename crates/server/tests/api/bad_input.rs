@@ -157,7 +157,7 @@ async fn markup_in_names_is_stored_as_typed_and_shown_escaped(app: TestApp) {
     app.sign_in_as_admin(&organization).await;
     let home = app.get_text("/").await;
     assert!(
-        home.contains("Welcome, &#60;script&#62;alert(1)&#60;/script&#62;"),
+        home.contains("Welcome, <bdi>&#60;script&#62;alert(1)&#60;/script&#62;</bdi>"),
         "{home}"
     );
     assert!(!home.contains("<script>alert(1)</script>"));
