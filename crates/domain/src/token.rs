@@ -78,6 +78,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::collections::HashSet;
 
     #[test]
@@ -124,5 +125,50 @@ mod tests {
         assert_eq!(hash, token.hash());
         assert_ne!(hash, SecretToken::generate().hash());
         assert_eq!(format!("{token:?}"), "SecretToken(..)");
+    }
+
+    proptest! {
+        #[test]
+        fn a_token_made_of_any_32_bytes_parses_back_to_itself(bytes in any::<[u8; TOKEN_BYTES]>()) {
+            // `generate` with the randomness replaced by proptest's.
+            let token = SecretToken(URL_SAFE_NO_PAD.encode(bytes));
+            let parsed = SecretToken::parse(token.expose());
+            prop_assert_eq!(parsed.as_ref(), Some(&token));
+            prop_assert_eq!(parsed.map(|parsed| parsed.hash()), Some(token.hash()));
+        }
+
+        #[test]
+        fn parsing_never_panics_and_accepts_only_the_exact_shape(
+            input in prop_oneof!["(?s).{0,100}", "[A-Za-z0-9_=+/-]{41,45}"]
+        ) {
+            if let Some(token) = SecretToken::parse(&input) {
+                prop_assert_eq!(token.expose(), input.as_str());
+                prop_assert_eq!(input.len(), 43);
+                // Canonical: the decoded bytes encode back to the very same text.
+                let decoded = URL_SAFE_NO_PAD.decode(&input).unwrap_or_default();
+                prop_assert_eq!(URL_SAFE_NO_PAD.encode(decoded), input);
+            }
+        }
+
+        #[test]
+        fn a_generated_token_with_one_character_changed_or_added_is_another_token_or_none(
+            position in 0usize..43,
+            replacement in "[A-Za-z0-9_=+/.~-]",
+        ) {
+            let token = SecretToken::generate();
+            let mut altered = token.expose().to_owned();
+            altered.replace_range(position..=position, &replacement);
+            let url_safe = replacement.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            match SecretToken::parse(&altered) {
+                Some(other) => {
+                    prop_assert!(url_safe);
+                    prop_assert_eq!(other.hash() == token.hash(), altered == token.expose());
+                }
+                // The last character carries 4 spare bits: only canonical values parse.
+                None => prop_assert!(!url_safe || position == 42),
+            }
+            let longer = format!("{}{replacement}", token.expose());
+            prop_assert!(SecretToken::parse(&longer).is_none());
+        }
     }
 }

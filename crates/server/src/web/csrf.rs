@@ -6,9 +6,9 @@ use super::AppState;
 use super::cookies;
 use super::error::WebError;
 use super::session::CurrentSession;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
 use axum_extra::extract::CookieJar;
 use onestop_domain::SecretToken;
 use onestop_domain::token::constant_time_eq;
@@ -19,8 +19,8 @@ pub trait CarriesCsrfToken {
     fn csrf_token(&self) -> &str;
 }
 
-/// A form body (`application/x-www-form-urlencoded`, repeated keys allowed) with a valid CSRF
-/// token. A malformed body is a 400 page, never a 500.
+/// A form body (`application/x-www-form-urlencoded`, repeated keys allowed where the form takes a
+/// list) with a valid CSRF token. A malformed body is a 400 page, never a 500.
 #[derive(Debug)]
 pub struct CsrfForm<T>(pub T);
 
@@ -38,10 +38,7 @@ where
         let form_cookie = CookieJar::from_headers(request.headers())
             .get(&cookies::name(cookies::FORM_TOKEN, state.settings.https))
             .map(|cookie| cookie.value().to_owned());
-        let axum_extra::extract::Form(form) =
-            axum_extra::extract::Form::<T>::from_request(request, state)
-                .await
-                .map_err(form_rejection)?;
+        let form = read_form::<T>(request, state).await?;
         let presented = form.csrf_token();
         let matches = |expected: &Option<String>| {
             expected.as_deref().is_some_and(|expected| {
@@ -65,13 +62,70 @@ where
     }
 }
 
-/// A body too large is a 413; anything else malformed is a 400 with a message, never a 500.
-fn form_rejection(rejection: axum_extra::extract::FormRejection) -> WebError {
-    tracing::info!(%rejection, "malformed form");
-    if rejection.into_response().status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return WebError::PayloadTooLarge;
+/// Reads a form body strictly: `application/x-www-form-urlencoded`, every key and value
+/// well-formed ([`is_well_formed`]), no field given twice unless the form takes a list. A body too
+/// large is a 413; anything else malformed is a 400 with a message, never a 500.
+async fn read_form<T: DeserializeOwned>(request: Request, state: &AppState) -> Result<T, WebError> {
+    let malformed = |reason: &dyn std::fmt::Display| {
+        tracing::info!(%reason, "malformed form");
+        WebError::BadRequest(MALFORMED_FORM.to_owned())
+    };
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(malformed(&"not application/x-www-form-urlencoded"));
     }
-    WebError::BadRequest(MALFORMED_FORM.to_owned())
+    let body = Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                WebError::PayloadTooLarge
+            } else {
+                malformed(&rejection)
+            }
+        })?;
+    if !is_well_formed(&body) {
+        return Err(malformed(&"not UTF-8, or a stray %"));
+    }
+    serde_html_form::from_bytes(&body).map_err(|error| malformed(&error))
+}
+
+/// Whether every key and value of a form body is what a browser sends: each `%` followed by two
+/// hex digits, and UTF-8 once decoded. A lenient decoder would turn anything else into U+FFFD or
+/// keep it as typed, so that different bytes became the same username or password.
+pub fn is_well_formed(body: &[u8]) -> bool {
+    fn hex(digit: u8) -> Option<u8> {
+        char::from(digit)
+            .to_digit(16)
+            .and_then(|value| u8::try_from(value).ok())
+    }
+    body.split(|byte| *byte == b'&').all(|pair| {
+        let mut decoded = Vec::with_capacity(pair.len());
+        let mut bytes = pair.iter().copied();
+        while let Some(byte) = bytes.next() {
+            match byte {
+                b'%' => {
+                    let high = bytes.next().and_then(hex);
+                    let low = bytes.next().and_then(hex);
+                    let (Some(high), Some(low)) = (high, low) else {
+                        return false;
+                    };
+                    decoded.push(high << 4 | low);
+                }
+                b'+' => decoded.push(b' '),
+                other => decoded.push(other),
+            }
+        }
+        std::str::from_utf8(&decoded).is_ok()
+    })
 }
 
 const MALFORMED_FORM: &str =

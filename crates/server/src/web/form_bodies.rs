@@ -6,12 +6,15 @@
 use super::pages;
 use serde::de::DeserializeOwned;
 
-/// How many of the forms accept `body` (`application/x-www-form-urlencoded`, repeated keys
-/// allowed, as [`super::csrf::CsrfForm`] reads it).
+/// How many of the forms accept `body` (`application/x-www-form-urlencoded`, well-formed, repeated
+/// keys allowed where a form takes a list, as [`super::csrf::CsrfForm`] reads it).
 #[doc(hidden)]
 pub fn parse_every_form(body: &[u8]) -> usize {
     fn accepts<T: DeserializeOwned>(body: &[u8]) -> bool {
         serde_html_form::from_bytes::<T>(body).is_ok()
+    }
+    if !super::csrf::is_well_formed(body) {
+        return 0;
     }
     [
         accepts::<pages::login::LoginForm>(body),
@@ -60,6 +63,23 @@ mod tests {
             &[b'a'; 70_000],
         ] {
             let _ = parse_every_form(junk);
+        }
+    }
+
+    #[test]
+    fn stray_percent_signs_and_bytes_that_are_not_utf8_are_accepted_by_no_form() {
+        assert_eq!(parse_every_form(b"csrf_token=a%20b+c%C3%A9"), 19);
+        for malformed in [
+            &b"csrf_token=%"[..],
+            b"csrf_token=%%%",
+            b"csrf_token=%ZZ",
+            b"csrf_token=%4",
+            b"csrf_token=\xff\xfe",
+            b"csrf_token=%FF%FE",
+            b"csrf_token=%C3",
+            b"csrf%FF_token=abc",
+        ] {
+            assert_eq!(parse_every_form(malformed), 0, "{malformed:?}");
         }
     }
 }

@@ -29,7 +29,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
-/// Forms are small; a larger body is refused before anything reads it (and before any hashing).
+/// Forms are small; a larger body is refused before anything reads it (and before any hashing):
+/// at once when its declared length is larger, or as soon as reading passes the limit.
 const BODY_LIMIT_BYTES: usize = 64 * 1024;
 /// The Terms of Service form carries up to 100,000 characters, percent-encoded.
 const TERMS_BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -117,7 +118,23 @@ impl Routes {
         access: Access,
         handler: H,
     ) -> Self {
-        self.add(Method::POST, path, access, post(handler))
+        self.post_with_body_limit(path, access, handler, BODY_LIMIT_BYTES)
+    }
+
+    /// A POST route whose body may have up to `limit` bytes. A larger declared length
+    /// (`Content-Length`) is refused at once, before any of the body is read; a body sent
+    /// without one (chunked) is cut off when reading passes the limit.
+    fn post_with_body_limit<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+        limit: usize,
+    ) -> Self {
+        let route = post(handler).layer(DefaultBodyLimit::max(limit)).layer(
+            axum::middleware::from_fn_with_state(limit, security::refuse_oversized_declared_body),
+        );
+        self.add(Method::POST, path, access, route)
     }
 }
 
@@ -232,11 +249,11 @@ fn routes() -> Routes {
             Setup(ManageTermsOfService),
             pages::terms_admin::show,
         )
-        .add(
-            Method::POST,
+        .post_with_body_limit(
             "/setup/terms",
             Setup(ManageTermsOfService),
-            post(pages::terms_admin::publish).layer(DefaultBodyLimit::max(TERMS_BODY_LIMIT_BYTES)),
+            pages::terms_admin::publish,
+            TERMS_BODY_LIMIT_BYTES,
         )
         .get(
             "/setup/terms/acceptances.csv",

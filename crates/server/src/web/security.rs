@@ -104,3 +104,23 @@ fn is_same_origin(headers: &HeaderMap, state: &AppState) -> bool {
         .and_then(|host| host.to_str().ok());
     origin_host.is_some() && origin_host == request_host
 }
+
+/// Refuses a request whose declared body (`Content-Length`) is longer than `limit` bytes before
+/// any of it is read: the client hears at once, and nothing waits for megabytes it would refuse.
+/// (Reading stops at the limit anyway, for bodies sent without a declared length.)
+pub async fn refuse_oversized_declared_body(
+    State(limit): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        tracing::info!(declared, limit, "request body too large");
+        return WebError::PayloadTooLarge.into_response();
+    }
+    next.run(request).await
+}

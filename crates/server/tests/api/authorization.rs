@@ -28,7 +28,7 @@ async fn a_standard_user_sees_no_gear_and_is_refused_setup(app: TestApp) {
     );
     app.agree_to_terms().await;
     let home = app.get_text("/").await;
-    assert!(home.contains("Welcome, Grace"), "{home}");
+    assert!(home.contains("Welcome, <bdi>Grace</bdi>"), "{home}");
     assert!(home.contains("Manager"), "the homepage names the role");
     assert!(
         !home.contains("aria-label=\"Setup\""),

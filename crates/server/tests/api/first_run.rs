@@ -64,7 +64,7 @@ async fn the_first_run_link_creates_the_company_then_the_terms_then_the_homepage
     assert_eq!(location(&app.get("/").await), "/terms");
     app.agree_to_terms().await;
     let home = app.get_text("/").await;
-    assert!(home.contains("Welcome, Grace"), "{home}");
+    assert!(home.contains("Welcome, <bdi>Grace</bdi>"), "{home}");
     assert!(
         home.contains("Hopper Heating"),
         "the account name defaults to the company name"

@@ -1272,3 +1272,131 @@ pub fn assert_unchanged(before: &[String], after: &[String], what: &str) {
         "{what} changed the database.\nRows gone or changed: {gone:#?}\nRows new or changed: {new:#?}"
     );
 }
+
+/// `text` as the templates escape it (askama's HTML escaper).
+pub fn html_escaped(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '<' => escaped.push_str("&#60;"),
+            '>' => escaped.push_str("&#62;"),
+            '&' => escaped.push_str("&#38;"),
+            '"' => escaped.push_str("&#34;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// What the server wrote back on a raw connection.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// The status line, the headers and the body, as received.
+    pub text: String,
+    /// From connecting to the end of the answer.
+    pub elapsed: std::time::Duration,
+}
+
+impl TestApp {
+    /// Sends `head` (the request line and headers, without the blank line) and then `body` on a
+    /// new connection, in one write, and reads the answer until the server closes the
+    /// connection. The body may be only the start of what `Content-Length` declares: a server
+    /// that waits for the rest gets no more, and this fails after 10 s. A reset after the answer
+    /// arrived does not matter; a reset before any answer fails.
+    pub async fn raw_request(&self, head: &str, body: &[u8]) -> RawResponse {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let started = std::time::Instant::now();
+        let mut stream = tokio::net::TcpStream::connect(self.address.trim_start_matches("http://"))
+            .await
+            .expect("the server accepts connections");
+        let mut request = format!("{head}\r\n\r\n").into_bytes();
+        request.extend_from_slice(body);
+        stream
+            .write_all(&request)
+            .await
+            .expect("the request is written");
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut buffer = [0u8; 8192];
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) => break,
+                    Ok(count) => received.extend_from_slice(&buffer[..count]),
+                    // A reset after the answer: what arrived before it is kept.
+                    Err(error) => {
+                        assert!(!received.is_empty(), "reset before any answer: {error}");
+                        break;
+                    }
+                }
+            }
+        })
+        .await;
+        let elapsed = started.elapsed();
+        let text = String::from_utf8_lossy(&received).into_owned();
+        assert!(
+            read.is_ok(),
+            "no complete answer within 10 s (the server waited for the rest of the body?); got {text:?}"
+        );
+        let status = text
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("an HTTP status line: {text:?}"));
+        RawResponse {
+            status,
+            text,
+            elapsed,
+        }
+    }
+
+    /// Every email the worker has written as an `.eml` file so far (no SMTP server configured).
+    pub fn delivered_emails(&self) -> Vec<crate::smtp::ReceivedEmail> {
+        let directory = self.data_dir.path().join("mail");
+        let mut files: Vec<_> = std::fs::read_dir(directory)
+            .map(|entries| entries.map(|entry| entry.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .filter(|file| file.extension().is_some_and(|extension| extension == "eml"))
+            .map(|file| crate::smtp::ReceivedEmail::parse(&std::fs::read(file).unwrap()))
+            .collect()
+    }
+
+    /// Opens New User as the signed-in administrator, saves it, and returns the Join Now link of
+    /// the invitation it queued.
+    pub async fn invite(&self, first: &str, last: &str, email: &str) -> String {
+        let response = save_new_user(self, first, last, email, "Standard", "Manager").await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "{first} {last} is invited: {}",
+            response.text().await.unwrap_or_default()
+        );
+        self.emails_to(email)
+            .await
+            .last()
+            .and_then(|email| email.action_url.clone())
+            .expect("an email with a link is queued")
+    }
+
+    /// The counts of the tables a refused request must leave alone.
+    pub async fn written_rows(&self) -> Vec<(&'static str, i64)> {
+        let mut counts = Vec::new();
+        for table in [
+            "organizations",
+            "users",
+            "invitations",
+            "outbox",
+            "sessions",
+            "audit_events",
+            "throttle_counters",
+            "terms_acceptances",
+        ] {
+            counts.push((table, self.count(table).await));
+        }
+        counts
+    }
+}

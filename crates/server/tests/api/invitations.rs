@@ -321,7 +321,7 @@ async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: 
     );
     let (browser, page) = open_join_link(&app, &link).await;
     assert!(
-        page.contains("1Stop Install's 1Stop Install account"),
+        page.contains("<bdi>1Stop Install</bdi>'s <bdi>1Stop Install</bdi> account"),
         "the page names the company and account"
     );
     assert!(
@@ -351,7 +351,7 @@ async fn the_join_link_leads_through_update_and_terms_to_the_role_homepage(app: 
         .text()
         .await
         .unwrap();
-    assert!(home.contains("Welcome, Grace"), "{home}");
+    assert!(home.contains("Welcome, <bdi>Grace</bdi>"), "{home}");
     assert!(home.contains("Manager") && home.contains("Your installations and your team"));
     assert!(home.contains("Your First Steps after Logging In"));
 
@@ -962,7 +962,7 @@ async fn the_invitation_arrives_through_a_real_smtp_server_with_both_parts() {
             .await
             .unwrap();
         assert!(
-            home.contains("Welcome, Grace") && home.contains("Manager"),
+            home.contains("Welcome, <bdi>Grace</bdi>") && home.contains("Manager"),
             "{home}"
         );
     }

@@ -239,7 +239,7 @@ async fn a_permanent_smtp_failure_is_marked_failed_at_once() {
         let home = app.get_text("/").await;
         assert!(
             home.contains("Failed deliveries")
-                && home.contains("Grace Hopper: ")
+                && home.contains("<bdi>Grace Hopper</bdi>: ")
                 && home.contains("No such user"),
             "{home}"
         );

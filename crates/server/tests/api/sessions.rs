@@ -67,7 +67,7 @@ async fn an_unconfirmed_or_deactivated_users_old_session_reaches_nothing(app: Te
             .text()
             .await
             .unwrap();
-        assert!(home.contains("Welcome, Bob"), "{home}");
+        assert!(home.contains("Welcome, <bdi>Bob</bdi>"), "{home}");
         let token = csrf_token_in(&home);
         let item = hidden_field(&home, "item_id");
         let new_user = browser

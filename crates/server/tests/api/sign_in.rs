@@ -76,7 +76,7 @@ async fn an_administrator_signs_in_agrees_to_the_terms_and_is_welcomed(app: Test
     assert_eq!(location(&agreed), "/");
 
     let home = app.get_text("/").await;
-    assert!(home.contains("Welcome, Ada"), "{home}");
+    assert!(home.contains("Welcome, <bdi>Ada</bdi>"), "{home}");
     assert!(home.contains("CEO"), "the homepage names the role: {home}");
     assert!(
         home.contains("1Stop Install"),

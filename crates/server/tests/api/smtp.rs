@@ -156,6 +156,15 @@ impl RealSmtpServer {
 
     /// Every message received so far.
     pub fn messages(&self) -> Vec<ReceivedEmail> {
+        self.raw_messages()
+            .iter()
+            .map(|raw| ReceivedEmail::parse(raw))
+            .collect()
+    }
+
+    /// Every message received so far, as stored: the headers as sent, and those the server
+    /// added, among them `X-RcptTo`, the envelope's recipients.
+    pub fn raw_messages(&self) -> Vec<Vec<u8>> {
         let new = self.maildir.path().join("mail/new");
         let Ok(entries) = std::fs::read_dir(new) else {
             return Vec::new();
@@ -164,7 +173,7 @@ impl RealSmtpServer {
         files.sort();
         files
             .iter()
-            .map(|file| ReceivedEmail::parse(&std::fs::read(file).unwrap()))
+            .map(|file| std::fs::read(file).unwrap())
             .collect()
     }
 

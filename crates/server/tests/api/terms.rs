@@ -7,6 +7,7 @@ on_both_databases!(
     declining_the_terms_signs_the_user_out,
     acceptance_records_the_version_time_address_and_browser,
     accepting_a_version_that_is_no_longer_current_shows_the_current_one,
+    extra_fields_posted_to_accept_are_ignored,
 );
 
 async fn every_page_waits_until_the_terms_are_accepted(app: TestApp) {
@@ -126,4 +127,94 @@ async fn accepting_a_version_that_is_no_longer_current_shows_the_current_one(app
             .unwrap()
             .is_empty()
     );
+}
+
+async fn extra_fields_posted_to_accept_are_ignored(app: TestApp) {
+    let organization = app.create_organization().await;
+    let grace = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Grace", "Hopper"),
+            "grace",
+            crate::helpers::MEMBER_PASSWORD,
+        )
+        .await;
+    app.sign_in_as_admin(&organization).await;
+    let first_version = app
+        .text_value(
+            "SELECT id FROM terms_versions WHERE org_id = $1 AND version = 1",
+            &organization.org_id,
+        )
+        .await
+        .unwrap();
+    app.store
+        .publish_terms(
+            &organization.scope,
+            &organization.admin_id,
+            "New terms.",
+            "Everything changed.",
+            None,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    app.clock.advance(std::time::Duration::from_secs(60));
+    let terms = app.get_text("/terms").await;
+    assert!(terms.contains("Version 2"), "{terms}");
+    let response = app
+        .client
+        .post(app.url("/terms/accept"))
+        .header("origin", &app.address)
+        .header("x-forwarded-for", "203.0.113.9")
+        .form(&[
+            ("csrf_token", csrf_token_in(&terms).as_str()),
+            ("version_id", hidden_field(&terms, "version_id").as_str()),
+            ("user_id", grace.as_str()),
+            ("version", "1"),
+            ("terms_version_id", first_version.as_str()),
+            ("ip", "203.0.113.9"),
+            ("accepted_at", "0"),
+            ("user_agent", "Forged/1.0"),
+            ("org_id", "another-organization"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&response), "/");
+    let acceptances = app
+        .store
+        .terms_acceptances(&organization.admin_id)
+        .await
+        .unwrap();
+    let versions: Vec<i64> = acceptances
+        .iter()
+        .map(|acceptance| acceptance.version)
+        .collect();
+    assert_eq!(
+        versions,
+        [1, 2],
+        "the signed-in user accepted the current version"
+    );
+    let acceptance = &acceptances[1];
+    assert_eq!(
+        acceptance.ip, "127.0.0.1",
+        "the server's own view of the address"
+    );
+    assert_eq!(
+        acceptance.accepted_at,
+        app.now().unix_millis(),
+        "the server's time"
+    );
+    assert_ne!(acceptance.user_agent, "Forged/1.0");
+    assert!(
+        app.store
+            .terms_acceptances(&grace)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing for the user named in the form"
+    );
+    assert_eq!(app.count("terms_acceptances").await, 2);
 }

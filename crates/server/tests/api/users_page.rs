@@ -719,7 +719,7 @@ async fn the_administrator_homepage_shows_what_needs_attention(app: TestApp) {
     );
     assert!(
         home.contains("Invitations expiring within a day")
-            && home.contains("Grace Hopper, expires")
+            && home.contains("<bdi>Grace Hopper</bdi>, expires")
     );
     assert!(home.contains("href=\"/setup/users?view=unconfirmed\""));
 }
