@@ -24,7 +24,16 @@ on_both_databases!(
     setup_pages_also_require_view_setup,
 );
 
-on_both_backends!(the_per_company_cap_applies_to_reinvite_too);
+on_both_backends!(
+    the_per_company_cap_applies_to_reinvite_too,
+    parallel_invitations_never_pass_the_hourly_cap_together,
+);
+
+on_both_databases!(
+    the_worker_purges_expired_throttle_windows,
+    every_signed_in_and_link_page_is_no_store,
+    a_session_ends_twelve_hours_after_sign_in_however_busy,
+);
 
 /// A Manager holding "Regional Admin", a clone of Administrator with all eight permissions, and
 /// an Installer role below Manager.
@@ -258,6 +267,11 @@ async fn a_first_run_attempt_with_a_fake_code_is_refused_before_hashing_and_thro
         app.services.hasher.available_permits(),
         std::thread::available_parallelism().map_or(2, usize::from),
         "no hash is running"
+    );
+    assert_eq!(
+        app.services.hasher.most_running_at_once(),
+        0,
+        "no password was ever hashed for the refused attempts"
     );
 
     // Once a company exists, the first run answers 404 before anything else.
@@ -577,5 +591,144 @@ async fn setup_pages_also_require_view_setup(app: TestApp) {
     for path in ["/setup", "/setup/users", "/setup/users/new"] {
         let response = browser.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 403, "{path}");
+    }
+}
+
+async fn parallel_invitations_never_pass_the_hourly_cap_together(backend: Backend) {
+    use onestop_server::usecases::invite_user::{InviteInput, invite_user};
+    let Some(app) = spawn_app_with_options(
+        backend,
+        |_| {},
+        |services| services.reinvite_limits.per_administrator_per_hour = 3,
+    )
+    .await
+    else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    let admin = crate::helpers::invite_crew(&app, &organization, 2).await;
+    assert_eq!(app.count("invitations").await, 2);
+    let profiles = app.store.profiles(&organization.scope).await.unwrap();
+    let roles = app.store.roles(&organization.scope).await.unwrap();
+    let input = |index: usize| InviteInput {
+        first_name: "Racer".into(),
+        last_name: format!("Number{index}"),
+        email: format!("racer{index}@example.com"),
+        profile_id: profiles.last().unwrap().id.to_string(),
+        role_id: roles.last().unwrap().id.to_string(),
+    };
+    // One invitation is left in the hour; five arrive at once.
+    let attempts = (0..5).map(|index| {
+        let services = app.services.clone();
+        let admin = admin.clone();
+        let input = input(index);
+        tokio::spawn(async move { invite_user(&services, &admin, &input, None).await.is_ok() })
+    });
+    let mut accepted = 0;
+    for attempt in attempts {
+        if attempt.await.unwrap() {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 1, "exactly the one invitation left in the hour");
+    assert_eq!(app.count("invitations").await, 3);
+    assert_eq!(app.count("users").await, 1 + 3);
+}
+
+async fn the_worker_purges_expired_throttle_windows(app: TestApp) {
+    app.create_organization().await;
+    app.sign_in("nobody-at-all", "wrong wrong wrong").await;
+    assert!(app.count("throttle_counters").await > 0);
+    app.clock.advance(Duration::from_secs(16 * 60));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(app.worker.clone().run(stopped));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.count("throttle_counters").await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the running worker purged the expired counters"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(true).unwrap();
+    worker.await.unwrap();
+}
+
+async fn every_signed_in_and_link_page_is_no_store(app: TestApp) {
+    let (organization, link) = invite_grace(&app).await;
+    let _ = organization;
+    for path in [
+        "/",
+        "/setup",
+        "/setup/users",
+        "/terms",
+        "/login",
+        "/password/forgot",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|value| value.to_str().ok()),
+            Some("no-store"),
+            "{path}"
+        );
+    }
+    let browser = app.new_client();
+    for url in [link.clone(), app.url("/join")] {
+        let response = browser.get(&url).send().await.unwrap();
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|value| value.to_str().ok()),
+            Some("no-store"),
+            "a page of the join link"
+        );
+    }
+}
+
+async fn a_session_ends_twelve_hours_after_sign_in_however_busy(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    // Busy all day: a request every hour keeps the session from idling out...
+    for _ in 0..11 {
+        app.clock.advance(Duration::from_secs(60 * 60));
+        assert_eq!(app.get("/").await.status().as_u16(), 200);
+    }
+    app.clock.advance(Duration::from_secs(59 * 60));
+    assert_eq!(app.get("/").await.status().as_u16(), 200, "11 h 59 min");
+    // ...but twelve hours after sign-in it ends all the same.
+    app.clock.advance(Duration::from_secs(61));
+    assert_eq!(location(&app.get("/").await), "/login");
+    assert_eq!(
+        app.store
+            .session_count(&organization.admin_id)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+/// SQLite zeroes deleted content (`secure_delete`) on every pooled connection, so a wiped outbox
+/// body or a deleted session leaves nothing in the free pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_zeroes_deleted_content_on_every_connection() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite)
+        .await
+        .expect("SQLite always runs");
+    let onestop_server::store::Store::Sqlite(pool) = &app.store else {
+        unreachable!("a SQLite app");
+    };
+    let mut connections = Vec::new();
+    for _ in 0..3 {
+        let mut connection = pool.acquire().await.unwrap();
+        let secure_delete: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap();
+        assert_eq!(secure_delete, 1);
+        connections.push(connection);
     }
 }
