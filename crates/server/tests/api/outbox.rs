@@ -20,6 +20,7 @@ on_both_backends!(
     an_smtp_server_that_stops_answering_times_out_and_is_retried_with_backoff,
     a_connection_dropped_after_data_is_retried_and_both_copies_links_open_the_join_form,
     three_worker_processes_drain_a_thousand_messages_and_send_each_exactly_once,
+    a_worker_whose_claim_was_taken_over_mid_batch_skips_that_message,
 );
 
 /// What New User's page says once the invitation is saved: the email is only queued then.
@@ -667,4 +668,43 @@ async fn three_worker_processes_drain_a_thousand_messages_and_send_each_exactly_
         sent_by_log += sent;
     }
     assert_eq!(sent_by_log, THOUSAND, "the workers sent {THOUSAND} in all");
+}
+
+/// A batch's later messages are the worker's only while their lease holds: it renews each lease
+/// just before sending, and a message another worker took over in the meantime (its lease ran
+/// out while an earlier send was slow) is left to that worker, not sent a second time.
+async fn a_worker_whose_claim_was_taken_over_mid_batch_skips_that_message(backend: Backend) {
+    let smtp = StallingSmtpServer::start(true).await;
+    let Some(app) = app_with_smtp(backend, smtp.url()).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    crate::helpers::invite_crew(&app, &organization, 2).await;
+    let worker = app.worker.clone();
+    let first_pass = tokio::spawn(async move { worker.deliver_due().await });
+    // The first message of the batch hangs in DATA; meanwhile the batch's lease runs out, and a
+    // second worker claims what is due again.
+    smtp.wait_until_holding(Duration::from_secs(10)).await;
+    app.clock.advance(Duration::from_secs(121));
+    let taken_over = app
+        .store
+        .claim_due_emails(app.now(), Duration::from_secs(120), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken_over.len(), 2, "both leases ran out");
+    smtp.stop_stalling();
+    first_pass.await.unwrap().unwrap();
+    let received = smtp.received();
+    assert_eq!(
+        received.len(),
+        1,
+        "the first worker sent only the message it was already sending"
+    );
+    // The second message is the second worker's, untouched by the first: still being sent.
+    let held = received[0].email.to.clone();
+    let other = taken_over
+        .iter()
+        .find(|email| !held.contains(&email.recipient))
+        .expect("the other message");
+    assert_eq!(app.emails_to(&other.recipient).await[0].state, "sending");
 }

@@ -30,6 +30,7 @@ on_both_backends!(
 );
 
 on_both_databases!(
+    failed_sign_ins_cost_the_same_commits_for_known_and_unknown_logins,
     the_worker_purges_expired_throttle_windows,
     every_signed_in_and_link_page_is_no_store,
     a_session_ends_twelve_hours_after_sign_in_however_busy,
@@ -731,4 +732,66 @@ async fn sqlite_zeroes_deleted_content_on_every_connection() {
         assert_eq!(secure_delete, 1);
         connections.push(connection);
     }
+}
+
+/// A failed sign-in costs the same writes whether the login names someone or nobody: one
+/// transaction counting the attempt, one recording the failure (for a known user the audit event
+/// rides in it), so the commits, each an fsync on SQLite, do not tell them apart.
+/// And a login longer than any email address (254 characters) is never looked up.
+async fn failed_sign_ins_cost_the_same_commits_for_known_and_unknown_logins(app: TestApp) {
+    use crate::helpers::statements;
+    app.create_organization().await;
+    let page = app.get_text("/login").await;
+    let token = csrf_token_in(&page);
+    let attempt = |login: String| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let (response, run) = statements::run_by(app.post_form(
+                "/login",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("username", login.as_str()),
+                    ("password", "not the password at all"),
+                ],
+            ))
+            .await;
+            assert_eq!(response.status().as_u16(), 401);
+            // sqlx reports statements, not BEGIN/COMMIT: the writes other than the audit event
+            // (which rides in the failure's transaction) stand for the transactions.
+            let commits = run
+                .iter()
+                .filter(|statement| {
+                    ["INSERT", "UPDATE", "DELETE"]
+                        .iter()
+                        .any(|write| statement.starts_with(write))
+                        && !statement.starts_with("INSERT INTO audit_events")
+                })
+                .cloned()
+                .collect::<Vec<_>>();
+            let lookups = run
+                .iter()
+                .filter(|statement| statement.starts_with("SELECT id AS user_id"))
+                .count();
+            (commits, lookups)
+        }
+    };
+    let (known_commits, known_lookups) = attempt("ada".to_owned()).await;
+    let (unknown_commits, unknown_lookups) = attempt("nobody-at-all".to_owned()).await;
+    assert_eq!(known_commits, unknown_commits, "the same writes");
+    assert!(
+        known_commits
+            .iter()
+            .any(|statement| statement.starts_with("UPDATE throttle_counters SET last_failure_at")),
+        "the failure is written for both: {known_commits:?}"
+    );
+    assert_eq!(
+        (known_lookups, unknown_lookups),
+        (1, 1),
+        "one lookup of the account each"
+    );
+    let (_, huge_lookups) = attempt("x".repeat(255)).await;
+    assert_eq!(huge_lookups, 0, "a 255-character login is not looked up");
+    let (_, longest_lookups) = attempt(format!("{}@example.com", "x".repeat(242))).await;
+    assert_eq!(longest_lookups, 1, "254 characters are looked up");
 }
