@@ -63,7 +63,9 @@ impl EmailAddress {
         }
         // The mailer (lettre) checks addresses with this same parser when it sends: accepting
         // here only what it accepts means no user is created whose invitation cannot go out.
-        if !email_address::EmailAddress::is_valid_local_part(local) {
+        // Quoted local parts (`"a,b"@example.com`) pass that parser, but lettre's `Mailbox`
+        // strips the quotes and refuses what is left: only a dot-atom is sendable.
+        if local.starts_with('"') || !email_address::EmailAddress::is_valid_local_part(local) {
             return Err(EmailAddressError::InvalidLocalPart);
         }
         Ok(Self {
@@ -149,6 +151,8 @@ mod tests {
             ("a(b)@example.com", EmailAddressError::InvalidLocalPart),
             ("ada.@example.com", EmailAddressError::InvalidLocalPart),
             ("<ada>@example.com", EmailAddressError::InvalidLocalPart),
+            ("\"a,b\"@example.com", EmailAddressError::InvalidLocalPart),
+            ("\"a]b\"@example.com", EmailAddressError::InvalidLocalPart),
         ];
         for (input, expected) in cases {
             assert_eq!(EmailAddress::parse(input), Err(expected), "input {input:?}");
