@@ -490,6 +490,28 @@ impl TestApp {
     }
 }
 
+/// Polls `check` every `every` until it holds; fails saying `what` after `within`. For waiting
+/// on something the code does in the background (a row written, a lock taken), never for
+/// asserting that nothing happened.
+pub async fn wait_until<F, Fut>(
+    within: std::time::Duration,
+    every: std::time::Duration,
+    what: &str,
+    mut check: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} (waited {within:?})"
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// The operator's scope of an organization, for calling store functions directly.
 pub fn scope(org_id: &str) -> OrganizationScope {
     OrganizationScope::operator(onestop_domain::OrganizationId::from_trusted(

@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     ADMIN_PASSWORD, Backend, COMPANY, TestApp, app_for_binary, csrf_token_in, invite_crew,
-    location, on_both_backends, save_new_user,
+    location, on_both_backends, save_new_user, wait_until,
 };
 use crate::invitations::{GRACE_PASSWORD, submit_join};
 use crate::smtp::{ReceivedEmail, StallingSmtpServer};
@@ -333,20 +333,19 @@ async fn let_the_leases_run_out(app: &TestApp) -> u64 {
 
 /// Waits (up to `within`) until no message waits to be sent or is being sent.
 async fn wait_until_outbox_drained(app: &TestApp, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        let pending = app
-            .number("SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending', 'retrying')")
-            .await;
-        if pending == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{pending} messages still unsent after {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until(
+        within,
+        Duration::from_millis(100),
+        "messages still unsent",
+        || async {
+            app.number(
+                "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'sending', 'retrying')",
+            )
+            .await
+                == 0
+        },
+    )
+    .await;
 }
 
 /// The SMTP server holds the invitation in DATA when the server is SIGKILLed. The message stays
@@ -473,46 +472,40 @@ async fn wait_for_a_long_sqlite_write(database_url: &str, hold: Duration) -> Dur
 
 /// Waits until a statement of the server waits for a row lock that the test holds.
 async fn wait_until_blocked_on_a_row_lock(app: &TestApp) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let waiting = app
-            .number_value(
+    wait_until(
+        Duration::from_secs(30),
+        Duration::from_millis(10),
+        "the reinvite did not reach the locked user",
+        || async {
+            app.number_value(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
                   AND wait_event_type = 'Lock' AND query LIKE $1",
                 "UPDATE users SET status = status%",
             )
-            .await;
-        if waiting > 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the reinvite did not reach the locked user within 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+            .await
+                > 0
+        },
+    )
+    .await;
 }
 
 /// Waits until no other PostgreSQL session has a transaction open (the killed server's backends
 /// notice their client is gone and roll back).
 async fn wait_until_no_transaction_is_open(app: &TestApp) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let open = app
-            .number(
+    wait_until(
+        Duration::from_secs(30),
+        Duration::from_millis(20),
+        "the killed server's transaction is still open",
+        || async {
+            app.number(
                 "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
                   AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL",
             )
-            .await;
-        if open == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the killed server's transaction is still open after 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            .await
+                == 0
+        },
+    )
+    .await;
 }
 
 /// A thousand Unconfirmed users (invited two hours ago), three of whose emails the worker is

@@ -643,14 +643,13 @@ async fn the_worker_purges_expired_throttle_windows(app: TestApp) {
     app.clock.advance(Duration::from_secs(16 * 60));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(app.worker.clone().run(stopped));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.count("throttle_counters").await > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the running worker purged the expired counters"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    crate::helpers::wait_until(
+        Duration::from_secs(10),
+        Duration::from_millis(20),
+        "the running worker purged the expired counters",
+        || async { app.count("throttle_counters").await == 0 },
+    )
+    .await;
     stop.send(true).unwrap();
     worker.await.unwrap();
 }
