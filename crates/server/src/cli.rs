@@ -8,6 +8,8 @@ use crate::usecases::create_organization::{
     CreateError, OrganizationInput, create_organization,
     create_organization_inviting_administrator, field,
 };
+use crate::usecases::invite_user::join_url;
+use crate::usecases::seed::seed_organization;
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::process::ExitCode;
@@ -48,6 +50,30 @@ enum OrgCommand {
     /// Create an organization with its built-in profiles, roles and terms, and its first
     /// administrator (Administrator profile, CEO role).
     Create(OrgCreateArgs),
+    /// Create an organization with an Active administrator and USERS more people (60 % Active,
+    /// 30 % Unconfirmed with a live invitation, 10 % Deactivated), in bulk: for benchmarks and
+    /// trials. Active seeded users sign in with the administrator's password.
+    Seed(OrgSeedArgs),
+}
+
+#[derive(Debug, Args)]
+struct OrgSeedArgs {
+    /// How many users besides the administrator.
+    #[arg(long)]
+    users: usize,
+    #[arg(long, default_value = "Seeded Company")]
+    company_name: String,
+    #[arg(long, default_value = "admin@seed.example")]
+    admin_email: String,
+    #[arg(long, default_value = "administrator1")]
+    admin_username: String,
+    /// Read the administrator's password from standard input (one line).
+    #[arg(long, required = true)]
+    admin_password_stdin: bool,
+    /// Write one line per seeded user to this file: id, status, and the username (Active,
+    /// Deactivated) or the Join Now link (Unconfirmed), separated by tabs.
+    #[arg(long)]
+    users_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +152,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Org {
             command: OrgCommand::Create(args),
         } => create_org(args, &config).await,
+        Command::Org {
+            command: OrgCommand::Seed(args),
+        } => seed_org(args, &config).await,
         Command::Worker => run_worker(config).await.map(|()| ExitCode::SUCCESS),
         Command::SendTestEmail { to } => match send_test_email(&config, &to).await {
             Ok(answer) => {
@@ -144,12 +173,7 @@ async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<Exit
     let Some(username) = args.admin_username else {
         return invite_first_administrator(args, config).await;
     };
-    let mut password = String::new();
-    std::io::stdin()
-        .take(64 * 1024)
-        .read_to_string(&mut password)?;
-    let password = password.lines().next().unwrap_or_default().to_owned();
-
+    let password = read_password_line()?;
     let store = open_store(config).await?;
     let services = Services::start(store.clone(), config).await?;
     let input = OrganizationInput {
@@ -176,6 +200,54 @@ async fn create_org(args: OrgCreateArgs, config: &Config) -> anyhow::Result<Exit
         }
         Err(error) => report_create_error(error),
     }
+}
+
+/// The first line of standard input (at most 64 KiB are read).
+fn read_password_line() -> std::io::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .take(64 * 1024)
+        .read_to_string(&mut password)?;
+    Ok(password.lines().next().unwrap_or_default().to_owned())
+}
+
+async fn seed_org(args: OrgSeedArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let input = OrganizationInput {
+        company_name: args.company_name,
+        last_name: "Administrator".to_owned(),
+        email: args.admin_email,
+        username: args.admin_username,
+        password: read_password_line()?,
+        ..OrganizationInput::default()
+    };
+    let store = open_store(config).await?;
+    let services = Services::start(store.clone(), config).await?;
+    let started = std::time::Instant::now();
+    let result = seed_organization(&services, &input, args.users).await;
+    store.close().await;
+    let (summary, users) = match result {
+        Ok(seeded) => seeded,
+        Err(error) => return report_create_error(error),
+    };
+    if let Some(path) = &args.users_file {
+        let mut lines = String::with_capacity(users.len() * 100);
+        for user in &users {
+            let login = match (&user.username, &user.join_token) {
+                (Some(username), _) => username.clone(),
+                (None, Some(token)) => join_url(&services, token),
+                (None, None) => String::new(),
+            };
+            lines.push_str(&format!("{}\t{}\t{login}\n", user.id, user.status));
+        }
+        std::fs::write(path, lines)?;
+    }
+    println!(
+        "Created the organization (id {}) with {} users besides its administrator in {:.1} s.",
+        summary.org_id,
+        users.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Without `--admin-username`: the administrator is invited; the Join Now link is printed.

@@ -22,6 +22,8 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "ONESTOP_LOG_FORMAT",
     "ONESTOP_TRUSTED_PROXIES",
     "ONESTOP_SECRET_KEY",
+    "ONESTOP_INVITATIONS_PER_HOUR",
+    "ONESTOP_INVITATIONS_PER_ADMINISTRATOR_PER_HOUR",
 ];
 
 /// The settings as given (flags and environment), before checking.
@@ -90,6 +92,25 @@ pub struct Options {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+    /// How many invitations (New User and Reinvite together) one organization may send in an
+    /// hour.
+    #[arg(
+        long,
+        env = "ONESTOP_INVITATIONS_PER_HOUR",
+        default_value_t = crate::usecases::invite_user::INVITATIONS_PER_ORGANIZATION_PER_HOUR,
+        value_parser = clap::value_parser!(i64).range(1..=10_000_000),
+        global = true
+    )]
+    pub invitations_per_hour: i64,
+    /// How many invitations one administrator may send in an hour.
+    #[arg(
+        long,
+        env = "ONESTOP_INVITATIONS_PER_ADMINISTRATOR_PER_HOUR",
+        default_value_t = crate::usecases::invite_user::INVITATIONS_PER_ADMINISTRATOR_PER_HOUR,
+        value_parser = clap::value_parser!(i64).range(1..=10_000_000),
+        global = true
+    )]
+    pub invitations_per_administrator_per_hour: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +150,8 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
     /// `None`: the key file in the data directory (created at first start).
     pub secret_key: Option<SealingKey>,
+    /// The hourly invitation caps and the reinvite cooldown.
+    pub invitation_limits: crate::usecases::manage_users::ReinviteLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +257,11 @@ impl Options {
             log_format: self.log_format,
             trusted_proxies,
             secret_key,
+            invitation_limits: crate::usecases::manage_users::ReinviteLimits {
+                per_organization_per_hour: self.invitations_per_hour,
+                per_administrator_per_hour: self.invitations_per_administrator_per_hour,
+                ..Default::default()
+            },
         })
     }
 }
@@ -274,7 +302,7 @@ impl Config {
             redact_url_password(self.database_url.expose())
         };
         format!(
-            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\nproxies      {}\nsecret key   {}\n",
+            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\nproxies      {}\nsecret key   {}\ninvitations  {} an hour per organization, {} per administrator\n",
             self.listen,
             self.data_dir.display(),
             database,
@@ -300,6 +328,8 @@ impl Config {
                 Some(_) => "from ONESTOP_SECRET_KEY".to_owned(),
                 None => format!("key file {}", self.secret_key_file().display()),
             },
+            self.invitation_limits.per_organization_per_hour,
+            self.invitation_limits.per_administrator_per_hour,
         )
     }
 }
@@ -332,6 +362,8 @@ mod tests {
             log_format: LogFormat::Text,
             trusted_proxies: String::new(),
             secret_key: None,
+            invitations_per_hour: 5000,
+            invitations_per_administrator_per_hour: 2000,
         }
     }
 

@@ -62,12 +62,14 @@ impl Services {
         if sealed > 0 {
             tracing::info!(sealed, "sealed outbox messages written by an older version");
         }
-        Self::new(
+        let mut services = Self::new(
             store,
             Arc::new(SystemClock),
             config.public_url.clone(),
             sealer,
-        )
+        )?;
+        services.reinvite_limits = config.invitation_limits;
+        Ok(services)
     }
 }
 

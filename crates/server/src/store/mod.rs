@@ -19,6 +19,7 @@ pub(crate) mod outbox;
 mod password_resets;
 mod profiles;
 mod roles;
+mod seed;
 mod sessions;
 mod terms;
 mod throttle;
@@ -41,6 +42,7 @@ pub use outbox::{ClaimedEmail, NewEmail, OpenedEmail, OutboxStatus, SealedEmail}
 pub use password_resets::PasswordResetRecord;
 pub use profiles::{ProfileStoreError, ProfileWithCount};
 pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
+pub use seed::{SeedPlan, SeededUser};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{ThrottleKey, ThrottleLimit};

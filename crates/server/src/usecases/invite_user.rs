@@ -92,6 +92,8 @@ pub async fn grant_options(
 
 /// Invitations one organization may send in an hour, all administrators together.
 pub const INVITATIONS_PER_ORGANIZATION_PER_HOUR: i64 = 5000;
+/// Invitations one administrator may send in an hour, by default.
+pub const INVITATIONS_PER_ADMINISTRATOR_PER_HOUR: i64 = 2000;
 
 /// The hourly caps for invitations sent by `sender` (New User and Reinvite share them); the
 /// store counts against them inside the transaction that writes the invitations.

@@ -28,7 +28,7 @@ impl Default for ReinviteLimits {
     fn default() -> Self {
         Self {
             cooldown: Duration::from_secs(60),
-            per_administrator_per_hour: 2000,
+            per_administrator_per_hour: super::invite_user::INVITATIONS_PER_ADMINISTRATOR_PER_HOUR,
             per_organization_per_hour: super::invite_user::INVITATIONS_PER_ORGANIZATION_PER_HOUR,
         }
     }

@@ -11,6 +11,7 @@ pub mod manage_users;
 pub mod password_reset;
 pub mod profiles;
 pub mod roles;
+pub mod seed;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;

@@ -148,6 +148,144 @@ async fn org_create_makes_an_administrator_who_signs_in_through_serve_on_postgre
     org_create_makes_an_administrator_who_signs_in_through_serve(Backend::Postgres).await;
 }
 
+/// `org seed` (the benchmark's data): the listing it writes names real people: a seeded Join Now
+/// link opens the join form, a seeded Active user signs in with the administrator's password.
+async fn org_seed_fills_an_organization_whose_people_join_and_sign_in(backend: Backend) {
+    let data_dir = tempfile::tempdir().unwrap();
+    let Some(database_url) = database(backend, &data_dir).await else {
+        return;
+    };
+    let listing = data_dir.path().join("users.tsv");
+    let output = onestop(
+        &data_dir,
+        &database_url,
+        &[
+            "org",
+            "seed",
+            "--users",
+            "1200",
+            "--admin-username",
+            "grace",
+            "--admin-password-stdin",
+            "--users-file",
+            listing.to_str().unwrap(),
+        ],
+        &format!("{ADMIN_PASSWORD}\n"),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("with 1200 users besides its administrator"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let listing = std::fs::read_to_string(&listing).unwrap();
+    let lines: Vec<Vec<&str>> = listing
+        .lines()
+        .map(|line| line.split('\t').collect())
+        .collect();
+    let with_status = |status: &str| lines.iter().filter(|fields| fields[1] == status).count();
+    assert_eq!(
+        (
+            lines.len(),
+            with_status("active"),
+            with_status("unconfirmed"),
+            with_status("deactivated")
+        ),
+        (1200, 720, 360, 120)
+    );
+
+    let port = free_port();
+    let mut server = start_server(&data_dir, &database_url, port);
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let link = lines
+        .iter()
+        .find(|fields| fields[1] == "unconfirmed")
+        .map(|fields| fields[2])
+        .unwrap();
+    let token = link.rsplit('/').next().unwrap();
+    let join = client
+        .get(format!("{address}/join/{token}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(join.contains("Choose the username and password"), "{join}");
+
+    let active = lines.iter().find(|fields| fields[1] == "active").unwrap()[2];
+    let page = client
+        .get(format!("{address}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let after = client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("csrf_token", csrf_token_in(&page).as_str()),
+            ("username", active),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("I Agree"), "a seeded user signs in: {after}");
+    server.stop();
+}
+
+#[tokio::test]
+async fn org_seed_fills_an_organization_whose_people_join_and_sign_in_on_sqlite() {
+    org_seed_fills_an_organization_whose_people_join_and_sign_in(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn org_seed_fills_an_organization_whose_people_join_and_sign_in_on_postgres() {
+    org_seed_fills_an_organization_whose_people_join_and_sign_in(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn invitation_caps_are_set_by_the_operator_and_checked() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, value: &str| {
+        Command::new(BINARY)
+            .arg("check-config")
+            .env_clear()
+            .env("ONESTOP_DATA_DIR", data_dir.path())
+            .env(name, value)
+            .output()
+            .unwrap()
+    };
+    let output = check("ONESTOP_INVITATIONS_PER_HOUR", "12000");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("12000 an hour per organization, 2000 per administrator"),
+        "{stdout}"
+    );
+    let output = check("ONESTOP_INVITATIONS_PER_ADMINISTRATOR_PER_HOUR", "0");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--invitations-per-administrator-per-hour") && stderr.contains("1..="),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn org_create_without_a_username_invites_the_administrator_and_serve_sends_the_email() {
     let data_dir = tempfile::tempdir().unwrap();

@@ -213,6 +213,10 @@ async fn prepare_app(
         log_format: LogFormat::Text,
         trusted_proxies: String::new(),
         secret_key: None,
+        invitations_per_hour:
+            onestop_server::usecases::invite_user::INVITATIONS_PER_ORGANIZATION_PER_HOUR,
+        invitations_per_administrator_per_hour:
+            onestop_server::usecases::invite_user::INVITATIONS_PER_ADMINISTRATOR_PER_HOUR,
     };
     adjust(&mut options);
     let config = options.check().expect("a valid test configuration");
