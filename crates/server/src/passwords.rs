@@ -30,12 +30,14 @@ pub struct HashingError(String);
 impl PasswordHasher {
     /// At most `concurrency` hashes run at once; the rest wait their turn.
     pub fn new(concurrency: usize) -> Result<Self, HashingError> {
-        let memory = Arc::new(WorkingMemory::default());
+        // The dummy is hashed on working memory of its own, dropped at once: an idle server
+        // holds no argon2 buffer.
         let dummy_hash = hash_now(
             &Password::for_sign_in("dummy password for timing")
                 .ok_or_else(|| HashingError("dummy".into()))?,
-            &memory,
+            &WorkingMemory::default(),
         )?;
+        let memory = Arc::new(WorkingMemory::default());
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
             concurrency: concurrency.max(1),

@@ -1,5 +1,6 @@
 //! What administrators need to see on their homepage, and invitees asking for a new invitation.
 
+use super::LockOrganization;
 use super::audit::insert_audit_event;
 use super::outbox::insert_outbox_message;
 use super::{AuditEvent, SealedEmail, Store, StoreError, in_transaction, new_id, on_pool};
@@ -140,10 +141,7 @@ impl Store {
         notifications: &[SealedEmail],
     ) -> Result<bool, StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
-                .bind(org_id)
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(org_id).await?;
             let earlier: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM invitation_requests WHERE user_id = $1 AND requested_at > $2",
             )

@@ -1,5 +1,6 @@
 //! Inviting users, finding an invitation by its token's hash, and joining.
 
+use super::LockOrganization;
 use super::audit::insert_audit_event;
 use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool};
 use crate::tenancy::OrganizationScope;
@@ -153,10 +154,7 @@ impl Store {
         caps: &super::InvitationCaps<'_>,
     ) -> Result<String, InviteStoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
-                .bind(new.scope.id())
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(new.scope.id()).await?;
             let (allowance, binding_cap) =
                 super::user_admin::invitation_allowance!(transaction, new.scope.id(), caps);
             if allowance == 0 {
@@ -214,10 +212,7 @@ impl Store {
         in_transaction!(self, |transaction| {
             // The organization lock first, as every change to its users takes it: then join,
             // reinvite and deactivate lock organization, user, invitation in the same order.
-            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
-                .bind(&invitation.org_id)
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(&invitation.org_id).await?;
             let consumed = sqlx::query(
                 "UPDATE invitations SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL \
                     AND superseded_at IS NULL AND revoked_at IS NULL AND expires_at > $1",

@@ -52,6 +52,7 @@ pub use user_admin::{
 pub use user_directory::{DirectoryRow, ViewCounts, ViewFilter};
 pub use users::{NewActiveUser, SignInCandidate};
 
+use onestop_domain::OrganizationId;
 use sqlx::{PgPool, SqlitePool};
 
 /// The database, whichever it is.
@@ -111,6 +112,38 @@ macro_rules! in_transaction {
 }
 
 pub(crate) use {in_transaction, on_pool};
+
+/// Makes concurrent changes to one organization's users take turns for the rest of the
+/// transaction, at what that costs on each database: on PostgreSQL, whose READ COMMITTED
+/// transactions would otherwise each count the other's administrators as still active or each
+/// stay under an hourly cap, it takes the organization row's lock; SQLite needs nothing, because
+/// its write transactions begin IMMEDIATE and so already run one at a time.
+///
+/// (The portable `UPDATE organizations SET id = id` this replaces made SQLite check every table
+/// that refers to organizations for rows of the old key, and took PostgreSQL's strongest row
+/// lock, which also held back every insert that refers to the organization, sign-ins' sessions
+/// among them.)
+pub(crate) trait LockOrganization {
+    async fn lock_organization(&mut self, org_id: &OrganizationId) -> Result<(), sqlx::Error>;
+}
+
+impl LockOrganization for sqlx::SqliteConnection {
+    async fn lock_organization(&mut self, _: &OrganizationId) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
+impl LockOrganization for sqlx::PgConnection {
+    /// `FOR NO KEY UPDATE`: lockers take turns, while inserts that merely refer to the
+    /// organization (which take `KEY SHARE`) go on.
+    async fn lock_organization(&mut self, org_id: &OrganizationId) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT id FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(org_id)
+            .fetch_optional(&mut *self)
+            .await
+            .map(drop)
+    }
+}
 
 impl Store {
     pub fn kind(&self) -> DatabaseKind {

@@ -1,5 +1,6 @@
 //! Terms of Service versions and their acceptance.
 
+use super::LockOrganization;
 use super::audit::insert_audit_event;
 use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
 use crate::tenancy::OrganizationScope;
@@ -160,10 +161,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(super::user_admin::LOCK_ORGANIZATION)
-                .bind(scope.id())
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(scope.id()).await?;
             let current: Option<i64> =
                 sqlx::query_scalar("SELECT MAX(version) FROM terms_versions WHERE org_id = $1")
                     .bind(scope.id())

@@ -1,8 +1,8 @@
 //! Administering users: reinvite, delete, deactivate and activate, edit, and company details.
 //! Each method is one transaction; every change writes its audit event inside it.
 
+use super::LockOrganization;
 use super::audit::insert_audit_event;
-use super::outbox::insert_outbox_message;
 use super::{
     AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, new_id, on_pool,
 };
@@ -98,8 +98,6 @@ impl From<sqlx::Error> for UserAdminError {
     }
 }
 
-const SUPERSEDE_LIVE_INVITATIONS: &str = "UPDATE invitations SET superseded_at = $1 \
-     WHERE user_id = $2 AND consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL";
 const REVOKE_LIVE_INVITATIONS: &str = "UPDATE invitations SET revoked_at = $1 \
      WHERE user_id = $2 AND consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL";
 /// Emails not yet handed to the mail server for a user's invitations are withdrawn.
@@ -107,58 +105,138 @@ const CANCEL_PENDING_EMAILS: &str = "DELETE FROM outbox WHERE state IN ('queued'
      AND invitation_id IN (SELECT id FROM invitations WHERE user_id = $1)";
 const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) FROM users u JOIN profiles p ON p.id = u.profile_id \
      WHERE u.org_id = $1 AND u.status = 'active' AND p.builtin = 'administrator'";
-/// Takes the organization's row lock for the rest of the transaction (a no-op write, valid on both
-/// backends): on PostgreSQL, whose READ COMMITTED transactions would otherwise each count the
-/// other's administrators as still active, concurrent changes to one organization's users then
-/// take turns. SQLite's BEGIN IMMEDIATE already serializes writers.
-pub(crate) const LOCK_ORGANIZATION: &str = "UPDATE organizations SET id = id WHERE id = $1";
-const INSERT_INVITATION: &str = "INSERT INTO invitations (id, org_id, user_id, token_hash, created_at, expires_at, sent_by) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Replaces a user's live invitation with `$reinvitation` on `$transaction`: supersedes the old
-/// one, withdraws its unsent email, inserts the new invitation and its email, clears any
-/// "asked for a new invitation", and records the audit event.
-macro_rules! rotate_invitation {
-    ($transaction:expr, $actor:expr, $reinvitation:expr, $details:expr) => {{
+/// Users a bulk statement names at most: each row of the INSERTs below binds up to 10 values, so
+/// a statement stays well under SQLite's and PostgreSQL's limits on bound parameters.
+const USERS_PER_STATEMENT: usize = 400;
+
+/// Appends `(id, id, ...)` with each id bound.
+macro_rules! push_id_list {
+    ($builder:expr, $ids:expr) => {{
+        $builder.push("(");
+        let mut list = $builder.separated(", ");
+        for id in $ids {
+            list.push_bind(id.as_str());
+        }
+        $builder.push(")");
+    }};
+}
+
+/// The ids of `$reinvitations` whose users are still Unconfirmed and were not invited after
+/// `$cooldown_start`, a statement for every 400 users. The no-op write locks each such row while
+/// it is still Unconfirmed (on PostgreSQL), so a join racing the reinvite waits, and no Active
+/// user is left with a live link.
+macro_rules! still_unconfirmed {
+    ($transaction:expr, $actor:expr, $reinvitations:expr, $cooldown_start:expr) => {{
         let actor: &Actor<'_> = $actor;
-        let reinvitation: &Reinvitation = $reinvitation;
+        let reinvitations: &[Reinvitation] = $reinvitations;
+        let mut eligible = std::collections::HashSet::new();
+        for chunk in reinvitations.chunks(USERS_PER_STATEMENT) {
+            let mut touch = sqlx::QueryBuilder::new(
+                "UPDATE users SET status = status WHERE status = 'unconfirmed' AND org_id = ",
+            );
+            touch
+                .push_bind(actor.scope.id())
+                .push(" AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = users.id AND i.created_at > ")
+                .push_bind($cooldown_start.unix_millis())
+                .push(") AND id IN ");
+            push_id_list!(touch, chunk.iter().map(|reinvitation| &reinvitation.user_id));
+            touch.push(" RETURNING id");
+            let ids: Vec<String> = touch
+                .build_query_scalar()
+                .fetch_all(&mut *$transaction)
+                .await?;
+            eligible.extend(ids);
+        }
+        eligible
+    }};
+}
+
+/// Replaces the live invitation of each of `$reinvitations` (users the caller has checked are
+/// still Unconfirmed) on `$transaction`, a few hundred users a statement: supersedes the old
+/// invitations, withdraws their unsent emails, inserts the new invitations and their emails,
+/// clears any "asked for a new invitation", and records the audit events. Six statements for
+/// every 400 users, whatever the selection.
+macro_rules! rotate_invitations {
+    ($transaction:expr, $actor:expr, $reinvitations:expr, $details:expr) => {{
+        let actor: &Actor<'_> = $actor;
+        let reinvitations: &[&Reinvitation] = $reinvitations;
+        let details: &str = $details;
         let now = actor.now.unix_millis();
-        let user_id = reinvitation.user_id.as_str();
-        sqlx::query(SUPERSEDE_LIVE_INVITATIONS)
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *$transaction)
-            .await?;
-        sqlx::query(CANCEL_PENDING_EMAILS)
-            .bind(user_id)
-            .execute(&mut *$transaction)
-            .await?;
-        let invitation_id = new_id();
-        sqlx::query(INSERT_INVITATION)
-            .bind(&invitation_id)
-            .bind(actor.scope.id())
-            .bind(user_id)
-            .bind(reinvitation.token_hash.as_str())
-            .bind(now)
-            .bind(reinvitation.expires_at.unix_millis())
-            .bind(actor.user_id)
-            .execute(&mut *$transaction)
-            .await?;
-        insert_outbox_message!(
-            &mut *$transaction,
-            actor.scope.id(),
-            Some(&invitation_id),
-            &reinvitation.message,
-            actor.now
-        )?;
-        sqlx::query("DELETE FROM invitation_requests WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *$transaction)
-            .await?;
-        insert_audit_event!(
-            &mut *$transaction,
-            &actor.event(AuditAction::InvitationResent, user_id, $details)
-        )?;
+        for chunk in reinvitations.chunks(USERS_PER_STATEMENT) {
+            let user_ids: Vec<&UserId> = chunk.iter().map(|reinvitation| &reinvitation.user_id).collect();
+            let invitation_ids: Vec<String> = chunk.iter().map(|_| new_id()).collect();
+
+            let mut supersede = sqlx::QueryBuilder::new("UPDATE invitations SET superseded_at = ");
+            supersede.push_bind(now).push(
+                " WHERE consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL AND user_id IN ",
+            );
+            push_id_list!(supersede, &user_ids);
+            supersede.build().execute(&mut *$transaction).await?;
+
+            // Emails not yet handed to the mail server for these users' invitations are withdrawn.
+            let mut cancel = sqlx::QueryBuilder::new(
+                "DELETE FROM outbox WHERE state IN ('queued', 'retrying') \
+                 AND invitation_id IN (SELECT id FROM invitations WHERE user_id IN ",
+            );
+            push_id_list!(cancel, &user_ids);
+            cancel.push(")");
+            cancel.build().execute(&mut *$transaction).await?;
+
+            let mut invitations = sqlx::QueryBuilder::new(
+                "INSERT INTO invitations (id, org_id, user_id, token_hash, created_at, expires_at, sent_by) ",
+            );
+            invitations.push_values(chunk.iter().zip(&invitation_ids), |mut row, (reinvitation, id)| {
+                row.push_bind(id.as_str())
+                    .push_bind(actor.scope.id())
+                    .push_bind(&reinvitation.user_id)
+                    .push_bind(reinvitation.token_hash.as_str())
+                    .push_bind(now)
+                    .push_bind(reinvitation.expires_at.unix_millis())
+                    .push_bind(actor.user_id);
+            });
+            invitations.build().execute(&mut *$transaction).await?;
+
+            let mut emails = sqlx::QueryBuilder::new(
+                "INSERT INTO outbox (id, org_id, kind, invitation_id, recipient, subject, body_text, \
+                 body_html, action_url, state, attempts, next_attempt_at, created_at) ",
+            );
+            emails.push_values(chunk.iter().zip(&invitation_ids), |mut row, (reinvitation, id)| {
+                let email: &SealedEmail = &reinvitation.message;
+                row.push_bind(new_id())
+                    .push_bind(actor.scope.id())
+                    .push_bind(email.kind)
+                    .push_bind(id.as_str())
+                    .push_bind(email.recipient.as_str())
+                    .push_bind(email.subject.as_str())
+                    .push_bind(email.body_text.as_str())
+                    .push_bind(email.body_html.as_str())
+                    .push_bind(email.action_url.as_deref())
+                    .push("'queued', 0, ")
+                    .push_bind_unseparated(now)
+                    .push_bind(now);
+            });
+            emails.build().execute(&mut *$transaction).await?;
+
+            let mut requests = sqlx::QueryBuilder::new("DELETE FROM invitation_requests WHERE user_id IN ");
+            push_id_list!(requests, &user_ids);
+            requests.build().execute(&mut *$transaction).await?;
+
+            let mut events = sqlx::QueryBuilder::new(
+                "INSERT INTO audit_events (id, org_id, actor_user_id, action, target_user_id, details, ip, at) ",
+            );
+            events.push_values(chunk, |mut row, reinvitation| {
+                row.push_bind(new_id())
+                    .push_bind(actor.scope.id())
+                    .push_bind(actor.user_id)
+                    .push_bind(AuditAction::InvitationResent.as_str())
+                    .push_bind(&reinvitation.user_id)
+                    .push_bind(details)
+                    .push_bind(actor.ip)
+                    .push_bind(now);
+            });
+            events.build().execute(&mut *$transaction).await?;
+        }
     }};
 }
 
@@ -181,7 +259,7 @@ pub enum CapReached {
 }
 
 /// How many more invitations may be created now, and which cap binds first. Run after
-/// [`LOCK_ORGANIZATION`] in the same transaction.
+/// [`super::LockOrganization::lock_organization`] in the same transaction.
 macro_rules! invitation_allowance {
     ($transaction:expr, $org_id:expr, $caps:expr) => {{
         let caps: &$crate::store::InvitationCaps<'_> = $caps;
@@ -272,40 +350,25 @@ impl Store {
         caps: &InvitationCaps<'_>,
     ) -> Result<ReinviteResult, StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.scope.id())
-                .execute(&mut *transaction)
-                .await?;
-            let (mut allowance, binding_cap) =
+            transaction.lock_organization(actor.scope.id()).await?;
+            let (allowance, binding_cap) =
                 invitation_allowance!(transaction, actor.scope.id(), caps);
+            let eligible = still_unconfirmed!(transaction, &actor, reinvitations, cooldown_start);
             let mut result = ReinviteResult::default();
+            let mut chosen: Vec<&Reinvitation> = Vec::new();
             for reinvitation in reinvitations {
-                if allowance == 0 {
+                if !eligible.contains(reinvitation.user_id.as_str()) {
+                    result.unchanged.push(reinvitation.user_id.clone());
+                } else if i64::try_from(chosen.len()).unwrap_or(i64::MAX) >= allowance {
                     result
                         .over_cap
                         .push((reinvitation.user_id.clone(), Some(binding_cap)));
-                    continue;
+                } else {
+                    chosen.push(reinvitation);
                 }
-                // A no-op write locks the user's row while it is still Unconfirmed, so a join
-                // racing this reinvite waits, and no Active user is left with a live link.
-                let unconfirmed = sqlx::query(
-                    "UPDATE users SET status = status WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed' \
-                       AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = $1 AND i.created_at > $3)",
-                )
-                .bind(&reinvitation.user_id)
-                .bind(actor.scope.id())
-                .bind(cooldown_start.unix_millis())
-                .execute(&mut *transaction)
-                .await?
-                .rows_affected();
-                if unconfirmed != 1 {
-                    result.unchanged.push(reinvitation.user_id.clone());
-                    continue;
-                }
-                rotate_invitation!(transaction, &actor, reinvitation, "");
-                allowance -= 1;
-                result.sent += 1;
             }
+            rotate_invitations!(transaction, &actor, &chosen, "");
+            result.sent = chosen.len();
             Ok::<_, StoreError>(result)
         })
     }
@@ -317,10 +380,7 @@ impl Store {
         user_ids: &[UserId],
     ) -> Result<usize, StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.scope.id())
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(actor.scope.id()).await?;
             let mut deleted = 0;
             for user_id in user_ids {
                 sqlx::query(CANCEL_PENDING_EMAILS)
@@ -355,10 +415,7 @@ impl Store {
         changes: &[(UserId, UserStatus)],
     ) -> Result<usize, UserAdminError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.scope.id())
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(actor.scope.id()).await?;
             let now = actor.now.unix_millis();
             let mut changed = 0;
             for (user_id, status) in changes {
@@ -428,10 +485,7 @@ impl Store {
         new_email: Option<(&EmailAddress, &Reinvitation)>,
     ) -> Result<(), UserAdminError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(LOCK_ORGANIZATION)
-                .bind(actor.scope.id())
-                .execute(&mut *transaction)
-                .await?;
+            transaction.lock_organization(actor.scope.id()).await?;
             sqlx::query(
                 "UPDATE users SET first_name = $1, last_name = $2, profile_id = $3, role_id = $4, name_search = $7 \
                   WHERE id = $5 AND org_id = $6 \
@@ -459,7 +513,7 @@ impl Store {
                 .await?
                 .rows_affected();
                 if rows == 1 {
-                    rotate_invitation!(transaction, &actor, reinvitation, "email changed");
+                    rotate_invitations!(transaction, &actor, &[reinvitation], "email changed");
                 }
             }
             insert_audit_event!(
