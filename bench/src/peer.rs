@@ -31,6 +31,9 @@ pub async fn measure(
     duration: Duration,
     joins: usize,
 ) -> anyhow::Result<PeerResult> {
+    // The peer's scripts run from its app folder: every path must be absolute.
+    let peer = &peer.canonicalize()?;
+    let work = &work.canonicalize()?;
     let python = install(peer, work)?;
     let app = peer.join("peer");
     let database = work.join("peer.sqlite3");

@@ -46,7 +46,7 @@ impl super::Store {
         &self,
         event: &AuditEvent<'_>,
     ) -> Result<(), super::StoreError> {
-        super::on_pool!(self, |pool| insert_audit_event!(pool, event))?;
+        super::on_writer!(self, |pool| insert_audit_event!(pool, event))?;
         Ok(())
     }
 

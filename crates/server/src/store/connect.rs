@@ -47,7 +47,8 @@ pub(super) fn latest_migration_version(kind: DatabaseKind) -> i64 {
 pub async fn connect(url: &str) -> anyhow::Result<Store> {
     let store = match DatabaseKind::of_url(url) {
         Some(DatabaseKind::Sqlite) => {
-            // Durable by default: WAL with synchronous=FULL; writers wait up to 10 s for the lock.
+            // Durable by default: WAL with synchronous=FULL; a writer in another process is
+            // waited for up to 10 s.
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -56,11 +57,17 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options)
+            // The writer first: it creates the file and the WAL the readers open.
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
                 .await?;
-            Store::Sqlite(pool)
+            let reader = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.pragma("query_only", "ON"))
+                .await?;
+            Store::Sqlite(super::SqlitePools { reader, writer })
         }
         Some(DatabaseKind::Postgres) => {
             let pool = PgPoolOptions::new()
@@ -73,7 +80,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
         None => anyhow::bail!("the database URL must start with sqlite:// or postgres://"),
     };
     match &store {
-        Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+        Store::Sqlite(pools) => SQLITE_MIGRATIONS.run(&pools.writer).await?,
         Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
     }
     Ok(store)

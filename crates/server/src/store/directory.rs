@@ -1,6 +1,6 @@
 //! Reading an organization's profiles, roles and users for pages.
 
-use super::{Store, StoreError, classify, new_id, on_pool};
+use super::{Store, StoreError, classify, new_id, on_pool, on_writer};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{PermissionSet, ProfileGrant, ProfileId, RoleId, RoleTree, Timestamp, UserId};
 
@@ -98,7 +98,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<String, StoreError> {
         let id = new_id();
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             sqlx::query(
                 "INSERT INTO profiles (id, org_id, name, description, builtin, permissions, created_at) \
                  VALUES ($1, $2, $3, $4, NULL, $5, $6)",
@@ -126,7 +126,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<String, StoreError> {
         let id = new_id();
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             sqlx::query(
                 "INSERT INTO roles (id, org_id, name, parent_id, description, builtin, headline, introduction, created_at) \
                  SELECT $1, $2, $3, id, '', NULL, headline, introduction, $5 FROM roles WHERE id = $4 AND org_id = $2",

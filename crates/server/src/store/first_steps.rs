@@ -1,6 +1,6 @@
 //! The First Steps checklist of a role's homepage, with each user's progress.
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, on_pool, on_writer};
 use onestop_domain::Timestamp;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,7 +37,7 @@ impl Store {
         done: bool,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             if done {
                 sqlx::query(
                     "INSERT INTO checklist_progress (user_id, item_id, done_at) \

@@ -2,7 +2,7 @@
 
 use super::LockOrganization;
 use super::audit::insert_audit_event;
-use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool};
+use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool, on_writer};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
     AuditAction, EmailAddress, FirstName, InvitationId, LastName, OrganizationId, ProfileId,
@@ -275,7 +275,7 @@ impl Store {
         invitation_id: &str,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             sqlx::query("UPDATE invitations SET expires_at = $1 WHERE id = $2")
                 .bind(expires_at.unix_millis())
                 .bind(invitation_id)

@@ -58,8 +58,19 @@ use sqlx::{PgPool, SqlitePool};
 /// The database, whichever it is.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(PgPool),
+}
+
+/// SQLite runs one write transaction at a time. Rather than let every connection try and wait in
+/// SQLite's busy handler (which sleeps in steps of up to 100 ms, however soon the lock frees),
+/// writes go through a pool of one connection, where they queue in order and start the moment
+/// the previous one commits. Reads use the other pool, whose connections refuse to write
+/// (`query_only`), so a write sent the wrong way fails in the tests instead of contending.
+#[derive(Clone, Debug)]
+pub struct SqlitePools {
+    pub reader: SqlitePool,
+    pub writer: SqlitePool,
 }
 
 /// Errors of the storage layer that callers can act on; everything else is `Database`.
@@ -73,11 +84,28 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
-/// Runs `$body` with `$pool` bound to the backend's native pool.
+/// Runs `$body`, which only reads, with `$pool` bound to the backend's native pool.
 macro_rules! on_pool {
     ($store:expr, |$pool:ident| $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Sqlite(pools) => {
+                let $pool = &pools.reader;
+                $body
+            }
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body`, a single statement that writes, with `$pool` bound to the pool writes go
+/// through (on SQLite, the queue of [`SqlitePools::writer`]).
+macro_rules! on_writer {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pools) => {
+                let $pool = &pools.writer;
+                $body
+            }
             $crate::store::Store::Postgres($pool) => $body,
         }
     };
@@ -85,14 +113,15 @@ macro_rules! on_pool {
 
 /// Runs `$body`, which yields a `Result`, inside a write transaction bound to `$transaction`; the
 /// transaction commits when the body yields `Ok` and rolls back otherwise (an early `?` or
-/// `return` drops it, which rolls it back too). SQLite write
-/// transactions begin IMMEDIATE so that concurrent writers wait for the lock (busy_timeout)
-/// instead of failing with "database is locked" when they upgrade from reading to writing.
+/// `return` drops it, which rolls it back too). On SQLite it runs on the one writer connection
+/// ([`SqlitePools`]), and begins IMMEDIATE so that a writer in another process (the command line)
+/// is waited for (busy_timeout) rather than failing with "database is locked" on the upgrade from
+/// reading to writing.
 macro_rules! in_transaction {
     ($store:expr, |$transaction:ident| $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite(pool) => {
-                let mut $transaction = pool.begin_with("BEGIN IMMEDIATE").await?;
+            $crate::store::Store::Sqlite(pools) => {
+                let mut $transaction = pools.writer.begin_with("BEGIN IMMEDIATE").await?;
                 let result = $body;
                 if result.is_ok() {
                     $transaction.commit().await?;
@@ -111,7 +140,7 @@ macro_rules! in_transaction {
     };
 }
 
-pub(crate) use {in_transaction, on_pool};
+pub(crate) use {in_transaction, on_pool, on_writer};
 
 /// Makes concurrent changes to one organization's users take turns for the rest of the
 /// transaction, at what that costs on each database: on PostgreSQL, whose READ COMMITTED
@@ -165,7 +194,13 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, |pool| pool.close().await);
+        match self {
+            Self::Sqlite(pools) => {
+                pools.reader.close().await;
+                pools.writer.close().await;
+            }
+            Self::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

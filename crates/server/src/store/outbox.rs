@@ -2,7 +2,7 @@
 //! with a lease and sent by the worker. At-least-once: a crash between send and mark may send a
 //! message twice; nothing is ever lost.
 
-use super::{Store, StoreError, in_transaction, on_pool};
+use super::{Store, StoreError, in_transaction, on_pool, on_writer};
 use crate::sealing::{OpenError, SealError, Sealer};
 use onestop_domain::OrganizationId;
 use onestop_domain::Timestamp;
@@ -178,7 +178,7 @@ impl Store {
         lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("UPDATE outbox SET lease_until = $3 WHERE {FENCE}"));
-        let renewed = on_pool!(self, |pool| {
+        let renewed = on_writer!(self, |pool| {
             sqlx::query(sql)
                 .bind(&email.id)
                 .bind(&email.claim)
@@ -199,7 +199,7 @@ impl Store {
         at: Option<Timestamp>,
     ) -> Result<bool, StoreError> {
         let sql = sqlx::AssertSqlSafe(format!("UPDATE outbox SET {set} WHERE {FENCE}"));
-        let updated = on_pool!(self, |pool| {
+        let updated = on_writer!(self, |pool| {
             sqlx::query(sql)
                 .bind(&email.id)
                 .bind(&email.claim)

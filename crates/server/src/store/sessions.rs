@@ -1,7 +1,7 @@
 //! Server-side sessions, looked up by the SHA-256 of the cookie's token.
 
 use super::audit::insert_audit_event;
-use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
+use super::{AuditEvent, Store, StoreError, in_transaction, on_pool, on_writer};
 use onestop_domain::{
     AuditAction, OrganizationId, PermissionSet, Timestamp, TokenHash, UserStatus,
 };
@@ -137,7 +137,7 @@ impl Store {
         id_hash: &TokenHash,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        on_pool!(self, |pool| {
+        on_writer!(self, |pool| {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(now.unix_millis())
                 .bind(id_hash.as_str())

@@ -7,7 +7,7 @@
 //! are purged by [`Store::purge_expired_throttles`].
 
 use super::audit::insert_audit_event;
-use super::{AuditEvent, Store, StoreError, in_transaction, on_pool};
+use super::{AuditEvent, Store, StoreError, in_transaction, on_pool, on_writer};
 use onestop_domain::Timestamp;
 use std::time::Duration;
 
@@ -155,7 +155,7 @@ impl Store {
         } else {
             "UPDATE throttle_counters SET attempts = attempts - 1 WHERE key_hash = $1 AND attempts > 0"
         };
-        on_pool!(self, |pool| sqlx::query(sql)
+        on_writer!(self, |pool| sqlx::query(sql)
             .bind(&key.0)
             .execute(pool)
             .await
@@ -165,7 +165,7 @@ impl Store {
 
     /// Deletes counters whose window has ended; returns how many.
     pub async fn purge_expired_throttles(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let purged = on_pool!(self, |pool| {
+        let purged = on_writer!(self, |pool| {
             sqlx::query("DELETE FROM throttle_counters WHERE window_ends_at <= $1")
                 .bind(now.unix_millis())
                 .execute(pool)

@@ -829,7 +829,7 @@ impl TestApp {
     pub async fn text_value(&self, sql: &str, argument: &str) -> Option<String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(pool) => {
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
                 sqlx::query_scalar(sql)
                     .bind(argument)
                     .fetch_optional(pool)
@@ -850,7 +850,7 @@ impl TestApp {
     pub async fn number_value(&self, sql: &str, argument: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
             Store::Postgres(pool) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
         }
         .expect("the query runs")
@@ -913,7 +913,7 @@ impl TestApp {
     pub async fn set_user_profile(&self, user_id: &str, profile_id: &str) {
         let sql = "UPDATE users SET profile_id = $1 WHERE id = $2";
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query(sql)
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query(sql)
                 .bind(profile_id)
                 .bind(user_id)
                 .execute(pool)
@@ -933,7 +933,7 @@ impl TestApp {
     pub async fn number(&self, sql: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).fetch_one(pool).await,
             Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
         }
         .expect("the query runs")
@@ -943,7 +943,7 @@ impl TestApp {
     pub async fn text_values(&self, sql: &str) -> Vec<String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).fetch_all(pool).await,
             Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
         }
         .expect("the query runs")
@@ -953,7 +953,7 @@ impl TestApp {
     pub async fn execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query(sql)
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query(sql)
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected()),
@@ -969,7 +969,7 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match &self.store {
-            Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).fetch_one(pool).await,
             Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
         }
         .expect("the count query runs")
@@ -1269,7 +1269,7 @@ pub async fn texts(app: &TestApp, sql: &str, argument: Option<&str>) -> Vec<Stri
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     let argument = argument.map(str::to_owned);
     match &app.store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
             let query = sqlx::query_scalar(sql);
             match argument {
                 Some(argument) => query.bind(argument).fetch_all(pool).await,

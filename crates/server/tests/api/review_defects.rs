@@ -411,7 +411,7 @@ async fn expired_throttle_windows_are_purged(app: TestApp) {
 async fn raw_outbox_text(app: &TestApp) -> String {
     let sql = "SELECT COALESCE(body_text, '') || COALESCE(body_html, '') || COALESCE(action_url, '') FROM outbox";
     let rows: Vec<String> = match &app.store {
-        onestop_server::store::Store::Sqlite(pool) => {
+        onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
             sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
         }
         onestop_server::store::Store::Postgres(pool) => {
@@ -718,7 +718,7 @@ async fn sqlite_zeroes_deleted_content_on_every_connection() {
     let app = crate::helpers::spawn_app(Backend::Sqlite)
         .await
         .expect("SQLite always runs");
-    let onestop_server::store::Store::Sqlite(pool) = &app.store else {
+    let onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) = &app.store else {
         unreachable!("a SQLite app");
     };
     let mut connections = Vec::new();
