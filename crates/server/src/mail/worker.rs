@@ -18,8 +18,9 @@ const LEASE: Duration = Duration::from_secs(120);
 /// A send starts only while the lease has at least this long to run: the whole send, which
 /// [`SMTP_TIMEOUT`] bounds, plus half a minute for the clocks of different worker hosts and for
 /// the moments between the check and the send. A batch sent within `LEASE - SEND_WINDOW` (a
-/// minute; a hundred messages take well under a second) never writes its lease again.
+/// minute; a full batch takes about a third of a second on loopback) never writes its lease again.
 const SEND_WINDOW: Duration = Duration::from_secs(SMTP_TIMEOUT.as_secs() + 30);
+// A lease twice the window leaves a batch at least a minute of sends between renewals.
 const _: () = assert!(LEASE.as_secs() >= 2 * SEND_WINDOW.as_secs());
 /// How many messages one pass claims: four rounds of parallel sends, so that the connections stay
 /// busy, while a claim stays small enough for several workers to share the queue.

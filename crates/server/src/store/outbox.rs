@@ -244,7 +244,7 @@ impl Store {
         claim: &str,
         lease_until: Timestamp,
     ) -> Result<Vec<String>, StoreError> {
-        // `state = 'sending'` first: the lookup runs on the (state, next_attempt_at) index.
+        // Naming the state lets the lookup use the (state, next_attempt_at) index.
         let held: Vec<String> = on_pool!(self, |pool| {
             sqlx::query_scalar(
                 "UPDATE outbox SET lease_until = $2 WHERE state = 'sending' AND claim = $1 RETURNING id",
