@@ -46,7 +46,9 @@ pub async fn commits_per_second(
     let create =
         "CREATE TABLE IF NOT EXISTS bench_commits (id TEXT PRIMARY KEY, at BIGINT NOT NULL)";
     match &store {
-        Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query(create).execute(pool).await.map(drop)?,
+        Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+            sqlx::query(create).execute(pool).await.map(drop)?
+        }
         Store::Postgres(pool) => sqlx::query(create).execute(pool).await.map(drop)?,
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -62,12 +64,14 @@ pub async fn commits_per_second(
                 let id = format!("{worker}-{counter}-{}", started.elapsed().as_nanos());
                 let insert = "INSERT INTO bench_commits (id, at) VALUES ($1, $2)";
                 let result = match &store {
-                    Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query(insert)
-                        .bind(&id)
-                        .bind(1_i64)
-                        .execute(pool)
-                        .await
-                        .map(drop),
+                    Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                        sqlx::query(insert)
+                            .bind(&id)
+                            .bind(1_i64)
+                            .execute(pool)
+                            .await
+                            .map(drop)
+                    }
                     Store::Postgres(pool) => sqlx::query(insert)
                         .bind(&id)
                         .bind(1_i64)

@@ -106,7 +106,9 @@ impl Bench<'_> {
             self.measure_backend("PostgreSQL", &postgres).await?;
             self.scale_out(&postgres).await?;
         } else {
-            eprintln!("!! no PostgreSQL given (BENCH_POSTGRES_URL): the PostgreSQL rows are left out");
+            eprintln!(
+                "!! no PostgreSQL given (BENCH_POSTGRES_URL): the PostgreSQL rows are left out"
+            );
         }
         Ok(())
     }
@@ -614,7 +616,7 @@ mod tests {
     fn the_table_is_replaced_and_the_analysis_kept() {
         let first = splice_generated("", "table one\n");
         assert!(first.contains("table one"));
-        let edited = first.replace(GENERATED_END, &format!("{GENERATED_END}\n\n## Analysis")) ;
+        let edited = first.replace(GENERATED_END, &format!("{GENERATED_END}\n\n## Analysis"));
         let second = splice_generated(&edited, "table two\n");
         assert!(second.contains("table two") && !second.contains("table one"));
         assert!(second.ends_with("## Analysis\n"));

@@ -1,22 +1,30 @@
-//! The outbox worker: claims due messages with a lease, sends them, and records the outcome.
-//! Transient failures are retried with exponential backoff and jitter; permanent ones (5xx, or
-//! too many attempts) are marked failed with the reason.
+//! The outbox worker: claims due messages with a lease, sends several at once, and records the
+//! outcomes a group at a time. Transient failures are retried with exponential backoff and
+//! jitter; permanent ones (5xx, or too many attempts) are marked failed with the reason.
 
-use super::transport::{Mailer, build_message};
-use crate::store::{AuditEvent, ClaimedEmail, StoreError};
+use super::transport::{Mailer, PARALLEL_SENDS, SMTP_TIMEOUT, SendFailure, build_message};
+use crate::store::{AuditEvent, ClaimedEmail, Delivery, DeliveryOutcome, StoreError};
 use crate::usecases::Services;
+use futures_util::StreamExt;
 use lettre::message::Mailbox;
-use onestop_domain::AuditAction;
+use onestop_domain::{AuditAction, Timestamp};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{Mutex, mpsc, watch};
 
-/// How long a claimed message is reserved for one worker before another may take it over. Each
-/// message's lease is renewed just before it is sent, and one send is bounded by
-/// [`super::transport::SMTP_TIMEOUT`] (30 s), well inside it.
+/// How long a claimed message is reserved for one worker before another may take it over.
 const LEASE: Duration = Duration::from_secs(120);
-/// How many messages one pass claims.
-const BATCH: i64 = 50;
+/// A send starts only while the lease has at least this long to run: the whole send, which
+/// [`SMTP_TIMEOUT`] bounds, plus half a minute for the clocks of different worker hosts and for
+/// the moments between the check and the send. A batch sent within `LEASE - SEND_WINDOW` (a
+/// minute; a full batch takes about a third of a second on loopback) never writes its lease again.
+const SEND_WINDOW: Duration = Duration::from_secs(SMTP_TIMEOUT.as_secs() + 30);
+// A lease twice the window leaves a batch at least a minute of sends between renewals.
+const _: () = assert!(LEASE.as_secs() >= 2 * SEND_WINDOW.as_secs());
+/// How many messages one pass claims: four rounds of parallel sends, so that the connections stay
+/// busy, while a claim stays small enough for several workers to share the queue.
+const BATCH: usize = 4 * PARALLEL_SENDS;
 /// The first retry waits this long; each next one twice as long, up to `MAX_RETRY_DELAY`.
 const FIRST_RETRY_DELAY: Duration = Duration::from_secs(30);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60 * 60);
@@ -34,6 +42,23 @@ pub struct OutboxWorker {
     from: Mailbox,
 }
 
+/// What one attempt to send a claimed message came to, before it is recorded.
+#[derive(Debug)]
+struct Attempt<'a> {
+    email: &'a ClaimedEmail,
+    outcome: Outcome,
+}
+
+#[derive(Debug)]
+enum Outcome {
+    /// Taken by the mail server, which answered this (or written to this file).
+    Sent(String),
+    /// Kept queued without counting the attempt: our configuration is at fault, not the message.
+    Blocked(String),
+    Retrying(String),
+    Failed(String),
+}
+
 impl OutboxWorker {
     pub fn new(services: Services, mailer: Arc<Mailer>, from: Mailbox) -> Self {
         Self {
@@ -43,7 +68,7 @@ impl OutboxWorker {
         }
     }
 
-    /// Runs until `shutdown` turns true; a message being sent then is finished first.
+    /// Runs until `shutdown` turns true; the batch being sent then is finished first.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(mailer = ?self.mailer, "outbox worker started");
         let mut purged_at: Option<tokio::time::Instant> = None;
@@ -82,34 +107,72 @@ impl OutboxWorker {
         let claimed = self
             .services
             .store
-            .claim_due_emails(now, LEASE, BATCH)
+            .claim_due_emails(now, LEASE, BATCH as i64)
             .await?;
-        for email in &claimed {
-            self.deliver(email).await?;
+        if let Some(first) = claimed.first() {
+            let lease = BatchLease::new(first.claim.clone(), now.plus(LEASE));
+            self.deliver_batch(&claimed, &lease).await?;
         }
         Ok(claimed.len())
     }
 
-    async fn deliver(&self, email: &ClaimedEmail) -> Result<(), StoreError> {
-        let store = &self.services.store;
-        let renewed_until = self.services.clock.now().plus(LEASE);
-        if !store.renew_email_lease(email, renewed_until).await? {
+    /// Sends up to [`PARALLEL_SENDS`] messages at once and, alongside, records the outcomes as
+    /// they come in, each group that is ready in one transaction. When recording fails, no further
+    /// message is sent (its outcome could not be kept either): the pass fails, and what it did not
+    /// record is taken up again once its lease runs out.
+    async fn deliver_batch(
+        &self,
+        claimed: &[ClaimedEmail],
+        lease: &BatchLease,
+    ) -> Result<(), StoreError> {
+        let (finished, mut to_record) = mpsc::channel(PARALLEL_SENDS);
+        let sending = async move {
+            futures_util::stream::iter(claimed)
+                .for_each_concurrent(PARALLEL_SENDS, |email| {
+                    let finished = finished.clone();
+                    async move {
+                        if finished.is_closed() {
+                            return;
+                        }
+                        if let Some(attempt) = self.attempt(email, lease).await.transpose() {
+                            let _ = finished.send(attempt).await;
+                        }
+                    }
+                })
+                .await;
+        };
+        let recording = async move {
+            let mut group = Vec::with_capacity(BATCH);
+            while to_record.recv_many(&mut group, BATCH).await > 0 {
+                self.record(std::mem::take(&mut group)).await?;
+            }
+            Ok(())
+        };
+        let ((), recorded) = tokio::join!(sending, recording);
+        recorded
+    }
+
+    /// Opens and sends one message, if this worker still holds it. `None`: another worker took it
+    /// over, and it is theirs to send.
+    async fn attempt<'a>(
+        &self,
+        email: &'a ClaimedEmail,
+        lease: &BatchLease,
+    ) -> Result<Option<Attempt<'a>>, StoreError> {
+        if !lease.covers_a_send_of(email, &self.services).await? {
             tracing::info!(recipient = %email.recipient, "another worker took this email over");
-            return Ok(());
+            return Ok(None);
         }
         let opened = match email.open(&self.services.sealer) {
             Ok(opened) => opened,
             Err(error) => {
                 // Not the message's fault either: keep it until the right key is configured.
                 tracing::error!(%error, "an outbox message does not open with this key");
-                let next_attempt_at = self.services.clock.now().plus(retry_delay(4));
-                store
-                    .mark_email_blocked(email, &error.to_string(), next_attempt_at)
-                    .await?;
-                return Ok(());
+                let outcome = Outcome::Blocked(error.to_string());
+                return Ok(Some(Attempt { email, outcome }));
             }
         };
-        let outcome = match build_message(
+        let sent = match build_message(
             &self.from,
             &email.recipient,
             &email.subject,
@@ -119,82 +182,187 @@ impl OutboxWorker {
             Ok(message) => self.mailer.send(message).await,
             Err(failure) => Err(failure),
         };
-        let now = self.services.clock.now();
-        match outcome {
+        let outcome = self.judge(email, sent);
+        Ok(Some(Attempt { email, outcome }))
+    }
+
+    /// What a send's result means for the message (and for the mail health `/readyz` reports).
+    fn judge(&self, email: &ClaimedEmail, sent: Result<String, SendFailure>) -> Outcome {
+        match sent {
             Ok(answer) => {
                 self.services.mail_health.healthy();
-                if !store.mark_email_sent(email, now).await? {
-                    tracing::warn!(recipient = %email.recipient, "email sent after its lease ran out; another worker owns it now");
-                    return Ok(());
-                }
-                if self.mailer.writes_files() {
-                    // The file, never its link: the log stream may be shipped elsewhere, and a
-                    // link is a key to an account.
-                    tracing::info!(recipient = %email.recipient, file = %answer, "email written; no SMTP server is configured, so open the file for its link");
-                } else {
-                    tracing::info!(recipient = %email.recipient, answer = %answer, "email sent");
-                }
-                self.audit(email, AuditAction::InvitationDelivered, "")
-                    .await
+                Outcome::Sent(answer)
             }
             Err(failure) if failure.configuration => {
                 // Our fault, not the message's: keep it queued, however many attempts it takes.
                 self.services.mail_health.degraded(&failure.reason);
                 tracing::error!(reason = %failure.reason, "email is stuck until the SMTP configuration is fixed");
-                let next_attempt_at = now.plus(retry_delay(4));
-                store
-                    .mark_email_blocked(email, &failure.reason, next_attempt_at)
-                    .await
-                    .map(drop)
+                Outcome::Blocked(failure.reason)
             }
-            Err(failure) if failure.permanent || email.attempts >= MAX_ATTEMPTS => {
-                let reason = if failure.permanent {
-                    failure.reason
-                } else {
-                    format!(
-                        "gave up after {} attempts: {}",
-                        email.attempts, failure.reason
-                    )
-                };
-                tracing::warn!(recipient = %email.recipient, %reason, "email could not be delivered");
-                if store.mark_email_failed(email, &reason).await? {
-                    self.audit(email, AuditAction::InvitationFailed, &reason)
-                        .await?;
-                }
-                Ok(())
-            }
-            Err(failure) => {
-                let next_attempt_at = now.plus(retry_delay(email.attempts));
-                tracing::info!(recipient = %email.recipient, reason = %failure.reason, retry_at = %next_attempt_at, "email will be retried");
-                store
-                    .mark_email_retrying(email, &failure.reason, next_attempt_at)
-                    .await
-                    .map(drop)
-            }
+            Err(failure) if failure.permanent => Outcome::Failed(failure.reason),
+            Err(failure) if email.attempts >= MAX_ATTEMPTS => Outcome::Failed(format!(
+                "gave up after {} attempts: {}",
+                email.attempts, failure.reason
+            )),
+            Err(failure) => Outcome::Retrying(failure.reason),
         }
     }
 
-    async fn audit(
-        &self,
-        email: &ClaimedEmail,
-        action: AuditAction,
-        details: &str,
-    ) -> Result<(), StoreError> {
-        let (Some(org_id), Some(_)) = (&email.org_id, &email.invitation_id) else {
-            return Ok(());
-        };
-        self.services
+    /// Records a group of outcomes (sent and failed invitations audited with them) in one
+    /// transaction, then logs each. A failed lease renewal in the group ends the pass, but only
+    /// after what was sent has been recorded.
+    async fn record(&self, group: Vec<Result<Attempt<'_>, StoreError>>) -> Result<(), StoreError> {
+        let mut attempts = Vec::with_capacity(group.len());
+        let mut renewal_failed = None;
+        for result in group {
+            match result {
+                Ok(attempt) => attempts.push(attempt),
+                Err(error) => renewal_failed = Some(error),
+            }
+        }
+        let now = self.services.clock.now();
+        let deliveries: Vec<Delivery<'_>> = attempts
+            .iter()
+            .map(|attempt| attempt.delivery(now))
+            .collect();
+        let held = self
+            .services
             .store
-            .record_audit_event(&AuditEvent {
+            .record_deliveries(&deliveries, now)
+            .await?;
+        for ((attempt, delivery), held) in attempts.iter().zip(&deliveries).zip(held) {
+            self.log(attempt, delivery.outcome, held);
+        }
+        renewal_failed.map_or(Ok(()), Err)
+    }
+
+    fn log(&self, attempt: &Attempt<'_>, recorded: DeliveryOutcome<'_>, held: bool) {
+        let recipient = &attempt.email.recipient;
+        match (&attempt.outcome, recorded) {
+            (Outcome::Sent(_), _) if !held => {
+                tracing::warn!(%recipient, "email sent after its lease ran out; another worker owns it now")
+            }
+            (Outcome::Sent(answer), _) if self.mailer.writes_files() => {
+                // The file, never its link: the log stream may be shipped elsewhere, and a link is
+                // a key to an account.
+                tracing::info!(%recipient, file = %answer, "email written; no SMTP server is configured, so open the file for its link")
+            }
+            (Outcome::Sent(answer), _) => tracing::info!(%recipient, %answer, "email sent"),
+            (Outcome::Failed(reason), _) => {
+                tracing::warn!(%recipient, %reason, "email could not be delivered")
+            }
+            (
+                Outcome::Retrying(reason),
+                DeliveryOutcome::Retrying {
+                    next_attempt_at, ..
+                },
+            ) => {
+                tracing::info!(%recipient, %reason, retry_at = %next_attempt_at, "email will be retried")
+            }
+            // Blocked messages were logged as errors when they were judged.
+            _ => {}
+        }
+    }
+}
+
+impl Attempt<'_> {
+    /// The row update and audit event that record this attempt at `now`.
+    fn delivery(&self, now: Timestamp) -> Delivery<'_> {
+        let email = self.email;
+        let (outcome, audit) = match &self.outcome {
+            Outcome::Sent(_) => (
+                DeliveryOutcome::Sent,
+                Some((AuditAction::InvitationDelivered, "")),
+            ),
+            Outcome::Failed(reason) => (
+                DeliveryOutcome::Failed { reason },
+                Some((AuditAction::InvitationFailed, reason.as_str())),
+            ),
+            Outcome::Retrying(reason) => (
+                DeliveryOutcome::Retrying {
+                    reason,
+                    next_attempt_at: now.plus(retry_delay(email.attempts)),
+                },
+                None,
+            ),
+            Outcome::Blocked(reason) => (
+                DeliveryOutcome::Blocked {
+                    reason,
+                    next_attempt_at: now.plus(retry_delay(4)),
+                },
+                None,
+            ),
+        };
+        // Only invitations are audited: the Audit Log follows what happened to them.
+        let audit = match (&email.org_id, &email.invitation_id, audit) {
+            (Some(org_id), Some(_), Some((action, details))) => Some(AuditEvent {
                 org_id,
                 actor_user_id: None,
                 action,
                 target_user_id: None,
                 details,
                 ip: None,
-                at: self.services.clock.now(),
-            })
-            .await
+                at: now,
+            }),
+            _ => None,
+        };
+        Delivery {
+            email,
+            outcome,
+            audit,
+        }
+    }
+}
+
+/// The lease on one claimed batch, as this worker knows it.
+///
+/// Before each send the lease must cover the whole send ([`SEND_WINDOW`]); then no other worker
+/// can take the message over (which needs the lease to have run out) before the send has ended,
+/// and a message is never sent by two workers at once. Right after the claim every message of the
+/// batch is held until `until`, so a batch that is sent quickly (the usual case) needs no write
+/// before its sends. When the lease would not cover a send, the batch's unfinished messages are
+/// renewed in one fenced statement, and from then on only those the renewal found still held are
+/// sent: a message another worker has taken over in the meantime is left to it.
+struct BatchLease {
+    claim: String,
+    held: Mutex<Held>,
+}
+
+struct Held {
+    until: Timestamp,
+    /// `None` until the first renewal: every message of the claim.
+    ids: Option<HashSet<String>>,
+}
+
+impl BatchLease {
+    fn new(claim: String, until: Timestamp) -> Self {
+        Self {
+            claim,
+            held: Mutex::new(Held { until, ids: None }),
+        }
+    }
+
+    /// Whether `email` may be sent now, renewing the batch's lease first if it runs out too soon.
+    /// Sends wait for each other's renewal, so there is one at a time.
+    async fn covers_a_send_of(
+        &self,
+        email: &ClaimedEmail,
+        services: &Services,
+    ) -> Result<bool, StoreError> {
+        let mut held = self.held.lock().await;
+        let now = services.clock.now();
+        if now.plus(SEND_WINDOW) > held.until {
+            let until = now.plus(LEASE);
+            let ids = services
+                .store
+                .renew_email_leases(&self.claim, until)
+                .await?;
+            *held = Held {
+                until,
+                ids: Some(ids.into_iter().collect()),
+            };
+        }
+        Ok(held.ids.as_ref().is_none_or(|ids| ids.contains(&email.id)))
     }
 }
 

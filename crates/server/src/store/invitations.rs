@@ -2,7 +2,9 @@
 
 use super::LockOrganization;
 use super::audit::insert_audit_event;
-use super::{AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool, on_writer};
+use super::{
+    AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, on_pool, on_writer,
+};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
     AuditAction, EmailAddress, FirstName, InvitationId, LastName, OrganizationId, ProfileId,

@@ -38,7 +38,9 @@ pub use invitations::{
 pub use organizations::{
     CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary,
 };
-pub use outbox::{ClaimedEmail, NewEmail, OpenedEmail, OutboxStatus, SealedEmail};
+pub use outbox::{
+    ClaimedEmail, Delivery, DeliveryOutcome, NewEmail, OpenedEmail, OutboxStatus, SealedEmail,
+};
 pub use password_resets::PasswordResetRecord;
 pub use profiles::{ProfileStoreError, ProfileWithCount};
 pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};

@@ -1,8 +1,9 @@
 //! The outbox: emails written in the transaction of the change that causes them, then claimed
-//! with a lease and sent by the worker. At-least-once: a crash between send and mark may send a
-//! message twice; nothing is ever lost.
+//! with a lease and sent by the worker, which records their outcomes a group at a time.
+//! At-least-once: a crash between send and mark may send a message twice; nothing is ever lost.
 
-use super::{Store, StoreError, in_transaction, on_pool, on_writer};
+use super::audit::insert_audit_event;
+use super::{AuditEvent, Store, StoreError, in_transaction, on_pool, on_writer};
 use crate::sealing::{OpenError, SealError, Sealer};
 use onestop_domain::OrganizationId;
 use onestop_domain::Timestamp;
@@ -129,6 +130,71 @@ pub struct OutboxStatus {
     pub action_url: Option<String>,
 }
 
+/// What became of one claimed message, with the audit event to write if the claim still holds.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    pub email: &'a ClaimedEmail,
+    pub outcome: DeliveryOutcome<'a>,
+    pub audit: Option<AuditEvent<'a>>,
+}
+
+/// The outcome of one attempt to send a claimed message.
+#[derive(Debug, Clone, Copy)]
+pub enum DeliveryOutcome<'a> {
+    /// The mail server took it: everything that carried the token is wiped.
+    Sent,
+    /// A transient failure: try again at `next_attempt_at`.
+    Retrying {
+        reason: &'a str,
+        next_attempt_at: Timestamp,
+    },
+    /// Our configuration's fault (the SMTP server refuses our credentials, or the message does not
+    /// open with our key): retry later without counting the attempt against the message.
+    Blocked {
+        reason: &'a str,
+        next_attempt_at: Timestamp,
+    },
+    /// A permanent failure: never retried; the token-bearing parts are wiped like a sent message's.
+    Failed { reason: &'a str },
+}
+
+impl<'a> DeliveryOutcome<'a> {
+    /// The SET clause of the fenced update, with its `$3` (reason) and `$4` (a time).
+    fn update(self, now: Timestamp) -> (&'static str, Option<&'a str>, Option<Timestamp>) {
+        match self {
+            Self::Sent => (
+                "state = 'sent', sent_at = $4, lease_until = NULL, last_error = $3, \
+                 body_text = '', body_html = '', action_url = NULL, claim = NULL",
+                None,
+                Some(now),
+            ),
+            Self::Retrying {
+                reason,
+                next_attempt_at,
+            } => (
+                "state = 'retrying', lease_until = NULL, last_error = $3, next_attempt_at = $4, claim = NULL",
+                Some(reason),
+                Some(next_attempt_at),
+            ),
+            Self::Blocked {
+                reason,
+                next_attempt_at,
+            } => (
+                "state = 'retrying', lease_until = NULL, last_error = $3, next_attempt_at = $4, claim = NULL, \
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END",
+                Some(reason),
+                Some(next_attempt_at),
+            ),
+            Self::Failed { reason } => (
+                "state = 'failed', lease_until = NULL, last_error = $3, sent_at = $4, \
+                 body_text = '', body_html = '', action_url = NULL, claim = NULL",
+                Some(reason),
+                None,
+            ),
+        }
+    }
+}
+
 const CLAIMABLE: &str = "(state IN ('queued', 'retrying') AND next_attempt_at <= $1) \
                           OR (state = 'sending' AND lease_until < $1)";
 
@@ -169,113 +235,58 @@ impl Store {
         })
     }
 
-    /// Extends the lease of a claimed message just before it is sent, so that a slow batch never
-    /// lets its later messages be taken over (and sent twice) while it works. `false`: the claim
-    /// was lost, and the message must not be sent by this worker.
-    pub async fn renew_email_lease(
+    /// Extends the lease of every message of one claim that is still being sent, so that a batch
+    /// that runs long is not taken over (and sent twice) while it works. Returns the ids still
+    /// held under `claim`: a message missing from them was taken over by another worker (its lease
+    /// ran out) or already has its outcome, and must not be sent by this worker.
+    pub async fn renew_email_leases(
         &self,
-        email: &ClaimedEmail,
+        claim: &str,
         lease_until: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("UPDATE outbox SET lease_until = $3 WHERE {FENCE}"));
-        let renewed = on_writer!(self, |pool| {
-            sqlx::query(sql)
-                .bind(&email.id)
-                .bind(&email.claim)
-                .bind(lease_until.unix_millis())
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
+    ) -> Result<Vec<String>, StoreError> {
+        // Naming the state lets the lookup use the (state, next_attempt_at) index.
+        let held: Vec<String> = on_writer!(self, |pool| {
+            sqlx::query_scalar(
+                "UPDATE outbox SET lease_until = $2 WHERE state = 'sending' AND claim = $1 RETURNING id",
+            )
+            .bind(claim)
+            .bind(lease_until.unix_millis())
+            .fetch_all(pool)
+            .await
         })?;
-        Ok(renewed == 1)
+        Ok(held)
     }
 
-    /// Runs one fenced update of a claimed message; `false` when the claim was lost.
-    async fn update_claimed(
+    /// Records what became of several claimed messages in one transaction (one commit, however
+    /// many messages), each with its audit event. Every update is fenced by the message's claim:
+    /// for each delivery, in order, `false` says the claim was lost (another worker took the
+    /// message over), so nothing was changed and nothing audited for it.
+    pub async fn record_deliveries(
         &self,
-        email: &ClaimedEmail,
-        set: &str,
-        reason: Option<&str>,
-        at: Option<Timestamp>,
-    ) -> Result<bool, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!("UPDATE outbox SET {set} WHERE {FENCE}"));
-        let updated = on_writer!(self, |pool| {
-            sqlx::query(sql)
-                .bind(&email.id)
-                .bind(&email.claim)
-                .bind(reason)
-                .bind(at.map(Timestamp::unix_millis))
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
-        Ok(updated == 1)
-    }
-
-    /// Sent: wipe everything that carried the token.
-    pub async fn mark_email_sent(
-        &self,
-        email: &ClaimedEmail,
+        deliveries: &[Delivery<'_>],
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.update_claimed(
-            email,
-            "state = 'sent', sent_at = $4, lease_until = NULL, last_error = $3, \
-             body_text = '', body_html = '', action_url = NULL, claim = NULL",
-            None,
-            Some(now),
-        )
-        .await
-    }
-
-    /// A transient failure: try again at `next_attempt_at`.
-    pub async fn mark_email_retrying(
-        &self,
-        email: &ClaimedEmail,
-        reason: &str,
-        next_attempt_at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.update_claimed(
-            email,
-            "state = 'retrying', lease_until = NULL, last_error = $3, next_attempt_at = $4, claim = NULL",
-            Some(reason),
-            Some(next_attempt_at),
-        )
-        .await
-    }
-
-    /// Our configuration's fault (the SMTP server refuses our credentials): retry later without
-    /// counting the attempt against the message.
-    pub async fn mark_email_blocked(
-        &self,
-        email: &ClaimedEmail,
-        reason: &str,
-        next_attempt_at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.update_claimed(
-            email,
-            "state = 'retrying', lease_until = NULL, last_error = $3, next_attempt_at = $4, claim = NULL, \
-             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END",
-            Some(reason),
-            Some(next_attempt_at),
-        )
-        .await
-    }
-
-    /// A permanent failure: never retried; the token-bearing parts are wiped like a sent message's.
-    pub async fn mark_email_failed(
-        &self,
-        email: &ClaimedEmail,
-        reason: &str,
-    ) -> Result<bool, StoreError> {
-        self.update_claimed(
-            email,
-            "state = 'failed', lease_until = NULL, last_error = $3, sent_at = $4, \
-             body_text = '', body_html = '', action_url = NULL, claim = NULL",
-            Some(reason),
-            None,
-        )
-        .await
+    ) -> Result<Vec<bool>, StoreError> {
+        in_transaction!(self, |transaction| {
+            let mut held = Vec::with_capacity(deliveries.len());
+            for delivery in deliveries {
+                let (set, reason, at) = delivery.outcome.update(now);
+                let sql = sqlx::AssertSqlSafe(format!("UPDATE outbox SET {set} WHERE {FENCE}"));
+                let updated = sqlx::query(sql)
+                    .bind(&delivery.email.id)
+                    .bind(&delivery.email.claim)
+                    .bind(reason)
+                    .bind(at.map(Timestamp::unix_millis))
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected()
+                    == 1;
+                if let (true, Some(event)) = (updated, &delivery.audit) {
+                    insert_audit_event!(&mut *transaction, event)?;
+                }
+                held.push(updated);
+            }
+            Ok::<_, StoreError>(held)
+        })
     }
 
     /// Seals the bodies and links of unsent messages that an older version wrote in clear.

@@ -49,9 +49,10 @@ async fn failed_sign_in_addresses(app: &TestApp) -> Vec<String> {
     let sql =
         "SELECT COALESCE(ip, '') FROM audit_events WHERE action = 'sign_in_failed' ORDER BY at";
     match &app.store {
-        onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
-            sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
-        }
+        onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools {
+            writer: pool,
+            ..
+        }) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
         onestop_server::store::Store::Postgres(pool) => {
             sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
         }

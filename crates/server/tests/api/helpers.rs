@@ -850,7 +850,9 @@ impl TestApp {
     pub async fn number_value(&self, sql: &str, argument: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await
+            }
             Store::Postgres(pool) => sqlx::query_scalar(sql).bind(argument).fetch_one(pool).await,
         }
         .expect("the query runs")
@@ -913,12 +915,14 @@ impl TestApp {
     pub async fn set_user_profile(&self, user_id: &str, profile_id: &str) {
         let sql = "UPDATE users SET profile_id = $1 WHERE id = $2";
         match &self.store {
-            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query(sql)
-                .bind(profile_id)
-                .bind(user_id)
-                .execute(pool)
-                .await
-                .map(|_| ()),
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                sqlx::query(sql)
+                    .bind(profile_id)
+                    .bind(user_id)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            }
             Store::Postgres(pool) => sqlx::query(sql)
                 .bind(profile_id)
                 .bind(user_id)
@@ -933,7 +937,9 @@ impl TestApp {
     pub async fn number(&self, sql: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                sqlx::query_scalar(sql).fetch_one(pool).await
+            }
             Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
         }
         .expect("the query runs")
@@ -943,7 +949,9 @@ impl TestApp {
     pub async fn text_values(&self, sql: &str) -> Vec<String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                sqlx::query_scalar(sql).fetch_all(pool).await
+            }
             Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
         }
         .expect("the query runs")
@@ -953,10 +961,12 @@ impl TestApp {
     pub async fn execute(&self, sql: &str) -> u64 {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         match &self.store {
-            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query(sql)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected()),
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                sqlx::query(sql)
+                    .execute(pool)
+                    .await
+                    .map(|done| done.rows_affected())
+            }
             Store::Postgres(pool) => sqlx::query(sql)
                 .execute(pool)
                 .await
@@ -969,7 +979,9 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match &self.store {
-            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
+                sqlx::query_scalar(sql).fetch_one(pool).await
+            }
             Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
         }
         .expect("the count query runs")

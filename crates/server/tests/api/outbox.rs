@@ -10,6 +10,7 @@ use crate::invitations::{
 use crate::smtp::{
     Fault, RealSmtpServer, ScriptedSmtpServer, StallingSmtpServer, scripted_smtp_server,
 };
+use onestop_server::mail::transport::PARALLEL_SENDS;
 use onestop_server::mail::{Mailer, OutboxWorker};
 use onestop_server::store::{OutboxStatus, Store};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ on_both_backends!(
     a_connection_dropped_after_data_is_retried_and_both_copies_links_open_the_join_form,
     three_worker_processes_drain_a_thousand_messages_and_send_each_exactly_once,
     a_worker_whose_claim_was_taken_over_mid_batch_skips_that_message,
+    several_hundred_queued_messages_each_arrive_exactly_once_and_are_all_marked_sent,
 );
 
 /// What New User's page says once the invitation is saved: the email is only queued then.
@@ -670,41 +672,117 @@ async fn three_worker_processes_drain_a_thousand_messages_and_send_each_exactly_
     assert_eq!(sent_by_log, THOUSAND, "the workers sent {THOUSAND} in all");
 }
 
-/// A batch's later messages are the worker's only while their lease holds: it renews each lease
-/// just before sending, and a message another worker took over in the meantime (its lease ran
-/// out while an earlier send was slow) is left to that worker, not sent a second time.
+/// A batch's later messages are the worker's only while their lease holds: before each send the
+/// worker makes sure its lease covers the send, renewing it when it would not, and a message
+/// another worker took over in the meantime (the lease ran out while earlier sends were slow) is
+/// left to that worker, not sent a second time.
 async fn a_worker_whose_claim_was_taken_over_mid_batch_skips_that_message(backend: Backend) {
     let smtp = StallingSmtpServer::start(true).await;
     let Some(app) = app_with_smtp(backend, smtp.url()).await else {
         return;
     };
     let organization = app.create_organization().await;
-    crate::helpers::invite_crew(&app, &organization, 2).await;
+    // One message more than the worker sends at once: it waits for a free connection.
+    crate::helpers::invite_crew(&app, &organization, PARALLEL_SENDS + 1).await;
     let worker = app.worker.clone();
     let first_pass = tokio::spawn(async move { worker.deliver_due().await });
-    // The first message of the batch hangs in DATA; meanwhile the batch's lease runs out, and a
-    // second worker claims what is due again.
-    smtp.wait_until_holding(Duration::from_secs(10)).await;
+    // Every message being sent hangs in DATA; meanwhile the batch's lease runs out, and a second
+    // worker claims what is due again.
+    smtp.wait_until_holding_at_least(PARALLEL_SENDS, Duration::from_secs(10))
+        .await;
     app.clock.advance(Duration::from_secs(121));
     let taken_over = app
         .store
-        .claim_due_emails(app.now(), Duration::from_secs(120), 10)
+        .claim_due_emails(app.now(), Duration::from_secs(120), 100)
         .await
         .unwrap();
-    assert_eq!(taken_over.len(), 2, "both leases ran out");
+    assert_eq!(taken_over.len(), PARALLEL_SENDS + 1, "every lease ran out");
     smtp.stop_stalling();
     first_pass.await.unwrap().unwrap();
     let received = smtp.received();
     assert_eq!(
         received.len(),
-        1,
-        "the first worker sent only the message it was already sending"
+        PARALLEL_SENDS,
+        "the first worker sent only the messages it was already sending"
     );
-    // The second message is the second worker's, untouched by the first: still being sent.
-    let held = received[0].email.to.clone();
+    // The last message is the second worker's, untouched by the first: still being sent.
     let other = taken_over
         .iter()
-        .find(|email| !held.contains(&email.recipient))
-        .expect("the other message");
+        .find(|email| {
+            !received
+                .iter()
+                .any(|message| message.email.to == email.recipient)
+        })
+        .expect("the message nobody sent");
     assert_eq!(app.emails_to(&other.recipient).await[0].state, "sending");
+}
+
+const SEVERAL_HUNDRED: usize = 400;
+
+/// Several hundred invitations drain through one worker, many at a time, into a real SMTP server:
+/// every recipient gets exactly one message (also after a later pass, past every lease), every
+/// row is `sent` with its link wiped, and each delivery is in the Audit Log once.
+async fn several_hundred_queued_messages_each_arrive_exactly_once_and_are_all_marked_sent(
+    backend: Backend,
+) {
+    let Some(smtp) = RealSmtpServer::start().await else {
+        return;
+    };
+    let Some(app) = app_with_smtp(backend, smtp.url()).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    crate::helpers::invite_crew(&app, &organization, SEVERAL_HUNDRED).await;
+
+    let mut tried = 0;
+    loop {
+        let pass = app.deliver_emails().await;
+        if pass == 0 {
+            break;
+        }
+        tried += pass;
+    }
+    assert_eq!(tried, SEVERAL_HUNDRED, "each message was tried once");
+    app.clock.advance(Duration::from_secs(3 * 60 * 60));
+    assert_eq!(app.deliver_emails().await, 0, "nothing is left to send");
+
+    assert_eq!(
+        app.number("SELECT COUNT(*) FROM outbox WHERE state = 'sent' AND action_url IS NULL")
+            .await,
+        i64::try_from(SEVERAL_HUNDRED).unwrap(),
+        "every row is sent, its link wiped"
+    );
+    assert_eq!(
+        app.number("SELECT COUNT(*) FROM outbox").await,
+        i64::try_from(SEVERAL_HUNDRED).unwrap()
+    );
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+            "invitation_delivered"
+        )
+        .await,
+        i64::try_from(SEVERAL_HUNDRED).unwrap(),
+        "each delivery audited once"
+    );
+    smtp.wait_for(SEVERAL_HUNDRED).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = smtp.messages();
+    let mut copies = std::collections::HashMap::<String, usize>::new();
+    for message in &received {
+        *copies.entry(message.to.clone()).or_default() += 1;
+    }
+    let twice: Vec<_> = copies.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "sent more than once: {twice:?}");
+    assert_eq!(
+        received.len(),
+        SEVERAL_HUNDRED,
+        "one message each, none lost"
+    );
+    for index in 0..SEVERAL_HUNDRED {
+        assert!(
+            copies.contains_key(&format!("crew{index}@example.com")),
+            "crew{index} got theirs"
+        );
+    }
 }

@@ -7,6 +7,7 @@ use crate::helpers::{
 };
 use crate::invitations::invite_grace;
 use onestop_domain::Permission;
+use onestop_server::store::{Delivery, DeliveryOutcome};
 use std::time::Duration;
 
 on_both_databases!(
@@ -411,9 +412,10 @@ async fn expired_throttle_windows_are_purged(app: TestApp) {
 async fn raw_outbox_text(app: &TestApp) -> String {
     let sql = "SELECT COALESCE(body_text, '') || COALESCE(body_html, '') || COALESCE(action_url, '') FROM outbox";
     let rows: Vec<String> = match &app.store {
-        onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) => {
-            sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
-        }
+        onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools {
+            writer: pool,
+            ..
+        }) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
         onestop_server::store::Store::Postgres(pool) => {
             sqlx::query_scalar(sql).fetch_all(pool).await.unwrap()
         }
@@ -464,15 +466,32 @@ async fn a_stale_worker_cannot_overwrite_a_newer_state(app: TestApp) {
     app.clock.advance(lease + Duration::from_secs(1));
     let fresh = store.claim_due_emails(app.now(), lease, 10).await.unwrap();
     assert_eq!(fresh.len(), 1);
-    assert!(!store.renew_email_lease(&stale[0], app.now()).await.unwrap());
-    assert!(
-        store
-            .mark_email_failed(&fresh[0], "550 no such user")
-            .await
-            .unwrap()
+    let renewed = store
+        .renew_email_leases(&stale[0].claim, app.now().plus(lease))
+        .await
+        .unwrap();
+    assert!(renewed.is_empty(), "the stale claim holds nothing");
+    let failed = Delivery {
+        email: &fresh[0],
+        outcome: DeliveryOutcome::Failed {
+            reason: "550 no such user",
+        },
+        audit: None,
+    };
+    assert_eq!(
+        store.record_deliveries(&[failed], app.now()).await.unwrap(),
+        [true]
     );
     // The stale worker's late "sent" changes nothing.
-    assert!(!store.mark_email_sent(&stale[0], app.now()).await.unwrap());
+    let sent = Delivery {
+        email: &stale[0],
+        outcome: DeliveryOutcome::Sent,
+        audit: None,
+    };
+    assert_eq!(
+        store.record_deliveries(&[sent], app.now()).await.unwrap(),
+        [false]
+    );
     let email = &app.emails_to("grace@example.com").await[0];
     assert_eq!(email.state, "failed");
     assert_eq!(email.last_error.as_deref(), Some("550 no such user"));
@@ -718,7 +737,11 @@ async fn sqlite_zeroes_deleted_content_on_every_connection() {
     let app = crate::helpers::spawn_app(Backend::Sqlite)
         .await
         .expect("SQLite always runs");
-    let onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools { writer: pool, .. }) = &app.store else {
+    let onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools {
+        writer: pool,
+        ..
+    }) = &app.store
+    else {
         unreachable!("a SQLite app");
     };
     let mut connections = Vec::new();

@@ -398,10 +398,15 @@ impl StallingSmtpServer {
 
     /// Waits (up to `within`) until a message is held in DATA.
     pub async fn wait_until_holding(&self, within: Duration) {
+        self.wait_until_holding_at_least(1, within).await;
+    }
+
+    /// Waits (up to `within`) until `count` messages are held in DATA at once.
+    pub async fn wait_until_holding_at_least(&self, count: usize, within: Duration) {
         let mut held = self.held.subscribe();
-        tokio::time::timeout(within, held.wait_for(|held| *held > 0))
+        tokio::time::timeout(within, held.wait_for(|held| *held >= count))
             .await
-            .expect("a message reached DATA and is held there")
+            .unwrap_or_else(|_| panic!("{count} messages reached DATA and are held there"))
             .expect("the server is running");
     }
 
