@@ -737,15 +737,12 @@ async fn sqlite_zeroes_deleted_content_on_every_connection() {
     let app = crate::helpers::spawn_app(Backend::Sqlite)
         .await
         .expect("SQLite always runs");
-    let onestop_server::store::Store::Sqlite(onestop_server::store::SqlitePools {
-        writer: pool,
-        ..
-    }) = &app.store
-    else {
+    let onestop_server::store::Store::Sqlite(pools) = &app.store else {
         unreachable!("a SQLite app");
     };
     let mut connections = Vec::new();
-    for _ in 0..3 {
+    // The one writer connection and several readers.
+    for pool in [&pools.writer, &pools.reader, &pools.reader, &pools.reader] {
         let mut connection = pool.acquire().await.unwrap();
         let secure_delete: i64 = sqlx::query_scalar("PRAGMA secure_delete")
             .fetch_one(&mut *connection)
