@@ -80,7 +80,7 @@ impl Settings {
             Self {
                 quick,
                 measure: Duration::from_secs(10),
-                argon2_window: Duration::from_secs(5),
+                argon2_window: Duration::from_secs(4),
                 sizes: vec![1_000, 10_000, 100_000],
                 joins: 200,
                 sign_ins: 200,
