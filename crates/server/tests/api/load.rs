@@ -620,10 +620,11 @@ async fn the_unconfirmed_view_of_100000_users_pages_in_the_same_few_statements(b
     let (first, on_first) = page_of(unconfirmed).await;
     // The link the Next button of the page ending at row 49,950 carries (ids are numbered by
     // insert_unconfirmed_users).
-    let (middle, on_middle) = page_of(format!(
+    let (middle, on_middle) = page_of(
         "/setup/users?view=unconfirmed&after=00000000-0000-7000-8000-000000049949:Load049949\
          &first_row=49951"
-    ))
+            .to_owned(),
+    )
     .await;
     let next = crate::users_page::link_named(&middle, "Next").expect("a Next link");
     let (after_middle, on_next) = page_of(next).await;

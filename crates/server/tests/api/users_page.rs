@@ -13,6 +13,7 @@ use std::time::Duration;
 
 on_both_databases!(
     each_view_shows_its_members_with_counts,
+    the_view_counts_stay_exact_through_every_kind_of_change,
     search_finds_people_by_name_email_or_username,
     paging_walks_120_users_in_a_stable_order,
     paging_keeps_the_view_and_the_search,
@@ -160,6 +161,77 @@ async fn each_view_shows_its_members_with_counts(app: TestApp) {
     assert!(unconfirmed.contains("Expires ") && unconfirmed.contains("Queued"));
     let active = app.get_text("/setup/users?view=active").await;
     assert!(active.contains(">Deactivate</button>") && !active.contains(">Reinvite</button>"));
+}
+
+/// The counts of the drop-down, counted afresh from `users` (what the triggers must agree with).
+async fn counted_afresh(app: &TestApp, org_id: &str) -> [i64; 5] {
+    let count = |condition: &str| {
+        format!(
+            "SELECT COUNT(*) FROM users u JOIN profiles p ON p.id = u.profile_id \
+              WHERE u.org_id = $1{condition}"
+        )
+    };
+    [
+        app.number_value(&count(""), org_id).await,
+        app.number_value(&count(" AND u.status = 'active'"), org_id)
+            .await,
+        app.number_value(&count(" AND u.status = 'unconfirmed'"), org_id)
+            .await,
+        app.number_value(&count(" AND u.status = 'deactivated'"), org_id)
+            .await,
+        app.number_value(&count(" AND p.builtin = 'administrator'"), org_id)
+            .await,
+    ]
+}
+
+async fn stored_counts(app: &TestApp, organization: &crate::helpers::Organization) -> [i64; 5] {
+    let counts = app.store.view_counts(&organization.scope).await.unwrap();
+    [
+        counts.all_users,
+        counts.active,
+        counts.unconfirmed,
+        counts.deactivated,
+        counts.admins,
+    ]
+}
+
+async fn the_view_counts_stay_exact_through_every_kind_of_change(app: TestApp) {
+    let organization = populated(&app).await;
+    let other = app
+        .create_organization_named("Other Co", "otherboss", "boss@other.example")
+        .await;
+    let org_id = organization.org_id.clone();
+    assert_eq!(stored_counts(&app, &organization).await, [4, 2, 2, 0, 1]);
+
+    let grace = user_id(&app, "grace@example.com").await;
+    let alan = user_id(&app, "alan@example.com").await;
+    let linus = user_id(&app, "linus@example.com").await;
+    let administrator = app.profile_id(&org_id, "Administrator").await;
+    let changes = [
+        format!("UPDATE users SET status = 'deactivated' WHERE id = '{linus}'"),
+        format!("UPDATE users SET profile_id = '{administrator}' WHERE id = '{grace}'"),
+        format!("UPDATE users SET last_sign_in_at = 1 WHERE org_id = '{org_id}'"),
+        format!(
+            "UPDATE users SET status = 'active', profile_id = '{administrator}' WHERE id = '{alan}'"
+        ),
+        format!("DELETE FROM invitations WHERE user_id = '{grace}'"),
+        format!("DELETE FROM users WHERE id = '{grace}'"),
+        format!("UPDATE users SET status = 'active' WHERE org_id = '{org_id}'"),
+    ];
+    for change in &changes {
+        app.execute(change).await;
+        assert_eq!(
+            stored_counts(&app, &organization).await,
+            counted_afresh(&app, &org_id).await,
+            "after {change}"
+        );
+    }
+    assert_eq!(stored_counts(&app, &organization).await, [3, 3, 0, 0, 2]);
+    assert_eq!(
+        stored_counts(&app, &other).await,
+        [1, 1, 0, 0, 1],
+        "another organization's counts are its own"
+    );
 }
 
 async fn search_finds_people_by_name_email_or_username(app: TestApp) {
