@@ -7,6 +7,7 @@ use super::user_directory::{
     PageStart, RowKey, VIEW_COUNTS, ViewFilter, page_sql, search_count_sql,
 };
 use super::{DatabaseKind, invitations, sessions, throttle, users};
+use SampleArgument::{Integer, Text};
 
 /// A value to bind for one placeholder; the plan does not depend on it.
 #[derive(Debug, Clone)]
@@ -25,8 +26,6 @@ pub struct HotQuery {
     /// view before it can show 50.
     pub ordered_by_index: bool,
 }
-
-use SampleArgument::{Integer, Text};
 
 const ORGANIZATION: SampleArgument = Text("01900000-0000-7000-8000-000000000001");
 const USER: &str = "01900000-0000-7000-8000-000000000002";

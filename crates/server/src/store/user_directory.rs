@@ -133,13 +133,17 @@ pub fn search_count_sql(view: ViewFilter) -> String {
     )
 }
 
+/// The page's users are found first, on their own (the ordered index walk stops after `limit`
+/// rows), and only those are joined with their profile, role, invitation, inviter and email. A
+/// planner that misjudges the view's size (PostgreSQL right after a bulk insert, before its
+/// statistics catch up) could otherwise hash-join and sort the whole view to show 50 rows.
 const PAGE_SELECT: &str = "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
         p.name AS profile_name, r.name AS role_name, \
         i.created_at AS invited_at, i.expires_at AS invitation_expires_at, \
         inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name, \
-        o.state AS delivery_state, o.last_error AS delivery_error \
-   FROM users u \
-   JOIN profiles p ON p.id = u.profile_id \
+        o.state AS delivery_state, o.last_error AS delivery_error";
+
+const PAGE_JOINS: &str = "JOIN profiles p ON p.id = u.profile_id \
    JOIN roles r ON r.id = u.role_id \
    LEFT JOIN invitations i ON i.user_id = u.id AND i.consumed_at IS NULL \
         AND i.superseded_at IS NULL AND i.revoked_at IS NULL \
@@ -156,9 +160,13 @@ pub fn page_sql(view: ViewFilter, start: &PageStart) -> String {
         PageStart::Before(_) => (" AND (u.last_name, u.id) < ($3, $4)", "DESC", "$5"),
         PageStart::Last => ("", "DESC", "$3"),
     };
+    let order_by = format!("ORDER BY u.last_name {order}, u.id {order}");
     format!(
-        "{PAGE_SELECT} WHERE u.org_id = $1{}{SEARCH_CONDITION}{keyset} \
-         ORDER BY u.last_name {order}, u.id {order} LIMIT {limit}",
+        "{PAGE_SELECT} FROM (SELECT u.id, u.first_name, u.last_name, u.email, u.username, \
+                u.status, u.profile_id, u.role_id \
+           FROM users u WHERE u.org_id = $1{}{SEARCH_CONDITION}{keyset} \
+          {order_by} LIMIT {limit}) u \
+         {PAGE_JOINS} {order_by}",
         view.condition()
     )
 }
