@@ -3,9 +3,7 @@
 //! At-least-once: a crash between send and mark may send a message twice; nothing is ever lost.
 
 use super::audit::insert_audit_event;
-use super::{
-    AuditEvent, DatabaseKind, Store, StoreError, in_transaction, on_pool, on_writer,
-};
+use super::{AuditEvent, DatabaseKind, Store, StoreError, in_transaction, on_pool, on_writer};
 use crate::sealing::{OpenError, SealError, Sealer};
 use onestop_domain::OrganizationId;
 use onestop_domain::Timestamp;

@@ -42,10 +42,10 @@ where
 /// The plan's lines, from the database the app runs on.
 async fn plan_of(app: &TestApp, sql: &str, arguments: &[SampleArgument]) -> Vec<PlanLine> {
     match &app.store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(pools) => {
             let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
             let rows = bind_all(sqlx::query(explain), arguments)
-                .fetch_all(pool)
+                .fetch_all(&pools.reader)
                 .await
                 .expect("SQLite explains it");
             rows.iter()
@@ -180,12 +180,12 @@ struct ForeignKey {
 
 async fn foreign_keys(app: &TestApp) -> Vec<ForeignKey> {
     let rows: Vec<(String, String, String, bool)> = match &app.store {
-        Store::Sqlite(pool) => sqlx::query_as(
+        Store::Sqlite(pools) => sqlx::query_as(
             "SELECT m.name, f.\"from\", f.\"table\", f.on_delete = 'CASCADE' \
                FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
               WHERE m.type = 'table'",
         )
-        .fetch_all(pool)
+        .fetch_all(&pools.reader)
         .await
         .unwrap(),
         Store::Postgres(pool) => sqlx::query_as(
