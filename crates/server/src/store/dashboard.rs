@@ -65,8 +65,9 @@ impl Store {
               GROUP BY u.id, u.first_name, u.last_name ORDER BY MAX(q.requested_at) DESC LIMIT {CARD_LIMIT}"
         ));
         let dashboard = on_pool!(self, |pool| {
+            // Kept by triggers (migration 0006), rather than counted on every visit.
             let unconfirmed: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM users WHERE org_id = $1 AND status = 'unconfirmed'",
+                "SELECT COALESCE(MAX(unconfirmed), 0) FROM user_view_counts WHERE org_id = $1",
             )
             .bind(scope.id())
             .fetch_one(pool)

@@ -149,6 +149,17 @@ impl From<sqlx::Error> for JoinStoreError {
     }
 }
 
+/// An invitation by the hash of its token (Join Now), with its user, organization and inviter.
+pub const FIND_INVITATION: &str = "SELECT i.id, i.org_id, i.user_id, i.expires_at, i.consumed_at, i.superseded_at, i.revoked_at, \
+              u.status AS user_status, u.email, u.first_name, u.last_name, \
+              o.company_name, o.account_name, \
+              inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name \
+         FROM invitations i \
+         JOIN users u ON u.id = i.user_id AND u.org_id = i.org_id \
+         JOIN organizations o ON o.id = i.org_id \
+         LEFT JOIN users inviter ON inviter.id = i.sent_by \
+        WHERE i.token_hash = $1";
+
 impl Store {
     pub async fn create_invited_user(
         &self,
@@ -184,20 +195,10 @@ impl Store {
         token_hash: &TokenHash,
     ) -> Result<Option<InvitationRecord>, StoreError> {
         let record = on_pool!(self, |pool| {
-            sqlx::query_as::<_, InvitationRecord>(
-                "SELECT i.id, i.org_id, i.user_id, i.expires_at, i.consumed_at, i.superseded_at, i.revoked_at, \
-                        u.status AS user_status, u.email, u.first_name, u.last_name, \
-                        o.company_name, o.account_name, \
-                        inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name \
-                   FROM invitations i \
-                   JOIN users u ON u.id = i.user_id AND u.org_id = i.org_id \
-                   JOIN organizations o ON o.id = i.org_id \
-                   LEFT JOIN users inviter ON inviter.id = i.sent_by \
-                  WHERE i.token_hash = $1",
-            )
-            .bind(token_hash.as_str())
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as::<_, InvitationRecord>(FIND_INVITATION)
+                .bind(token_hash.as_str())
+                .fetch_optional(pool)
+                .await
         })?;
         Ok(record)
     }

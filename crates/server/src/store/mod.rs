@@ -13,6 +13,7 @@ mod dashboard;
 mod directory;
 mod first_run;
 mod first_steps;
+pub mod hot_queries;
 mod invitations;
 mod organizations;
 pub(crate) mod outbox;
@@ -51,7 +52,7 @@ pub use throttle::{ThrottleKey, ThrottleLimit};
 pub use user_admin::{
     Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
 };
-pub use user_directory::{DirectoryRow, ViewCounts, ViewFilter};
+pub use user_directory::{DirectoryRow, PageStart, RowKey, ViewCounts, ViewFilter};
 pub use users::{NewActiveUser, SignInCandidate};
 
 use onestop_domain::OrganizationId;

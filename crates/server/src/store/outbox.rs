@@ -3,7 +3,7 @@
 //! At-least-once: a crash between send and mark may send a message twice; nothing is ever lost.
 
 use super::audit::insert_audit_event;
-use super::{AuditEvent, Store, StoreError, in_transaction, on_pool, on_writer};
+use super::{AuditEvent, DatabaseKind, Store, StoreError, in_transaction, on_pool, on_writer};
 use crate::sealing::{OpenError, SealError, Sealer};
 use onestop_domain::OrganizationId;
 use onestop_domain::Timestamp;
@@ -202,6 +202,19 @@ const CLAIMABLE: &str = "(state IN ('queued', 'retrying') AND next_attempt_at <=
 /// worker took the message over, the first worker's late update changes nothing.
 const FENCE: &str = "id = $1 AND claim = $2 AND state = 'sending'";
 
+/// Leases due messages: `$1` now, `$2` the end of the lease, `$3` how many, `$4` the claim.
+pub fn claim_due_emails_sql(kind: DatabaseKind) -> String {
+    let locking = match kind {
+        DatabaseKind::Postgres => " FOR UPDATE SKIP LOCKED",
+        DatabaseKind::Sqlite => "",
+    };
+    format!(
+        "UPDATE outbox SET state = 'sending', lease_until = $2, attempts = attempts + 1, claim = $4 \
+          WHERE id IN (SELECT id FROM outbox WHERE {CLAIMABLE} ORDER BY next_attempt_at LIMIT $3{locking}) \
+         RETURNING id, claim, org_id, invitation_id, recipient, subject, body_text, body_html, action_url, attempts"
+    )
+}
+
 impl Store {
     /// Leases up to `limit` due messages (and any whose lease ran out) for `lease`, each under a
     /// fresh claim token. On PostgreSQL rows locked by another worker are skipped; SQLite
@@ -213,15 +226,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ClaimedEmail>, StoreError> {
         let lease_until = now.plus(lease).unix_millis();
-        let locking = match self {
-            Store::Postgres(_) => " FOR UPDATE SKIP LOCKED",
-            Store::Sqlite(_) => "",
-        };
-        let sql = sqlx::AssertSqlSafe(format!(
-            "UPDATE outbox SET state = 'sending', lease_until = $2, attempts = attempts + 1, claim = $4 \
-              WHERE id IN (SELECT id FROM outbox WHERE {CLAIMABLE} ORDER BY next_attempt_at LIMIT $3{locking}) \
-             RETURNING id, claim, org_id, invitation_id, recipient, subject, body_text, body_html, action_url, attempts"
-        ));
+        let sql = sqlx::AssertSqlSafe(claim_due_emails_sql(self.kind()));
         let claim = super::new_id();
         in_transaction!(self, |transaction| {
             let claimed = sqlx::query_as::<_, ClaimedEmail>(sql)

@@ -55,6 +55,23 @@ impl SessionRecord {
     }
 }
 
+/// A session by the hash of its token, with its user, profile, role and organization; runs on
+/// every signed-in request.
+pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.org_id, \
+              u.first_name, u.last_name, u.email, u.status, p.permissions, p.name AS profile_name, \
+              p.builtin AS profile_builtin, u.role_id, r.name AS role_name, r.headline AS role_headline, r.introduction AS role_introduction, \
+              o.account_name, o.company_name, \
+              (SELECT COUNT(*) FROM terms_acceptances a \
+                WHERE a.user_id = u.id AND a.terms_version_id = \
+                      (SELECT t.id FROM terms_versions t WHERE t.org_id = u.org_id \
+                        ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms \
+         FROM sessions s \
+         JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
+         JOIN profiles p ON p.id = u.profile_id \
+         JOIN roles r ON r.id = u.role_id \
+         JOIN organizations o ON o.id = u.org_id \
+        WHERE s.id_hash = $1";
+
 impl Store {
     /// Starts a session after a successful sign-in, records the sign-in, and forgets the
     /// session that the browser presented before (`replaced`), if any.
@@ -108,25 +125,10 @@ impl Store {
         id_hash: &TokenHash,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let record = on_pool!(self, |pool| {
-            sqlx::query_as::<_, SessionRecord>(
-                "SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.org_id, \
-                        u.first_name, u.last_name, u.email, u.status, p.permissions, p.name AS profile_name, \
-                        p.builtin AS profile_builtin, u.role_id, r.name AS role_name, r.headline AS role_headline, r.introduction AS role_introduction, \
-                        o.account_name, o.company_name, \
-                        (SELECT COUNT(*) FROM terms_acceptances a \
-                          WHERE a.user_id = u.id AND a.terms_version_id = \
-                                (SELECT t.id FROM terms_versions t WHERE t.org_id = u.org_id \
-                                  ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms \
-                   FROM sessions s \
-                   JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
-                   JOIN profiles p ON p.id = u.profile_id \
-                   JOIN roles r ON r.id = u.role_id \
-                   JOIN organizations o ON o.id = u.org_id \
-                  WHERE s.id_hash = $1",
-            )
-            .bind(id_hash.as_str())
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as::<_, SessionRecord>(FIND_SESSION)
+                .bind(id_hash.as_str())
+                .fetch_optional(pool)
+                .await
         })?;
         Ok(record)
     }

@@ -43,6 +43,19 @@ impl ThrottleKey {
     }
 }
 
+/// A key's counter, read before every sign-in attempt.
+pub const THROTTLE_COUNTER: &str =
+    "SELECT attempts, window_ends_at FROM throttle_counters WHERE key_hash = $1";
+
+/// Counts one attempt against a key, starting a new window when the old one has ended.
+pub const COUNT_ATTEMPT: &str = "INSERT INTO throttle_counters (key_hash, window_ends_at, attempts) VALUES ($1, $2, 1) \
+     ON CONFLICT (key_hash) DO UPDATE SET \
+       attempts = CASE WHEN throttle_counters.window_ends_at <= $3 THEN 1 \
+                       ELSE throttle_counters.attempts + 1 END, \
+       window_ends_at = CASE WHEN throttle_counters.window_ends_at <= $3 THEN $2 \
+                             ELSE throttle_counters.window_ends_at END \
+     RETURNING attempts, window_ends_at";
+
 impl Store {
     /// How long until each key's window ends, for the keys that are over their limit now.
     async fn throttle_waits(
@@ -53,12 +66,10 @@ impl Store {
         let mut waits = Vec::with_capacity(keys.len());
         for (key, limit) in keys {
             let row: Option<(i64, i64)> = on_pool!(self, |pool| {
-                sqlx::query_as(
-                    "SELECT attempts, window_ends_at FROM throttle_counters WHERE key_hash = $1",
-                )
-                .bind(&key.0)
-                .fetch_optional(pool)
-                .await
+                sqlx::query_as(THROTTLE_COUNTER)
+                    .bind(&key.0)
+                    .fetch_optional(pool)
+                    .await
             })?;
             waits.push(row.and_then(|(attempts, window_ends_at)| {
                 let window_end = Timestamp::from_unix_millis(window_ends_at);
@@ -86,20 +97,12 @@ impl Store {
         in_transaction!(self, |transaction| {
             for ((key, limit), wait) in keys.iter().zip(waits.iter_mut()) {
                 let window_end = now.plus(limit.window).unix_millis();
-                let (attempts, window_ends_at): (i64, i64) = sqlx::query_as(
-                    "INSERT INTO throttle_counters (key_hash, window_ends_at, attempts) VALUES ($1, $2, 1) \
-                     ON CONFLICT (key_hash) DO UPDATE SET \
-                       attempts = CASE WHEN throttle_counters.window_ends_at <= $3 THEN 1 \
-                                       ELSE throttle_counters.attempts + 1 END, \
-                       window_ends_at = CASE WHEN throttle_counters.window_ends_at <= $3 THEN $2 \
-                                             ELSE throttle_counters.window_ends_at END \
-                     RETURNING attempts, window_ends_at",
-                )
-                .bind(&key.0)
-                .bind(window_end)
-                .bind(now.unix_millis())
-                .fetch_one(&mut *transaction)
-                .await?;
+                let (attempts, window_ends_at): (i64, i64) = sqlx::query_as(COUNT_ATTEMPT)
+                    .bind(&key.0)
+                    .bind(window_end)
+                    .bind(now.unix_millis())
+                    .fetch_one(&mut *transaction)
+                    .await?;
                 if attempts > limit.attempts {
                     let window_end = Timestamp::from_unix_millis(window_ends_at);
                     *wait = Some(now.until(window_end).max(Duration::from_secs(1)));

@@ -66,6 +66,13 @@ impl SignInCandidate {
     }
 }
 
+/// The user signing in with an email, by its normalized form.
+pub const SIGN_IN_BY_EMAIL: &str =
+    "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE email_normalized = $1";
+/// The user signing in with a username, by its normalized form.
+pub const SIGN_IN_BY_USERNAME: &str =
+    "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE username_normalized = $1";
+
 impl Store {
     /// Finds the user whose username or (when `login` holds an `@`) email is `login`, compared
     /// in normalized form.
@@ -75,9 +82,9 @@ impl Store {
     ) -> Result<Option<SignInCandidate>, StoreError> {
         let normalized = login.trim().to_lowercase();
         let sql = if normalized.contains('@') {
-            "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE email_normalized = $1"
+            SIGN_IN_BY_EMAIL
         } else {
-            "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE username_normalized = $1"
+            SIGN_IN_BY_USERNAME
         };
         let candidate = on_pool!(self, |pool| {
             sqlx::query_as::<_, SignInCandidate>(sql)

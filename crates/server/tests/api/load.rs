@@ -583,23 +583,20 @@ async fn insert_unconfirmed_users(app: &TestApp, organization: &crate::helpers::
     eprintln!("{LARGE} users inserted in {:?}", started.elapsed());
 }
 
-/// The Unconfirmed view of an organization with 100,000 users: its first and its last page (page
-/// 2,000) run the same few SQL statements as the first page of an empty view, and the last page
-/// shows the last 50 users in order.
+/// The Unconfirmed view of an organization with 100,000 users: its first page, the page after
+/// row 49,950, the one after that (Next) and the last page run the same few SQL statements as the
+/// first page of an empty view, and show the right 50 users in order.
 async fn the_unconfirmed_view_of_100000_users_pages_in_the_same_few_statements(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    let page_of = |page: i64| {
+    let page_of = |link: String| {
         let app = &app;
         async move {
             let started = Instant::now();
-            let (body, statements) = statements::run_by(
-                app.get_text(&format!("/setup/users?view=unconfirmed&page={page}")),
-            )
-            .await;
+            let (body, statements) = statements::run_by(app.get_text(&link)).await;
             // A connection the pool happens to open meanwhile runs its set-up first (SQLite's
             // PRAGMAs, PostgreSQL's SETs): that is the pool's, not the page's.
             let statements: Vec<String> = statements
@@ -609,27 +606,38 @@ async fn the_unconfirmed_view_of_100000_users_pages_in_the_same_few_statements(b
                 })
                 .collect();
             eprintln!(
-                "page {page}: {} statements in {:?}: {statements:?}",
+                "{link}: {} statements in {:?}: {statements:?}",
                 statements.len(),
                 started.elapsed()
             );
             (body, statements.len())
         }
     };
-    let (_, empty) = page_of(1).await;
+    let unconfirmed = "/setup/users?view=unconfirmed".to_owned();
+    let (_, empty) = page_of(unconfirmed.clone()).await;
 
     insert_unconfirmed_users(&app, &organization).await;
-    let (first, on_first) = page_of(1).await;
-    let (middle, on_middle) = page_of(1_000).await;
-    let (last, on_last) = page_of(2_000).await;
+    let (first, on_first) = page_of(unconfirmed).await;
+    // The link the Next button of the page ending at row 49,950 carries (ids are numbered by
+    // insert_unconfirmed_users).
+    let (middle, on_middle) = page_of(
+        "/setup/users?view=unconfirmed&after=00000000-0000-7000-8000-000000049949:Load049949\
+         &first_row=49951"
+            .to_owned(),
+    )
+    .await;
+    let next = crate::users_page::link_named(&middle, "Next").expect("a Next link");
+    let (after_middle, on_next) = page_of(next).await;
+    let last_link = crate::users_page::link_named(&first, "Last").expect("a Last link");
+    let (last, on_last) = page_of(last_link).await;
     assert!(
         empty <= 8,
         "a page load is a handful of statements, not {empty}"
     );
     assert_eq!(
-        (on_first, on_middle, on_last),
-        (empty, empty, empty),
-        "as many statements for page 2,000 of 100,000 users as for an empty view"
+        (on_first, on_middle, on_next, on_last),
+        (empty, empty, empty, empty),
+        "as many statements for the last page of 100,000 users as for an empty view"
     );
 
     let rows = |page: &str| -> Vec<String> {
@@ -651,10 +659,19 @@ async fn the_unconfirmed_view_of_100000_users_pages_in_the_same_few_statements(b
     assert!(first.contains("Unconfirmed Users (100000)"), "{first}");
     assert_eq!(rows(&first), expected(0));
     assert_eq!(rows(&middle), expected(49_950));
+    assert!(
+        middle.contains("Showing 49951–50000 of 100000 users"),
+        "{middle}"
+    );
+    assert_eq!(rows(&after_middle), expected(50_000));
+    assert!(after_middle.contains("Showing 50001–50050 of 100000 users"));
     assert_eq!(
         rows(&last),
         expected(99_950),
         "the last page holds the last 50"
     );
-    assert!(last.contains("Page 2000 of 2000 · 100000 users"), "{last}");
+    assert!(
+        last.contains("Showing 99951–100000 of 100000 users"),
+        "{last}"
+    );
 }

@@ -18,6 +18,7 @@ mod load;
 mod operations;
 mod outbox;
 mod password_reset;
+mod query_plans;
 mod real_binary;
 mod review_defects;
 mod route_table;

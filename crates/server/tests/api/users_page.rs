@@ -13,8 +13,11 @@ use std::time::Duration;
 
 on_both_databases!(
     each_view_shows_its_members_with_counts,
+    the_view_counts_stay_exact_through_every_kind_of_change,
     search_finds_people_by_name_email_or_username,
     paging_walks_120_users_in_a_stable_order,
+    paging_keeps_the_view_and_the_search,
+    forged_paging_links_show_a_page_not_an_error,
     reinvite_makes_the_old_link_invalid_and_the_new_one_work,
     a_reinvite_within_a_minute_is_skipped_with_the_reason,
     foreign_confirmed_deleted_and_unknown_ids_are_left_alone_and_not_named,
@@ -160,6 +163,77 @@ async fn each_view_shows_its_members_with_counts(app: TestApp) {
     assert!(active.contains(">Deactivate</button>") && !active.contains(">Reinvite</button>"));
 }
 
+/// The counts of the drop-down, counted afresh from `users` (what the triggers must agree with).
+async fn counted_afresh(app: &TestApp, org_id: &str) -> [i64; 5] {
+    let count = |condition: &str| {
+        format!(
+            "SELECT COUNT(*) FROM users u JOIN profiles p ON p.id = u.profile_id \
+              WHERE u.org_id = $1{condition}"
+        )
+    };
+    [
+        app.number_value(&count(""), org_id).await,
+        app.number_value(&count(" AND u.status = 'active'"), org_id)
+            .await,
+        app.number_value(&count(" AND u.status = 'unconfirmed'"), org_id)
+            .await,
+        app.number_value(&count(" AND u.status = 'deactivated'"), org_id)
+            .await,
+        app.number_value(&count(" AND p.builtin = 'administrator'"), org_id)
+            .await,
+    ]
+}
+
+async fn stored_counts(app: &TestApp, organization: &crate::helpers::Organization) -> [i64; 5] {
+    let counts = app.store.view_counts(&organization.scope).await.unwrap();
+    [
+        counts.all_users,
+        counts.active,
+        counts.unconfirmed,
+        counts.deactivated,
+        counts.admins,
+    ]
+}
+
+async fn the_view_counts_stay_exact_through_every_kind_of_change(app: TestApp) {
+    let organization = populated(&app).await;
+    let other = app
+        .create_organization_named("Other Co", "otherboss", "boss@other.example")
+        .await;
+    let org_id = organization.org_id.clone();
+    assert_eq!(stored_counts(&app, &organization).await, [4, 2, 2, 0, 1]);
+
+    let grace = user_id(&app, "grace@example.com").await;
+    let alan = user_id(&app, "alan@example.com").await;
+    let linus = user_id(&app, "linus@example.com").await;
+    let administrator = app.profile_id(&org_id, "Administrator").await;
+    let changes = [
+        format!("UPDATE users SET status = 'deactivated' WHERE id = '{linus}'"),
+        format!("UPDATE users SET profile_id = '{administrator}' WHERE id = '{grace}'"),
+        format!("UPDATE users SET last_sign_in_at = 1 WHERE org_id = '{org_id}'"),
+        format!(
+            "UPDATE users SET status = 'active', profile_id = '{administrator}' WHERE id = '{alan}'"
+        ),
+        format!("DELETE FROM invitations WHERE user_id = '{grace}'"),
+        format!("DELETE FROM users WHERE id = '{grace}'"),
+        format!("UPDATE users SET status = 'active' WHERE org_id = '{org_id}'"),
+    ];
+    for change in &changes {
+        app.execute(change).await;
+        assert_eq!(
+            stored_counts(&app, &organization).await,
+            counted_afresh(&app, &org_id).await,
+            "after {change}"
+        );
+    }
+    assert_eq!(stored_counts(&app, &organization).await, [3, 3, 0, 0, 2]);
+    assert_eq!(
+        stored_counts(&app, &other).await,
+        [1, 1, 0, 0, 1],
+        "another organization's counts are its own"
+    );
+}
+
 async fn search_finds_people_by_name_email_or_username(app: TestApp) {
     populated(&app).await;
     save_new_user(
@@ -206,6 +280,26 @@ async fn search_finds_people_by_name_email_or_username(app: TestApp) {
     );
 }
 
+/// The href of the link whose text is `text`, as the browser would follow it.
+pub fn link_named(html: &str, text: &str) -> Option<String> {
+    let end = html.find(&format!("\">{text}</a>"))?;
+    let start = html[..end].rfind("href=\"")? + 6;
+    Some(
+        html[start..end]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+            .replace("&#x2f;", "/")
+            .replace("&#47;", "/"),
+    )
+}
+
+/// The ids of the rows a page lists, in order.
+fn row_ids(html: &str) -> Vec<String> {
+    html.match_indices("name=\"ids\" value=\"")
+        .map(|(at, _)| html[at + 18..at + 54].to_owned())
+        .collect()
+}
+
 async fn paging_walks_120_users_in_a_stable_order(app: TestApp) {
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
@@ -222,31 +316,108 @@ async fn paging_walks_120_users_in_a_stable_order(app: TestApp) {
         assert_eq!(response.status().as_u16(), 303);
     }
     let mut seen = std::collections::HashSet::new();
-    for (page, expected_rows) in [(1, 50), (2, 50), (3, 21)] {
-        let html = app
-            .get_text(&format!("/setup/users?view=all&page={page}"))
-            .await;
-        assert!(
-            html.contains(&format!("Page {page} of 3 · 121 users")),
-            "{page}"
-        );
-        let rows: Vec<&str> = html
-            .match_indices("name=\"ids\" value=\"")
-            .map(|(at, _)| &html[at + 18..at + 54])
-            .collect();
-        assert_eq!(rows.len(), expected_rows, "page {page}");
+    let mut pages = Vec::new();
+    let mut html = app.get_text("/setup/users?view=all").await;
+    for (index, (summary, expected_rows)) in [
+        ("Showing 1–50 of 121 users", 50),
+        ("Showing 51–100 of 121 users", 50),
+        ("Showing 101–121 of 121 users", 21),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(html.contains(summary), "page {index} says {summary:?}");
+        let rows = row_ids(&html);
+        assert_eq!(rows.len(), expected_rows, "page {index}");
         for row in rows {
-            assert!(seen.insert(row.to_owned()), "no user appears on two pages");
+            assert!(seen.insert(row), "no user appears on two pages");
         }
-        assert_eq!(html.contains(">Next</a>"), page < 3);
-        assert_eq!(html.contains(">Previous</a>"), page > 1);
+        assert_eq!(link_named(&html, "Next").is_some(), index < 2);
+        assert_eq!(link_named(&html, "Previous").is_some(), index > 0);
+        assert_eq!(link_named(&html, "First").is_some(), index > 0);
+        assert_eq!(link_named(&html, "Last").is_some(), index < 2);
+        pages.push(html.clone());
+        if let Some(next) = link_named(&html, "Next") {
+            assert!(next.contains("view=all"), "{next}");
+            html = app.get_text(&next).await;
+        }
     }
     assert_eq!(seen.len(), 121);
-    let first = app.get_text("/setup/users?view=all&page=1").await;
     assert!(
-        first.find("Number000").unwrap() < first.find("Number001").unwrap(),
+        pages[0].find("Number000").unwrap() < pages[0].find("Number001").unwrap(),
         "ordered by last name"
     );
+
+    let back = app
+        .get_text(&link_named(&pages[2], "Previous").unwrap())
+        .await;
+    assert!(back.contains("Showing 51–100 of 121 users"));
+    assert_eq!(
+        row_ids(&back),
+        row_ids(&pages[1]),
+        "Previous shows the page before"
+    );
+    let first = app.get_text(&link_named(&pages[2], "First").unwrap()).await;
+    assert_eq!(row_ids(&first), row_ids(&pages[0]));
+    let last = app.get_text(&link_named(&pages[0], "Last").unwrap()).await;
+    assert!(last.contains("Showing 72–121 of 121 users"), "{last}");
+    assert_eq!(row_ids(&last)[29..], row_ids(&pages[2])[..]);
+    assert!(link_named(&last, "Next").is_none());
+}
+
+async fn paging_keeps_the_view_and_the_search(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    for index in 0..55 {
+        save_new_user(
+            &app,
+            "Person",
+            &format!("Number{index:03}"),
+            &format!("person{index}@example.com"),
+            "Standard",
+            "Manager",
+        )
+        .await;
+    }
+    let first = app.get_text("/setup/users?view=unconfirmed&q=number").await;
+    assert!(first.contains("Showing 1–50 of 55 users"), "{first}");
+    let next = link_named(&first, "Next").unwrap();
+    assert!(
+        next.contains("view=unconfirmed") && next.contains("q=number"),
+        "{next}"
+    );
+    let second = app.get_text(&next).await;
+    assert!(second.contains("Showing 51–55 of 55 users"), "{second}");
+    assert!(second.contains("Select Person Number054") && !second.contains("Select Ada"));
+}
+
+async fn forged_paging_links_show_a_page_not_an_error(app: TestApp) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let uuid = "01900000-0000-7000-8000-000000000002";
+    for query in [
+        "after=garbage".to_owned(),
+        "before=x:y&first_row=9".to_owned(),
+        format!("after={uuid}:"),
+        format!("after={uuid}:%FF%FE&first_row=-9"),
+        format!("before={uuid}:Zzz&first_row=99999999999999999999"),
+        format!("after={uuid}:A&before={uuid}:B"),
+        "last=2".to_owned(),
+        "last=1&first_row=x".to_owned(),
+        "page=3".to_owned(),
+        format!("after={uuid}:{}", "x".repeat(5000)),
+    ] {
+        let response = app.get(&format!("/setup/users?view=all&{query}")).await;
+        assert_eq!(response.status().as_u16(), 200, "{query}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Select Ada Lovelace"),
+            "{query} shows the one user"
+        );
+    }
 }
 
 async fn reinvite_makes_the_old_link_invalid_and_the_new_one_work(app: TestApp) {
@@ -778,13 +949,19 @@ async fn the_reinvited_email_arrives_and_the_per_administrator_cap_says_why_it_s
 }
 
 async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
-    use onestop_server::store::ViewFilter;
+    use onestop_server::store::{PageStart, ViewFilter};
     use onestop_server::usecases::manage_users::{ManageUsersError, reinvite_users};
     let organization = app.create_organization().await;
     let admin = crate::helpers::invite_crew(&app, &organization, 1000).await;
     let unconfirmed = app
         .store
-        .user_page(&organization.scope, ViewFilter::Unconfirmed, "", 2000, 0)
+        .user_page(
+            &organization.scope,
+            ViewFilter::Unconfirmed,
+            "",
+            &PageStart::First,
+            2000,
+        )
         .await
         .unwrap();
     let ids: Vec<String> = unconfirmed.into_iter().map(|row| row.id).collect();

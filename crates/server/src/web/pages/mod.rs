@@ -14,6 +14,7 @@ pub mod setup;
 pub mod terms;
 pub mod terms_admin;
 pub mod users;
+pub mod users_paging;
 
 use super::error::WebError;
 use crate::usecases::sessions::SignedInSession;

@@ -1,6 +1,7 @@
 //! Setup > Users: the views, search and paging, bulk actions, New User and Edit User.
 
 use super::Shell;
+use super::users_paging::{PageRequest, Paging, SEARCH_COUNT_LIMIT, Total, load_page};
 use crate::store::{DirectoryRow, ProfileRow, RoleRow, ViewCounts, ViewFilter};
 use crate::usecases::FieldErrors;
 use crate::usecases::invite_user::{
@@ -23,8 +24,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use onestop_domain::UserId;
 use onestop_domain::{Permission, Timestamp, UserStatus};
-
-pub const PAGE_SIZE: i64 = 50;
 
 /// The drop-down's views, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,11 +199,7 @@ pub struct UsersPage {
     unconfirmed_view: bool,
     search: String,
     users: Vec<UserListItem>,
-    page: i64,
-    pages: i64,
-    total: i64,
-    previous_link: Option<String>,
-    next_link: Option<String>,
+    paging: Paging,
     notice: Option<String>,
     outcome: Option<BulkOutcome>,
 }
@@ -223,20 +218,16 @@ pub struct UsersQuery {
     view: Option<String>,
     #[serde(default)]
     q: String,
-    page: Option<String>,
+    /// Paging (see `users_paging`): the row to go on from, or the last page, and the position
+    /// of the page's first row.
+    after: Option<String>,
+    before: Option<String>,
+    last: Option<String>,
+    first_row: Option<String>,
     /// The id of the user just invited, for the notice naming their email (see [`invited_notice`]).
     invited: Option<String>,
     /// Set after Edit User saves.
     saved: Option<String>,
-}
-
-fn page_link(view: View, search: &str, page: i64) -> String {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("view", view.key())
-        .append_pair("q", search)
-        .append_pair("page", &page.to_string())
-        .finish();
-    format!("/setup/users?{query}")
 }
 
 async fn users_page(
@@ -244,30 +235,31 @@ async fn users_page(
     user: &SignedInSession,
     view: View,
     search: &str,
-    page: i64,
+    request: &PageRequest,
     notice: Option<String>,
     outcome: Option<BulkOutcome>,
 ) -> Result<UsersPage, WebError> {
     let store = &state.services.store;
     let counts = store.view_counts(&user.scope).await?;
-    let total = store
-        .count_users(&user.scope, view.filter(), search)
-        .await?;
-    let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = page.clamp(1, pages);
+    let total = if search.is_empty() {
+        Total::Exact(view.count(&counts))
+    } else {
+        let counted = store
+            .count_matches(&user.scope, view.filter(), search, SEARCH_COUNT_LIMIT + 1)
+            .await?;
+        Total::of_search(counted)
+    };
+    let (rows, paging) = load_page(
+        store,
+        &user.scope,
+        (view.filter(), view.key()),
+        search,
+        request,
+        total,
+    )
+    .await?;
     let now = state.services.clock.now();
-    let users = store
-        .user_page(
-            &user.scope,
-            view.filter(),
-            search,
-            PAGE_SIZE,
-            (page - 1) * PAGE_SIZE,
-        )
-        .await?
-        .into_iter()
-        .map(|row| list_item(row, now))
-        .collect();
+    let users = rows.into_iter().map(|row| list_item(row, now)).collect();
     Ok(UsersPage {
         shell: Some(Shell::of(user)),
         title: "Users",
@@ -284,11 +276,7 @@ async fn users_page(
         unconfirmed_view: view == View::Unconfirmed,
         search: search.to_owned(),
         users,
-        page,
-        pages,
-        total,
-        previous_link: (page > 1).then(|| page_link(view, search, page - 1)),
-        next_link: (page < pages).then(|| page_link(view, search, page + 1)),
+        paging,
         notice,
         outcome,
     })
@@ -312,17 +300,18 @@ pub async fn list(
         (None, Some(_)) => Some("Changes saved.".to_owned()),
         (None, None) => None,
     };
-    let page = query
-        .page
-        .as_deref()
-        .and_then(|page| page.parse().ok())
-        .unwrap_or(1);
+    let request = PageRequest::parse(
+        query.after.as_deref(),
+        query.before.as_deref(),
+        query.last.as_deref(),
+        query.first_row.as_deref(),
+    );
     users_page(
         &state,
         &user,
         View::parse(query.view.as_deref()),
         query.q.trim(),
-        page,
+        &request,
         notice,
         None,
     )
@@ -391,7 +380,7 @@ pub async fn bulk(
         &user,
         View::parse(Some(&form.view)),
         form.q.trim(),
-        1,
+        &PageRequest::FIRST,
         None,
         Some(outcome),
     )
@@ -688,7 +677,16 @@ pub async fn act(
     }
     .map_err(|error| WebError::Internal(anyhow::anyhow!("{error}")))?;
     if form.action == "delete" && outcome.skipped.is_empty() {
-        let page = users_page(&state, &user, View::All, "", 1, None, Some(outcome)).await?;
+        let page = users_page(
+            &state,
+            &user,
+            View::All,
+            "",
+            &PageRequest::FIRST,
+            None,
+            Some(outcome),
+        )
+        .await?;
         return Ok(page.into_response());
     }
     Ok(edit_page(

@@ -1,0 +1,125 @@
+//! The statements that run on every page view, sign-in or worker tick, with sample arguments, so
+//! that a test can ask each database how it would run them (tests/api/query_plans.rs). The text
+//! is the store's own: a plan that turns into a full scan fails that test, not production.
+
+use super::outbox::claim_due_emails_sql;
+use super::user_directory::{
+    PageStart, RowKey, VIEW_COUNTS, ViewFilter, page_sql, search_count_sql,
+};
+use super::{DatabaseKind, invitations, sessions, throttle, users};
+use SampleArgument::{Integer, Text};
+
+/// A value to bind for one placeholder; the plan does not depend on it.
+#[derive(Debug, Clone)]
+pub enum SampleArgument {
+    Text(&'static str),
+    Integer(i64),
+}
+
+/// One statement as the store runs it, named for the failure message.
+#[derive(Debug, Clone)]
+pub struct HotQuery {
+    pub name: String,
+    pub sql: String,
+    pub arguments: Vec<SampleArgument>,
+    /// Whether the ORDER BY must come from an index: a page that sorts reads every row of its
+    /// view before it can show 50.
+    pub ordered_by_index: bool,
+}
+
+const ORGANIZATION: SampleArgument = Text("01900000-0000-7000-8000-000000000001");
+const USER: &str = "01900000-0000-7000-8000-000000000002";
+const SEARCH: SampleArgument = Text("%ada%");
+const HASH: SampleArgument =
+    Text("5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
+
+fn query(
+    name: impl Into<String>,
+    sql: impl Into<String>,
+    arguments: Vec<SampleArgument>,
+) -> HotQuery {
+    HotQuery {
+        name: name.into(),
+        sql: sql.into(),
+        arguments,
+        ordered_by_index: false,
+    }
+}
+
+/// The Users page: the counts, the bounded count of a search, and a page of every view from
+/// every kind of start.
+fn users_page_queries() -> Vec<HotQuery> {
+    let key = RowKey {
+        last_name: "Lovelace".to_owned(),
+        id: USER.to_owned(),
+    };
+    let starts = [
+        PageStart::First,
+        PageStart::After(key.clone()),
+        PageStart::Before(key),
+        PageStart::Last,
+    ];
+    let mut queries = vec![query(
+        "users page: view counts",
+        VIEW_COUNTS,
+        vec![ORGANIZATION],
+    )];
+    for view in ViewFilter::ALL {
+        queries.push(query(
+            format!("users page: search count of {view:?}"),
+            search_count_sql(view),
+            vec![ORGANIZATION, SEARCH, Integer(1001)],
+        ));
+        for start in &starts {
+            let mut arguments = vec![ORGANIZATION, Text("%%")];
+            if matches!(start, PageStart::After(_) | PageStart::Before(_)) {
+                arguments.extend([Text("Lovelace"), Text(USER)]);
+            }
+            arguments.push(Integer(51));
+            queries.push(HotQuery {
+                ordered_by_index: true,
+                ..query(
+                    format!("users page: {view:?} from {start:?}"),
+                    page_sql(view, start),
+                    arguments,
+                )
+            });
+        }
+    }
+    queries
+}
+
+/// Every statement on a hot path of `kind`'s database.
+pub fn hot_queries(kind: DatabaseKind) -> Vec<HotQuery> {
+    let mut queries = users_page_queries();
+    queries.extend([
+        query("session by token", sessions::FIND_SESSION, vec![HASH]),
+        query(
+            "invitation by token",
+            invitations::FIND_INVITATION,
+            vec![HASH],
+        ),
+        query(
+            "sign-in by email",
+            users::SIGN_IN_BY_EMAIL,
+            vec![Text("ada@example.com")],
+        ),
+        query(
+            "sign-in by username",
+            users::SIGN_IN_BY_USERNAME,
+            vec![Text("ada")],
+        ),
+        query("throttle counter", throttle::THROTTLE_COUNTER, vec![HASH]),
+        query(
+            "throttle attempt",
+            throttle::COUNT_ATTEMPT,
+            vec![HASH, Integer(2), Integer(1)],
+        ),
+        query(
+            "outbox claim",
+            claim_due_emails_sql(kind),
+            vec![Integer(1), Integer(2), Integer(10), Text(USER)],
+        ),
+    ]);
+    queries
+}

@@ -1,0 +1,379 @@
+//! Paging of the Users page by keyset. A link carries the id and last name of the row to go on
+//! from (`after=` for Next, `before=` for Previous, `last=1` for Last), never an offset, so every
+//! page is one index seek: page 2,000 of 100,000 users costs what page 1 costs.
+//!
+//! "Showing 51–100 of 12345 users": the total is exact (the counts table) except for a search,
+//! which counts at most [`SEARCH_COUNT_LIMIT`] matches and then says "more than". The position
+//! travels in the link (`first_row=`) because finding it would mean counting the rows before it;
+//! the first and the last page compute it, so it is exact there, and in between it is off only if
+//! users were added or removed since the link was made (or the link was edited by hand).
+//! Malformed cursors and positions are ignored: the first page, never an error.
+
+use crate::store::{DirectoryRow, PageStart, RowKey, Store, StoreError, ViewFilter};
+use crate::tenancy::OrganizationScope;
+use onestop_domain::UserId;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// A search counts its matches no further than this: no index serves `LIKE '%...%'`, so an
+/// unbounded count would read every user of the company on every page of a broad search.
+pub const SEARCH_COUNT_LIMIT: i64 = 1000;
+
+/// How many users a view or a search holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    Exact(i64),
+    MoreThan(i64),
+}
+
+impl Total {
+    /// `counted` from a count bounded at `SEARCH_COUNT_LIMIT + 1`.
+    pub fn of_search(counted: i64) -> Self {
+        if counted > SEARCH_COUNT_LIMIT {
+            Self::MoreThan(SEARCH_COUNT_LIMIT)
+        } else {
+            Self::Exact(counted)
+        }
+    }
+
+    fn is_exact(self) -> bool {
+        matches!(self, Self::Exact(_))
+    }
+}
+
+impl std::fmt::Display for Total {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exact(total) => write!(formatter, "{total}"),
+            Self::MoreThan(bound) => write!(formatter, "more than {bound}"),
+        }
+    }
+}
+
+/// What a paging link asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub start: PageStart,
+    /// The position of the page's first row, as the link that led here counted it.
+    pub first_row: i64,
+}
+
+impl PageRequest {
+    pub const FIRST: Self = Self {
+        start: PageStart::First,
+        first_row: 1,
+    };
+
+    /// Reads the link's parameters; anything malformed means the first page.
+    pub fn parse(
+        after: Option<&str>,
+        before: Option<&str>,
+        last: Option<&str>,
+        first_row: Option<&str>,
+    ) -> Self {
+        let start = match (after, before, last) {
+            (Some(cursor), None, None) => parse_cursor(cursor).map(PageStart::After),
+            (None, Some(cursor), None) => parse_cursor(cursor).map(PageStart::Before),
+            (None, None, Some("1")) => Some(PageStart::Last),
+            _ => None,
+        };
+        match start {
+            Some(start) => Self {
+                start,
+                first_row: first_row.and_then(|row| row.parse().ok()).unwrap_or(1),
+            },
+            None => Self::FIRST,
+        }
+    }
+}
+
+/// The longest last name a cursor may carry; longer is not a name this server stored.
+const LONGEST_CURSOR_NAME: usize = 1000;
+
+/// `{id}:{last name}`; an id never holds a colon, a last name may.
+fn parse_cursor(text: &str) -> Option<RowKey> {
+    let (id, last_name) = text.split_once(':')?;
+    let id = UserId::parse(id)?;
+    (last_name.len() <= LONGEST_CURSOR_NAME).then(|| RowKey {
+        last_name: last_name.to_owned(),
+        id: id.as_str().to_owned(),
+    })
+}
+
+fn cursor(row: &DirectoryRow) -> String {
+    let key = row.key();
+    format!("{}:{}", key.id, key.last_name)
+}
+
+/// One page's rows and whether more lie before and after them.
+struct Window {
+    rows: Vec<DirectoryRow>,
+    more_before: bool,
+    more_after: bool,
+}
+
+/// The rows from `start`, fetched one beyond the page to learn whether more follow in that
+/// direction.
+async fn fetch(
+    store: &Store,
+    scope: &OrganizationScope,
+    view: ViewFilter,
+    search: &str,
+    start: &PageStart,
+) -> Result<Vec<DirectoryRow>, StoreError> {
+    store
+        .user_page(scope, view, search, start, PAGE_SIZE + 1)
+        .await
+}
+
+/// Trims the extra row and says what lies beyond: forwards the extra is the last row, backwards
+/// (Previous, Last) the first.
+fn window(start: &PageStart, mut rows: Vec<DirectoryRow>) -> Window {
+    let page_size = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+    let more = rows.len() > page_size;
+    let (more_before, more_after) = match start {
+        PageStart::First => (false, more),
+        PageStart::After(_) => (true, more),
+        PageStart::Before(_) => (more, true),
+        PageStart::Last => (more, false),
+    };
+    if more {
+        match start {
+            PageStart::First | PageStart::After(_) => rows.truncate(page_size),
+            PageStart::Before(_) | PageStart::Last => {
+                rows.drain(..rows.len() - page_size);
+            }
+        }
+    }
+    Window {
+        rows,
+        more_before,
+        more_after,
+    }
+}
+
+/// The links and the "Showing" line under the list.
+pub struct Paging {
+    pub summary: String,
+    pub first_link: Option<String>,
+    pub previous_link: Option<String>,
+    pub next_link: Option<String>,
+    pub last_link: Option<String>,
+}
+
+/// Where the page's first row stands: 1 on the first page, counted back from the total on the
+/// last, and as the link said (within what the total allows) in between.
+fn first_row_position(request: &PageRequest, window: &Window, total: Total) -> i64 {
+    if !window.more_before {
+        return 1;
+    }
+    let shown = i64::try_from(window.rows.len()).unwrap_or(PAGE_SIZE);
+    match total {
+        Total::Exact(total) if !window.more_after => (total - shown + 1).max(2),
+        Total::Exact(total) => request.first_row.clamp(2, (total - shown).max(2)),
+        Total::MoreThan(_) => request.first_row.max(2),
+    }
+}
+
+fn link(view: &str, search: &str, extra: &[(&str, String)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("view", view).append_pair("q", search);
+    for (name, value) in extra {
+        query.append_pair(name, value);
+    }
+    format!("/setup/users?{}", query.finish())
+}
+
+fn paging(view: &str, search: &str, window: &Window, first_row: i64, total: Total) -> Paging {
+    let shown = i64::try_from(window.rows.len()).unwrap_or(PAGE_SIZE);
+    let summary = match (window.rows.first(), window.rows.last()) {
+        (Some(_), Some(_)) => format!(
+            "Showing {first_row}–{} of {total} users",
+            first_row + shown - 1
+        ),
+        _ => format!("{total} users"),
+    };
+    let previous = window.rows.first().filter(|_| window.more_before);
+    let next = window.rows.last().filter(|_| window.more_after);
+    Paging {
+        summary,
+        first_link: window.more_before.then(|| link(view, search, &[])),
+        previous_link: previous.map(|row| {
+            let first_row = (first_row - PAGE_SIZE).max(1).to_string();
+            link(
+                view,
+                search,
+                &[("before", cursor(row)), ("first_row", first_row)],
+            )
+        }),
+        next_link: next.map(|row| {
+            let first_row = (first_row + shown).to_string();
+            link(
+                view,
+                search,
+                &[("after", cursor(row)), ("first_row", first_row)],
+            )
+        }),
+        last_link: (window.more_after && total.is_exact())
+            .then(|| link(view, search, &[("last", "1".to_owned())])),
+    }
+}
+
+/// The rows of the requested page and its paging. At most two row queries: a cursor that has
+/// run past either end (the rows beyond it were removed, or it was made up) shows the nearest
+/// full page instead of an empty or short one.
+pub async fn load_page(
+    store: &Store,
+    scope: &OrganizationScope,
+    (view, view_key): (ViewFilter, &str),
+    search: &str,
+    request: &PageRequest,
+    total: Total,
+) -> Result<(Vec<DirectoryRow>, Paging), StoreError> {
+    let nearest_end = if total.is_exact() {
+        PageStart::Last
+    } else {
+        PageStart::First
+    };
+    // Without an exact total the last page's position is unknown: start from the first.
+    let mut start = match &request.start {
+        PageStart::Last => nearest_end.clone(),
+        other => other.clone(),
+    };
+    let mut rows = fetch(store, scope, view, search, &start).await?;
+    let page_size = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+    let fallback = match &start {
+        PageStart::After(_) if rows.is_empty() => Some(nearest_end),
+        PageStart::Before(_) if rows.len() <= page_size => Some(PageStart::First),
+        _ => None,
+    };
+    if let Some(fallback) = fallback {
+        start = fallback;
+        rows = fetch(store, scope, view, search, &start).await?;
+    }
+    let window = window(&start, rows);
+    let first_row = first_row_position(request, &window, total);
+    let paging = paging(view_key, search, &window, first_row, total);
+    Ok((window.rows, paging))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "01900000-0000-7000-8000-000000000002";
+
+    fn row(last_name: &str) -> DirectoryRow {
+        DirectoryRow {
+            id: ID.to_owned(),
+            first_name: None,
+            last_name: last_name.to_owned(),
+            email: String::new(),
+            username: None,
+            status: "active".to_owned(),
+            profile_name: String::new(),
+            role_name: String::new(),
+            invited_at: None,
+            invitation_expires_at: None,
+            inviter_first_name: None,
+            inviter_last_name: None,
+            delivery_state: None,
+            delivery_error: None,
+        }
+    }
+
+    fn rows(count: usize) -> Vec<DirectoryRow> {
+        (0..count)
+            .map(|index| row(&format!("Name{index:03}")))
+            .collect()
+    }
+
+    #[test]
+    fn a_cursor_is_an_id_and_a_last_name_that_may_hold_colons() {
+        let request = PageRequest::parse(Some(&format!("{ID}:O:Brien")), None, None, Some("51"));
+        assert_eq!(
+            request,
+            PageRequest {
+                start: PageStart::After(RowKey {
+                    last_name: "O:Brien".to_owned(),
+                    id: ID.to_owned(),
+                }),
+                first_row: 51,
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_or_conflicting_links_mean_the_first_page() {
+        let long = format!("{ID}:{}", "x".repeat(LONGEST_CURSOR_NAME + 1));
+        for (after, before, last) in [
+            (Some("not-an-id:Lovelace"), None, None),
+            (Some(ID), None, None),
+            (Some(long.as_str()), None, None),
+            (None, Some("';DROP TABLE users;--"), None),
+            (Some(&*format!("{ID}:A")), Some(&*format!("{ID}:B")), None),
+            (None, None, Some("yes")),
+        ] {
+            assert_eq!(
+                PageRequest::parse(after, before, last, Some("-5")),
+                PageRequest::FIRST
+            );
+        }
+    }
+
+    #[test]
+    fn a_backwards_window_drops_its_extra_row_at_the_front() {
+        let before = PageStart::Before(RowKey {
+            last_name: "Z".to_owned(),
+            id: ID.to_owned(),
+        });
+        let window = window(&before, rows(51));
+        assert_eq!(window.rows.len(), 50);
+        assert_eq!(window.rows[0].last_name, "Name001");
+        assert!(window.more_before && window.more_after);
+    }
+
+    #[test]
+    fn the_position_is_exact_at_both_ends_and_bounded_between() {
+        let last = window(&PageStart::Last, rows(51));
+        let request = |first_row| PageRequest {
+            start: PageStart::Last,
+            first_row,
+        };
+        assert_eq!(
+            first_row_position(&request(7), &last, Total::Exact(12_345)),
+            12_296
+        );
+        let first = window(&PageStart::First, rows(51));
+        assert_eq!(
+            first_row_position(&request(99), &first, Total::Exact(120)),
+            1
+        );
+        let middle = window(
+            &PageStart::After(RowKey {
+                last_name: "A".to_owned(),
+                id: ID.to_owned(),
+            }),
+            rows(51),
+        );
+        assert_eq!(
+            first_row_position(&request(51), &middle, Total::Exact(120)),
+            51
+        );
+        assert_eq!(
+            first_row_position(&request(999_999), &middle, Total::Exact(120)),
+            70,
+            "a forged position stays within the total"
+        );
+        assert_eq!(
+            first_row_position(&request(-3), &middle, Total::MoreThan(1000)),
+            2
+        );
+    }
+
+    #[test]
+    fn a_search_beyond_the_bound_says_more_than() {
+        assert_eq!(Total::of_search(1001).to_string(), "more than 1000");
+        assert_eq!(Total::of_search(1000).to_string(), "1000");
+    }
+}
