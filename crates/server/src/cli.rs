@@ -52,7 +52,8 @@ enum OrgCommand {
     Create(OrgCreateArgs),
     /// Create an organization with an Active administrator and USERS more people (60 % Active,
     /// 30 % Unconfirmed with a live invitation, 10 % Deactivated), in bulk: for benchmarks and
-    /// trials. Active seeded users sign in with the administrator's password.
+    /// trials. Active seeded users sign in with the administrator's password, straight to their
+    /// homepage (they have accepted the Terms).
     Seed(OrgSeedArgs),
 }
 

@@ -2,7 +2,9 @@
 //! seed`). Multi-row INSERTs in batches, one transaction a batch: 100,000 users in seconds.
 //!
 //! Seeded users are ordinary rows (the same columns the use cases write), but no emails are
-//! queued and no audit events written for them: they stand for people who were invited long ago.
+//! queued and no audit events written for them: they stand for people who were invited long ago,
+//! and those who joined have accepted the current Terms of Service (they sign in straight to
+//! their homepage).
 
 use super::{Store, StoreError, in_transaction, on_pool};
 use crate::tenancy::OrganizationScope;
@@ -132,7 +134,27 @@ impl Store {
             seeded.extend(rows.into_iter().map(|row| row.user));
             start = end;
         }
+        self.seed_terms_acceptances(plan).await?;
         Ok(seeded)
+    }
+
+    /// Everyone seeded who has joined accepted the current Terms (one statement).
+    async fn seed_terms_acceptances(&self, plan: &SeedPlan<'_>) -> Result<(), StoreError> {
+        in_transaction!(self, |transaction| {
+            sqlx::query(
+                "INSERT INTO terms_acceptances (user_id, terms_version_id, org_id, accepted_at, ip, user_agent) \
+                 SELECT u.id, t.id, u.org_id, $3, '127.0.0.1', 'onestop org seed' \
+                   FROM users u JOIN terms_versions t ON t.org_id = u.org_id \
+                  WHERE u.org_id = $1 AND u.username IS NOT NULL AND u.id <> $2 \
+                    AND t.version = (SELECT MAX(version) FROM terms_versions WHERE org_id = $1)",
+            )
+            .bind(plan.scope.id())
+            .bind(plan.invited_by)
+            .bind(plan.now.unix_millis())
+            .execute(&mut *transaction)
+            .await?;
+            Ok::<(), StoreError>(())
+        })
     }
 
     async fn insert_seed_rows(

@@ -244,7 +244,10 @@ async fn org_seed_fills_an_organization_whose_people_join_and_sign_in(backend: B
         .text()
         .await
         .unwrap();
-    assert!(after.contains("I Agree"), "a seeded user signs in: {after}");
+    assert!(
+        after.contains("Welcome,") && !after.contains("I Agree"),
+        "a seeded user signs in straight to the homepage (they accepted the Terms): {after}"
+    );
     server.stop();
 }
 
