@@ -10,6 +10,7 @@ mod browser;
 mod flows;
 mod peer;
 mod processes;
+mod profiler;
 mod report;
 mod scenarios;
 mod seeding;
