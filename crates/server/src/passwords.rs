@@ -30,13 +30,7 @@ pub struct HashingError(String);
 impl PasswordHasher {
     /// At most `concurrency` hashes run at once; the rest wait their turn.
     pub fn new(concurrency: usize) -> Result<Self, HashingError> {
-        // The dummy is hashed on working memory of its own, dropped at once: an idle server
-        // holds no argon2 buffer.
-        let dummy_hash = hash_now(
-            &Password::for_sign_in("dummy password for timing")
-                .ok_or_else(|| HashingError("dummy".into()))?,
-            &WorkingMemory::default(),
-        )?;
+        let dummy_hash = dummy_phc()?;
         let memory = Arc::new(WorkingMemory::default());
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -177,6 +171,24 @@ fn hash_now(password: &Password, memory: &WorkingMemory) -> Result<String, Hashi
     Ok(hash.to_string())
 }
 
+/// A PHC string with our parameters and a random salt whose output matches no password: verifying
+/// against it costs exactly what verifying a real hash costs (the work is hashing the typed
+/// password with the stored parameters and salt), and making it costs nothing, so start-up does
+/// not wait for an argon2 hash.
+fn dummy_phc() -> Result<String, HashingError> {
+    let params = Params::default();
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(hashing_error)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(hashing_error)?,
+        salt: Some(Salt::new(&salt).map_err(hashing_error)?),
+        hash: Some(Output::new(&[0u8; Params::DEFAULT_OUTPUT_LEN]).map_err(hashing_error)?),
+    };
+    Ok(hash.to_string())
+}
+
 /// Whether `password` matches the PHC string `stored` (whatever its argon2 parameters), computed
 /// on reused working memory and compared in constant time. Anything unparsable is a mismatch.
 fn verify_now(password: &Password, stored: &str, memory: &WorkingMemory) -> bool {
@@ -254,6 +266,14 @@ mod tests {
         }
         assert!(!hasher.verify(&password, Some("not a hash")).await.unwrap());
         assert!(!hasher.verify(&password, None).await.unwrap(), "the dummy");
+        // The dummy carries our own parameters, so verifying against it costs a real verify.
+        let dummy = PasswordHash::new(&hasher.dummy_hash).unwrap();
+        let (parsed, ours) = (Params::try_from(&dummy).unwrap(), Params::default());
+        assert_eq!(
+            (parsed.m_cost(), parsed.t_cost(), parsed.p_cost()),
+            (ours.m_cost(), ours.t_cost(), ours.p_cost())
+        );
+        assert_eq!(dummy.algorithm, Algorithm::Argon2id.ident());
         assert!(
             hasher.memory.0.lock().unwrap().len() <= 2,
             "no more buffers than permits"
