@@ -14,25 +14,56 @@ on_both_databases!(
 );
 
 /// Every `scope minute sent` row, as the triggers kept them.
-async fn kept_counts(app: &TestApp) -> Vec<String> {
-    app.text_values(
-        "SELECT scope || ' ' || CAST(minute AS TEXT) || ' ' || CAST(sent AS TEXT) \
-           FROM invitation_counts ORDER BY 1",
-    )
-    .await
-}
+const KEPT_COUNTS: &str = "SELECT scope || ' ' || CAST(minute AS TEXT) || ' ' || CAST(sent AS TEXT) \
+       FROM invitation_counts ORDER BY 1";
 
 /// The same rows, counted afresh from the invitations.
+const FRESH_COUNTS: &str = "SELECT scope || ' ' || CAST(minute AS TEXT) || ' ' || CAST(COUNT(*) AS TEXT) \
+       FROM (SELECT 'org:' || org_id AS scope, created_at / 60000 AS minute FROM invitations \
+             UNION ALL \
+             SELECT 'sender:' || sent_by, created_at / 60000 FROM invitations \
+              WHERE sent_by IS NOT NULL) invited \
+      GROUP BY scope, minute ORDER BY 1";
+
+async fn kept_counts(app: &TestApp) -> Vec<String> {
+    app.text_values(KEPT_COUNTS).await
+}
+
 async fn fresh_counts(app: &TestApp) -> Vec<String> {
-    app.text_values(
-        "SELECT scope || ' ' || CAST(minute AS TEXT) || ' ' || CAST(COUNT(*) AS TEXT) \
-           FROM (SELECT 'org:' || org_id AS scope, created_at / 60000 AS minute FROM invitations \
-                 UNION ALL \
-                 SELECT 'sender:' || sent_by, created_at / 60000 FROM invitations \
-                  WHERE sent_by IS NOT NULL) invited \
-          GROUP BY scope, minute ORDER BY 1",
-    )
-    .await
+    app.text_values(FRESH_COUNTS).await
+}
+
+/// Asserts that the counts in the database at `database_url` (written by another process, such
+/// as `onestop org seed`) are what counting its invitations says, and that there are some.
+pub async fn assert_counts_agree_in(database_url: &str) {
+    use sqlx::Connection;
+    let (kept, fresh): (Vec<String>, Vec<String>) = if database_url.starts_with("sqlite:") {
+        let mut connection = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        (
+            sqlx::query_scalar(KEPT_COUNTS)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap(),
+            sqlx::query_scalar(FRESH_COUNTS)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap(),
+        )
+    } else {
+        let mut connection = sqlx::PgConnection::connect(database_url).await.unwrap();
+        (
+            sqlx::query_scalar(KEPT_COUNTS)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap(),
+            sqlx::query_scalar(FRESH_COUNTS)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap(),
+        )
+    };
+    assert!(!kept.is_empty());
+    assert_eq!(kept, fresh);
 }
 
 async fn invitation_counts_equal_a_fresh_count_after_every_kind_of_invitation(app: TestApp) {
