@@ -32,7 +32,8 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(60 * 60);
 pub const MAX_ATTEMPTS: i64 = 10;
 /// How often an idle worker looks for due messages (it is also woken when one is queued).
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
-/// How often the worker also deletes throttle counters whose window has ended.
+/// How often the worker also deletes throttle counters whose window has ended, and invitation
+/// counts no cap reads any more.
 const PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Clone, Debug)]
@@ -82,6 +83,13 @@ impl OutboxWorker {
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "could not purge throttle counters"),
+                }
+                match self.services.store.purge_old_invitation_counts(now).await {
+                    Ok(purged) if purged > 0 => {
+                        tracing::debug!(purged, "old invitation counts purged")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not purge invitation counts"),
                 }
             }
             match self.deliver_due().await {

@@ -6,7 +6,7 @@ use super::outbox::claim_due_emails_sql;
 use super::user_directory::{
     PageStart, RowKey, VIEW_COUNTS, ViewFilter, page_sql, search_count_sql,
 };
-use super::{DatabaseKind, invitations, sessions, throttle, users};
+use super::{DatabaseKind, invitations, sessions, throttle, user_admin, users};
 use SampleArgument::{Integer, Text};
 
 /// A value to bind for one placeholder; the plan does not depend on it.
@@ -114,6 +114,11 @@ pub fn hot_queries(kind: DatabaseKind) -> Vec<HotQuery> {
             "throttle attempt",
             throttle::COUNT_ATTEMPT,
             vec![HASH, Integer(2), Integer(1)],
+        ),
+        query(
+            "invitations sent in the last hour (caps)",
+            user_admin::INVITATIONS_SENT_SINCE,
+            vec![Text(USER), ORGANIZATION, Integer(29_000_000)],
         ),
         query(
             "outbox claim",

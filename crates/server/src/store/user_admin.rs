@@ -5,6 +5,7 @@ use super::LockOrganization;
 use super::audit::insert_audit_event;
 use super::{
     AuditEvent, SealedEmail, Store, StoreError, classify, in_transaction, new_id, on_pool,
+    on_writer,
 };
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
@@ -258,20 +259,40 @@ pub enum CapReached {
     Organization,
 }
 
+/// How many invitations a sender (`$1`) and an organization (`$2`) created in the minutes after
+/// minute `$3`: at most 61 rows of `invitation_counts` each, read through its primary key,
+/// however many invitations the hour held. Trigger-kept since migration 0007; see there.
+pub const INVITATIONS_SENT_SINCE: &str = "SELECT \
+        (SELECT CAST(COALESCE(SUM(sent), 0) AS BIGINT) FROM invitation_counts \
+          WHERE scope = 'sender:' || $1 AND minute > $3), \
+        (SELECT CAST(COALESCE(SUM(sent), 0) AS BIGINT) FROM invitation_counts \
+          WHERE scope = 'org:' || $2 AND minute > $3)";
+
+/// The minute (of `invitation_counts`) that `at` falls in.
+pub fn minute_of(at: Timestamp) -> i64 {
+    at.unix_millis().div_euclid(60_000)
+}
+
+/// How long rows of `invitation_counts` are kept: the hour the caps look at, and another as margin.
+pub const INVITATION_COUNTS_KEPT: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+
 /// How many more invitations may be created now, and which cap binds first. Run after
 /// [`super::LockOrganization::lock_organization`] in the same transaction.
+///
+/// Precision: the counts are kept per whole minute, and only the minutes strictly after the one
+/// `since` falls in are summed. The window therefore starts at the first whole minute after
+/// `since`: shorter than the hour by under a minute (an invitation stops counting up to a minute
+/// early), never longer, so nothing older than the hour counts.
 macro_rules! invitation_allowance {
     ($transaction:expr, $org_id:expr, $caps:expr) => {{
         let caps: &$crate::store::InvitationCaps<'_> = $caps;
-        let (by_sender, by_organization): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM invitations WHERE sent_by = $1 AND created_at > $3), \
-                    (SELECT COUNT(*) FROM invitations WHERE org_id = $2 AND created_at > $3)",
-        )
-        .bind(caps.sender_id)
-        .bind($org_id)
-        .bind(caps.since.unix_millis())
-        .fetch_one(&mut *$transaction)
-        .await?;
+        let (by_sender, by_organization): (i64, i64) =
+            sqlx::query_as($crate::store::user_admin::INVITATIONS_SENT_SINCE)
+                .bind(caps.sender_id)
+                .bind($org_id)
+                .bind($crate::store::user_admin::minute_of(caps.since))
+                .fetch_one(&mut *$transaction)
+                .await?;
         let sender_left = (caps.per_sender - by_sender).max(0);
         let organization_left = (caps.per_organization - by_organization).max(0);
         if sender_left <= organization_left {
@@ -294,6 +315,22 @@ pub struct ReinviteResult {
 }
 
 impl Store {
+    /// Deletes the invitation counts of minutes that ended more than
+    /// [`INVITATION_COUNTS_KEPT`] before `now`, which no cap reads any more; returns how many.
+    /// Run by the outbox worker with the throttle purge. It reads the whole table (no index
+    /// leads with the minute), which holds only the two hours' rows of the senders and
+    /// organizations that invited.
+    pub async fn purge_old_invitation_counts(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let purged = on_writer!(self, |pool| {
+            sqlx::query("DELETE FROM invitation_counts WHERE minute < $1")
+                .bind(minute_of(now.minus(INVITATION_COUNTS_KEPT)))
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(purged)
+    }
+
     /// The selected users that belong to the organization; other ids are simply not returned.
     pub async fn bulk_targets(
         &self,

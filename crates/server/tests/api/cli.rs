@@ -198,6 +198,8 @@ async fn org_seed_fills_an_organization_whose_people_join_and_sign_in(backend: B
         ),
         (1200, 720, 360, 120)
     );
+    // Its backdated invitations, inserted hundreds at a time, are counted for the caps.
+    crate::invitation_counts::assert_counts_agree_in(&database_url).await;
 
     let port = free_port();
     let mut server = start_server(&data_dir, &database_url, port);

@@ -1234,6 +1234,12 @@ impl Snapshot {
                 Scope::Organization(_) if table == "checklist_progress" => {
                     "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
                 }
+                // The company's own counts, and those of its users as senders.
+                Scope::Organization(_) if table == "invitation_counts" => {
+                    "WHERE scope = 'org:' || $1 \
+                        OR scope IN (SELECT 'sender:' || id FROM users WHERE org_id = $1)"
+                        .to_owned()
+                }
                 Scope::Organization(_) if DEPLOYMENT_WIDE.contains(&table.as_str()) => continue,
                 Scope::Organization(_) => panic!(
                     "table {table} is new: say in helpers.rs whose rows it holds, so that snapshots compare them"

@@ -13,6 +13,7 @@ mod client_address;
 mod contention;
 mod csrf;
 mod first_run;
+mod invitation_counts;
 mod invitations;
 mod load;
 mod operations;
