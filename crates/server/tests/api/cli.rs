@@ -40,6 +40,31 @@ fn onestop(data_dir: &tempfile::TempDir, database_url: &str, args: &[&str], stdi
     child.wait_with_output().unwrap()
 }
 
+/// Signs in at `address` with `login` and the test password; the page it lands on.
+async fn sign_in_through(client: &reqwest::Client, address: &str, login: &str) -> String {
+    let page = client
+        .get(format!("{address}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    client
+        .post(format!("{address}/login"))
+        .form(&[
+            ("csrf_token", csrf_token_in(&page).as_str()),
+            ("username", login),
+            ("password", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Starts `onestop serve` (logging warnings only) and waits until it is running.
 fn start_server(data_dir: &tempfile::TempDir, database_url: &str, port: u16) -> ServerProcess {
     let mut command = Command::new(BINARY);
@@ -110,27 +135,7 @@ async fn org_create_makes_an_administrator_who_signs_in_through_serve(backend: B
             .as_u16(),
         200
     );
-    let page = client
-        .get(format!("{address}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let home = client
-        .post(format!("{address}/login"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&page).as_str()),
-            ("username", "ada"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = sign_in_through(&client, &address, "ada").await;
     assert!(
         home.contains("I Agree"),
         "after sign-in the Terms come first: {home}"
@@ -225,27 +230,7 @@ async fn org_seed_fills_an_organization_whose_people_join_and_sign_in(backend: B
     assert!(join.contains("Choose the username and password"), "{join}");
 
     let active = lines.iter().find(|fields| fields[1] == "active").unwrap()[2];
-    let page = client
-        .get(format!("{address}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let after = client
-        .post(format!("{address}/login"))
-        .form(&[
-            ("csrf_token", csrf_token_in(&page).as_str()),
-            ("username", active),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let after = sign_in_through(&client, &address, active).await;
     assert!(
         after.contains("Welcome,") && !after.contains("I Agree"),
         "a seeded user signs in straight to the homepage (they accepted the Terms): {after}"
