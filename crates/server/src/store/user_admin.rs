@@ -99,11 +99,6 @@ impl From<sqlx::Error> for UserAdminError {
     }
 }
 
-const REVOKE_LIVE_INVITATIONS: &str = "UPDATE invitations SET revoked_at = $1 \
-     WHERE user_id = $2 AND consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL";
-/// Emails not yet handed to the mail server for a user's invitations are withdrawn.
-const CANCEL_PENDING_EMAILS: &str = "DELETE FROM outbox WHERE state IN ('queued', 'retrying') \
-     AND invitation_id IN (SELECT id FROM invitations WHERE user_id = $1)";
 const COUNT_ACTIVE_ADMINISTRATORS: &str = "SELECT COUNT(*) FROM users u JOIN profiles p ON p.id = u.profile_id \
      WHERE u.org_id = $1 AND u.status = 'active' AND p.builtin = 'administrator'";
 
@@ -121,6 +116,53 @@ macro_rules! push_id_list {
         }
         $builder.push(")");
     }};
+}
+
+/// Records `$action` against each of `$user_ids` (at most [`USERS_PER_STATEMENT`]) in one
+/// statement, with `$details`.
+macro_rules! insert_audit_events {
+    ($transaction:expr, $actor:expr, $action:expr, $user_ids:expr, $details:expr) => {{
+        let actor: &Actor<'_> = $actor;
+        let action: AuditAction = $action;
+        let details: &str = $details;
+        let mut events = sqlx::QueryBuilder::new(
+            "INSERT INTO audit_events (id, org_id, actor_user_id, action, target_user_id, details, ip, at) ",
+        );
+        events.push_values($user_ids, |mut row, user_id| {
+            row.push_bind(new_id())
+                .push_bind(actor.scope.id())
+                .push_bind(actor.user_id)
+                .push_bind(action.as_str())
+                .push_bind(user_id.as_str())
+                .push_bind(details)
+                .push_bind(actor.ip)
+                .push_bind(actor.now.unix_millis());
+        });
+        events.build().execute(&mut *$transaction).await?;
+    }};
+}
+
+/// Runs `$prefix (id, ...)$suffix` for `$user_ids`, the ids bound, on `$transaction`.
+macro_rules! execute_for_users {
+    ($transaction:expr, $prefix:expr, $user_ids:expr, $suffix:expr) => {{
+        let mut statement = sqlx::QueryBuilder::new($prefix);
+        push_id_list!(statement, $user_ids);
+        statement.push($suffix);
+        statement.build().execute(&mut *$transaction).await?;
+    }};
+}
+
+/// Withdraws the emails not yet handed to the mail server for the invitations of `$user_ids`.
+macro_rules! cancel_pending_emails {
+    ($transaction:expr, $user_ids:expr) => {
+        execute_for_users!(
+            $transaction,
+            "DELETE FROM outbox WHERE state IN ('queued', 'retrying') \
+             AND invitation_id IN (SELECT id FROM invitations WHERE user_id IN ",
+            $user_ids,
+            ")"
+        )
+    };
 }
 
 /// The ids of `$reinvitations` whose users are still Unconfirmed and were not invited after
@@ -175,14 +217,7 @@ macro_rules! rotate_invitations {
             push_id_list!(supersede, &user_ids);
             supersede.build().execute(&mut *$transaction).await?;
 
-            // Emails not yet handed to the mail server for these users' invitations are withdrawn.
-            let mut cancel = sqlx::QueryBuilder::new(
-                "DELETE FROM outbox WHERE state IN ('queued', 'retrying') \
-                 AND invitation_id IN (SELECT id FROM invitations WHERE user_id IN ",
-            );
-            push_id_list!(cancel, &user_ids);
-            cancel.push(")");
-            cancel.build().execute(&mut *$transaction).await?;
+            cancel_pending_emails!($transaction, &user_ids);
 
             let mut invitations = sqlx::QueryBuilder::new(
                 "INSERT INTO invitations (id, org_id, user_id, token_hash, created_at, expires_at, sent_by) ",
@@ -219,24 +254,9 @@ macro_rules! rotate_invitations {
             });
             emails.build().execute(&mut *$transaction).await?;
 
-            let mut requests = sqlx::QueryBuilder::new("DELETE FROM invitation_requests WHERE user_id IN ");
-            push_id_list!(requests, &user_ids);
-            requests.build().execute(&mut *$transaction).await?;
+            execute_for_users!($transaction, "DELETE FROM invitation_requests WHERE user_id IN ", &user_ids, "");
 
-            let mut events = sqlx::QueryBuilder::new(
-                "INSERT INTO audit_events (id, org_id, actor_user_id, action, target_user_id, details, ip, at) ",
-            );
-            events.push_values(chunk, |mut row, reinvitation| {
-                row.push_bind(new_id())
-                    .push_bind(actor.scope.id())
-                    .push_bind(actor.user_id)
-                    .push_bind(AuditAction::InvitationResent.as_str())
-                    .push_bind(&reinvitation.user_id)
-                    .push_bind(details)
-                    .push_bind(actor.ip)
-                    .push_bind(now);
-            });
-            events.build().execute(&mut *$transaction).await?;
+            insert_audit_events!($transaction, actor, AuditAction::InvitationResent, &user_ids, details);
         }
     }};
 }
@@ -410,7 +430,8 @@ impl Store {
         })
     }
 
-    /// Deletes Unconfirmed users outright, withdrawing their pending emails.
+    /// Deletes Unconfirmed users outright, withdrawing their pending emails: a few statements
+    /// for every 400 users. Users no longer Unconfirmed are left alone.
     pub async fn delete_unconfirmed_users(
         &self,
         actor: Actor<'_>,
@@ -419,33 +440,33 @@ impl Store {
         in_transaction!(self, |transaction| {
             transaction.lock_organization(actor.scope.id()).await?;
             let mut deleted = 0;
-            for user_id in user_ids {
-                sqlx::query(CANCEL_PENDING_EMAILS)
-                    .bind(user_id)
-                    .execute(&mut *transaction)
+            for chunk in user_ids.chunks(USERS_PER_STATEMENT) {
+                // The emails first: deleting the users deletes their invitations, and the
+                // emails' link to them with it.
+                let mut unconfirmed = sqlx::QueryBuilder::new(
+                    "SELECT id FROM users WHERE status = 'unconfirmed' AND org_id = ",
+                );
+                unconfirmed.push_bind(actor.scope.id()).push(" AND id IN ");
+                push_id_list!(unconfirmed, chunk);
+                let doomed: Vec<UserId> = unconfirmed
+                    .build_query_scalar()
+                    .fetch_all(&mut *transaction)
                     .await?;
-                let rows = sqlx::query(
-                    "DELETE FROM users WHERE id = $1 AND org_id = $2 AND status = 'unconfirmed'",
-                )
-                .bind(user_id)
-                .bind(actor.scope.id())
-                .execute(&mut *transaction)
-                .await?
-                .rows_affected();
-                if rows == 1 {
-                    insert_audit_event!(
-                        &mut *transaction,
-                        &actor.event(AuditAction::UserDeleted, user_id.as_str(), "")
-                    )?;
-                    deleted += 1;
+                if doomed.is_empty() {
+                    continue;
                 }
+                cancel_pending_emails!(transaction, &doomed);
+                execute_for_users!(transaction, "DELETE FROM users WHERE id IN ", &doomed, "");
+                insert_audit_events!(transaction, &actor, AuditAction::UserDeleted, &doomed, "");
+                deleted += doomed.len();
             }
             Ok::<_, StoreError>(deleted)
         })
     }
 
-    /// Sets each user's status. Deactivating ends their sessions, kills their links and withdraws
-    /// pending emails. Refuses (and changes nothing) if no active administrator would remain.
+    /// Sets each user's status, a few statements for every 400 users of one new status.
+    /// Deactivating ends their sessions, kills their links and withdraws pending emails. Refuses
+    /// (and changes nothing) if no active administrator would remain.
     pub async fn set_statuses(
         &self,
         actor: Actor<'_>,
@@ -455,47 +476,63 @@ impl Store {
             transaction.lock_organization(actor.scope.id()).await?;
             let now = actor.now.unix_millis();
             let mut changed = 0;
-            for (user_id, status) in changes {
-                let rows = sqlx::query(
-                    "UPDATE users SET status = $1 WHERE id = $2 AND org_id = $3 AND status <> $1",
-                )
-                .bind(status.as_str())
-                .bind(user_id)
-                .bind(actor.scope.id())
-                .execute(&mut *transaction)
-                .await?
-                .rows_affected();
-                if rows != 1 {
-                    continue;
+            for status in [
+                UserStatus::Deactivated,
+                UserStatus::Active,
+                UserStatus::Unconfirmed,
+            ] {
+                let user_ids: Vec<&UserId> = changes
+                    .iter()
+                    .filter(|(_, to)| *to == status)
+                    .map(|(user_id, _)| user_id)
+                    .collect();
+                for chunk in user_ids.chunks(USERS_PER_STATEMENT) {
+                    let mut update = sqlx::QueryBuilder::new("UPDATE users SET status = ");
+                    update
+                        .push_bind(status.as_str())
+                        .push(" WHERE status <> ")
+                        .push_bind(status.as_str())
+                        .push(" AND org_id = ")
+                        .push_bind(actor.scope.id())
+                        .push(" AND id IN ");
+                    push_id_list!(update, chunk);
+                    update.push(" RETURNING id");
+                    let updated: Vec<UserId> = update
+                        .build_query_scalar()
+                        .fetch_all(&mut *transaction)
+                        .await?;
+                    if updated.is_empty() {
+                        continue;
+                    }
+                    let action = if status == UserStatus::Deactivated {
+                        execute_for_users!(
+                            transaction,
+                            "DELETE FROM sessions WHERE user_id IN ",
+                            &updated,
+                            ""
+                        );
+                        let mut resets =
+                            sqlx::QueryBuilder::new("UPDATE password_resets SET consumed_at = ");
+                        resets
+                            .push_bind(now)
+                            .push(" WHERE consumed_at IS NULL AND user_id IN ");
+                        push_id_list!(resets, &updated);
+                        resets.build().execute(&mut *transaction).await?;
+                        let mut revoke =
+                            sqlx::QueryBuilder::new("UPDATE invitations SET revoked_at = ");
+                        revoke.push_bind(now).push(
+                            " WHERE consumed_at IS NULL AND superseded_at IS NULL AND revoked_at IS NULL AND user_id IN ",
+                        );
+                        push_id_list!(revoke, &updated);
+                        revoke.build().execute(&mut *transaction).await?;
+                        cancel_pending_emails!(transaction, &updated);
+                        AuditAction::UserDeactivated
+                    } else {
+                        AuditAction::UserActivated
+                    };
+                    insert_audit_events!(transaction, &actor, action, &updated, status.as_str());
+                    changed += updated.len();
                 }
-                let action = if *status == UserStatus::Deactivated {
-                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                        .bind(user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    sqlx::query("UPDATE password_resets SET consumed_at = $1 WHERE user_id = $2 AND consumed_at IS NULL")
-                        .bind(now)
-                        .bind(user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    sqlx::query(REVOKE_LIVE_INVITATIONS)
-                        .bind(now)
-                        .bind(user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    sqlx::query(CANCEL_PENDING_EMAILS)
-                        .bind(user_id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    AuditAction::UserDeactivated
-                } else {
-                    AuditAction::UserActivated
-                };
-                insert_audit_event!(
-                    &mut *transaction,
-                    &actor.event(action, user_id.as_str(), status.as_str())
-                )?;
-                changed += 1;
             }
             let administrators: i64 = sqlx::query_scalar(COUNT_ACTIVE_ADMINISTRATORS)
                 .bind(actor.scope.id())
