@@ -67,7 +67,7 @@ impl ServerSetup {
     }
 }
 
-/// A running `onestop serve` or `onestop worker`; killed when dropped.
+/// A running `onestop serve`; killed when dropped.
 pub struct Running {
     child: Child,
     pub address: SocketAddr,
@@ -98,22 +98,6 @@ impl Running {
         Ok(running)
     }
 
-    /// Starts `onestop worker` (no port).
-    pub fn worker(setup: &ServerSetup) -> anyhow::Result<Self> {
-        let child = setup
-            .command(free_address()?)
-            .arg("worker")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting onestop worker")?;
-        Ok(Self {
-            child,
-            address: free_address()?,
-            start_up: Duration::ZERO,
-        })
-    }
-
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -132,6 +116,29 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A running `onestop worker` (it listens on no port); killed when dropped.
+pub struct Worker(Child);
+
+impl Worker {
+    pub fn start(setup: &ServerSetup) -> anyhow::Result<Self> {
+        let child = setup
+            .command(free_address()?)
+            .arg("worker")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting onestop worker")?;
+        Ok(Self(child))
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

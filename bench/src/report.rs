@@ -56,27 +56,30 @@ impl Row {
 
     /// A figure that must stay within `limit` (lower is better).
     pub fn at_most(id: &str, operation: &str, ours: f64, unit: &str, limit: f64) -> Self {
-        Self {
-            id: id.to_owned(),
-            operation: operation.to_owned(),
-            ours: format!("{} {unit}", number(ours)),
-            baseline: String::new(),
-            ratio: String::new(),
-            target: format!("≤ {} {unit}", number(limit)),
-            verdict: verdict(ours <= limit),
-        }
+        Self::bounded(id, operation, ours, unit, ("≤", limit), ours <= limit)
     }
 
     /// A figure that must reach `limit` (higher is better).
     pub fn at_least(id: &str, operation: &str, ours: f64, unit: &str, limit: f64) -> Self {
+        Self::bounded(id, operation, ours, unit, ("≥", limit), ours >= limit)
+    }
+
+    fn bounded(
+        id: &str,
+        operation: &str,
+        ours: f64,
+        unit: &str,
+        (sign, limit): (&str, f64),
+        met: bool,
+    ) -> Self {
         Self {
             id: id.to_owned(),
             operation: operation.to_owned(),
             ours: format!("{} {unit}", number(ours)),
             baseline: String::new(),
             ratio: String::new(),
-            target: format!("≥ {} {unit}", number(limit)),
-            verdict: verdict(ours >= limit),
+            target: format!("{sign} {} {unit}", number(limit)),
+            verdict: verdict(met),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::balancer::Balancer;
 use crate::browser::{Browser, hidden, option_value};
-use crate::processes::{Running, ServerSetup, fresh_dir};
+use crate::processes::{Running, ServerSetup, Worker, fresh_dir};
 use crate::profiler::Profile;
 use crate::report::{Row, Verdict, rate};
 use crate::seeding::{PASSWORD, SeededOrganization};
@@ -505,7 +505,7 @@ impl Bench<'_> {
         let organization = crate::seeding::seed(&setup, &data_dir, size + 1)?;
         let first = Running::serve(&setup, None).await?;
         let second = Running::serve(&setup, None).await?;
-        let _worker = Running::worker(&setup)?;
+        let _worker = Worker::start(&setup)?;
         let one = Balancer::start(vec![first.address]).await?;
         let two = Balancer::start(vec![first.address, second.address]).await?;
         let mut figures = Vec::new();

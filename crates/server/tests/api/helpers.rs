@@ -277,30 +277,40 @@ pub struct ServerProcess {
     log_reader: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Reads a child's standard error (its log) into a buffer on a thread of its own, so that the
+/// child never blocks on a full pipe.
+fn collect_log(
+    child: &mut std::process::Child,
+) -> (Arc<std::sync::Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
+    use std::io::Read;
+    let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut stderr = child.stderr.take().expect("standard error is piped");
+    let reader = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read @ 1..) = stderr.read(&mut buffer) {
+                log.lock()
+                    .expect("the log")
+                    .extend_from_slice(&buffer[..read]);
+            }
+        })
+    };
+    (log, reader)
+}
+
 impl ServerProcess {
     /// Runs `command` (an `onestop serve`) and waits until it says it is running (its listener is
     /// bound by then).
     pub fn start(mut command: std::process::Command) -> Self {
-        use std::io::{BufRead, Read};
+        use std::io::BufRead;
         let mut child = command
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("the onestop binary starts");
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut stderr = child.stderr.take().expect("standard error is piped");
-        let log_reader = {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 8192];
-                while let Ok(read @ 1..) = stderr.read(&mut buffer) {
-                    log.lock()
-                        .expect("the log")
-                        .extend_from_slice(&buffer[..read]);
-                }
-            })
-        };
+        let (log, log_reader) = collect_log(&mut child);
         let mut server = Self {
             child,
             printed: Vec::new(),
@@ -332,26 +342,13 @@ impl ServerProcess {
     /// Runs `command` (an `onestop worker`, say) without waiting for anything on standard
     /// output, which is discarded; standard error, the log stream, is collected whole.
     pub fn start_quiet(mut command: std::process::Command) -> Self {
-        use std::io::Read;
         let mut child = command
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("the onestop binary starts");
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let mut stderr = child.stderr.take().expect("standard error is piped");
-        let log_reader = {
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut buffer = [0u8; 8192];
-                while let Ok(read @ 1..) = stderr.read(&mut buffer) {
-                    log.lock()
-                        .expect("the log")
-                        .extend_from_slice(&buffer[..read]);
-                }
-            })
-        };
+        let (log, log_reader) = collect_log(&mut child);
         Self {
             child,
             printed: Vec::new(),
