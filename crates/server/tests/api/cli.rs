@@ -1,7 +1,7 @@
 //! The `onestop` binary itself, as operators and scripts use it.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, BINARY, Backend, ServerProcess, csrf_token_in, free_port,
+    ADMIN_PASSWORD, BINARY, Backend, ClosedPort, ServerProcess, csrf_token_in, free_port,
     fresh_postgres_database,
 };
 use std::io::Write;
@@ -358,13 +358,14 @@ async fn send_test_email_reports_what_the_smtp_server_said() {
     let messages = smtp.wait_for(1).await;
     assert_eq!(messages[0].subject, "1Stop test email");
 
+    let closed = ClosedPort::reserve();
     let refused = Command::new(BINARY)
         .args(["send-test-email", "--to", "ops@example.com"])
         .env_clear()
         .env("ONESTOP_DATA_DIR", data_dir.path())
         .env(
             "ONESTOP_SMTP_URL",
-            format!("smtp://127.0.0.1:{}", free_port()),
+            format!("smtp://127.0.0.1:{}", closed.port()),
         )
         .output()
         .unwrap();

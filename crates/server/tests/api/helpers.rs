@@ -263,6 +263,35 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A port nobody answers on, held for the test: the socket is bound but never listens, so a
+/// connection is refused at once, and no other test (or its server) can be given the same port
+/// while this one counts on it being closed. `open` frees it for the server the test starts there.
+pub struct ClosedPort {
+    socket: tokio::net::TcpSocket,
+    port: u16,
+}
+
+impl ClosedPort {
+    pub fn reserve() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket
+            .bind("127.0.0.1:0".parse().unwrap())
+            .expect("a free port");
+        let port = socket.local_addr().expect("an address").port();
+        Self { socket, port }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Gives the port up, for a server the test is about to start on it.
+    pub fn open(self) -> u16 {
+        drop(self.socket);
+        self.port
+    }
+}
+
 /// The `onestop` binary cargo built for these tests.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_onestop");
 

@@ -368,8 +368,9 @@ async fn a_worker_that_dies_mid_send_loses_nothing_once_its_lease_runs_out() {
 async fn when_smtp_is_down_the_invitation_is_saved_and_queued_and_exactly_one_email_arrives_once_it_is_back(
     backend: Backend,
 ) {
-    let port = crate::helpers::free_port();
-    let Some(app) = app_with_smtp(backend, format!("smtp://127.0.0.1:{port}")).await else {
+    let closed = crate::helpers::ClosedPort::reserve();
+    let url = format!("smtp://127.0.0.1:{}", closed.port());
+    let Some(app) = app_with_smtp(backend, url).await else {
         return;
     };
     let organization = app.create_organization().await;
@@ -438,7 +439,7 @@ async fn when_smtp_is_down_the_invitation_is_saved_and_queued_and_exactly_one_em
     let users = app.get_text("/setup/users?view=unconfirmed").await;
     assert!(users.contains("Email: Retrying: "), "{users}");
 
-    let Some(smtp) = RealSmtpServer::start_on(port).await else {
+    let Some(smtp) = RealSmtpServer::start_on(closed.open()).await else {
         return;
     };
     assert_eq!(app.deliver_emails().await, 0, "not before its backoff");
