@@ -16,6 +16,7 @@ on_both_databases!(
     a_jpeg_with_a_gps_position_in_its_exif_is_stored_without_any_metadata,
     a_text_file_a_gif_and_a_gif_named_png_are_refused_with_the_message_and_nothing_is_stored,
     a_picture_over_5_mb_is_refused_with_the_message_and_nothing_is_stored,
+    an_upload_declared_far_over_the_limit_is_refused_at_once_without_reading_it,
     a_decompression_bomb_is_refused_at_once_with_the_message_and_nothing_is_stored,
     an_upload_without_the_forms_token_is_refused_and_nothing_is_stored,
     a_picture_is_served_to_its_company_with_safe_headers_and_is_404_to_another,
@@ -267,6 +268,36 @@ async fn a_picture_over_5_mb_is_refused_with_the_message_and_nothing_is_stored(a
     let response = upload_own(&app, &token, (at_limit, "limit.png", "image/png")).await;
     assert_eq!(response.status().as_u16(), 303, "5 MB is allowed");
     assert_eq!(app.count("user_pictures").await, 1);
+}
+
+/// A body declared at 100 MB is not read at all: the request sends its first kilobyte only, so
+/// a server that waited for the rest would not answer (and `raw_request` fails after 10 s).
+async fn an_upload_declared_far_over_the_limit_is_refused_at_once_without_reading_it(app: TestApp) {
+    app.create_organization().await;
+    let (browser, jar) = app.client_with_jar();
+    app.sign_in_with(&browser, "ada", crate::helpers::ADMIN_PASSWORD)
+        .await;
+    app.agree_with(&browser).await;
+    let head = format!(
+        "POST /account/picture HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nCookie: {cookie}\r\n\
+         Content-Type: multipart/form-data; boundary=picture-boundary\r\nConnection: close\r\n\
+         Content-Length: {length}",
+        host = app.address.trim_start_matches("http://"),
+        origin = app.address,
+        cookie = app.cookie_header(&jar),
+        length = 100 * 1024 * 1024,
+    );
+    let mut start = b"--picture-boundary\r\nContent-Disposition: form-data; name=\"picture\"; filename=\"huge.png\"\r\n\r\n".to_vec();
+    start.resize(1024, 0);
+    let response = app.raw_request(&head, &start).await;
+    assert_eq!(response.status, 413, "{}", response.text);
+    assert!(response.text.contains(TOO_LARGE), "{}", response.text);
+    assert!(
+        response.elapsed < Duration::from_millis(500),
+        "refused at once: {:?}",
+        response.elapsed
+    );
+    assert_eq!(app.count("user_pictures").await, 0);
 }
 
 async fn a_decompression_bomb_is_refused_at_once_with_the_message_and_nothing_is_stored(
