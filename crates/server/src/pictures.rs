@@ -165,6 +165,30 @@ mod tests {
     }
 
     #[test]
+    fn a_photo_taken_sideways_is_turned_upright_by_its_orientation_tag() {
+        // A wide red-then-blue JPEG whose EXIF says "rotate 90° clockwise to view" (6).
+        let jpeg = encoded(300, 100, ImageFormat::Jpeg);
+        let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+        tiff.extend_from_slice(&[
+            0x01, 0x12, 0x00, 0x03, 0, 0, 0, 1, 0x00, 0x06, 0, 0, 0, 0, 0, 0,
+        ]);
+        let mut segment = b"Exif\0\0".to_vec();
+        segment.extend_from_slice(&tiff);
+        let mut tagged = jpeg[..2].to_vec();
+        tagged.extend_from_slice(&[0xFF, 0xE1]);
+        tagged.extend_from_slice(&u16::try_from(segment.len() + 2).unwrap().to_be_bytes());
+        tagged.extend_from_slice(&segment);
+        tagged.extend_from_slice(&jpeg[2..]);
+
+        let stored = image::load_from_memory(&square_picture(&tagged).unwrap()).unwrap();
+        // Upright, the left (red) half is on top and the right (blue) half below.
+        let top = stored.get_pixel(64, 5);
+        let bottom = stored.get_pixel(64, 122);
+        assert!(top[0] > 150 && top[2] < 90, "{top:?}");
+        assert!(bottom[2] > 150 && bottom[0] < 90, "{bottom:?}");
+    }
+
+    #[test]
     fn a_truncated_picture_is_unreadable_not_a_panic() {
         let png = encoded(64, 64, ImageFormat::Png);
         assert_eq!(
