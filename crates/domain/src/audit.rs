@@ -30,11 +30,13 @@ pub enum AuditAction {
     SignedOut,
     TermsAccepted,
     TermsDeclined,
+    PictureChanged,
+    PictureRemoved,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 29] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -62,6 +64,8 @@ impl AuditAction {
         Self::RoleDeleted,
         Self::PasswordResetRequested,
         Self::PasswordReset,
+        Self::PictureChanged,
+        Self::PictureRemoved,
     ];
 
     /// The words shown in the Audit Log.
@@ -94,6 +98,8 @@ impl AuditAction {
             Self::RoleCreated => "Role created",
             Self::RoleUpdated => "Role changed",
             Self::RoleDeleted => "Role deleted",
+            Self::PictureChanged => "Profile picture changed",
+            Self::PictureRemoved => "Profile picture removed",
         }
     }
 
@@ -130,6 +136,8 @@ impl AuditAction {
             Self::SignedOut => "signed_out",
             Self::TermsAccepted => "terms_accepted",
             Self::TermsDeclined => "terms_declined",
+            Self::PictureChanged => "picture_changed",
+            Self::PictureRemoved => "picture_removed",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod defaults;
 pub mod mail;
 pub mod passwords;
+pub mod pictures;
 pub mod sealing;
 pub mod server;
 pub mod store;

@@ -6,7 +6,7 @@ use super::outbox::claim_due_emails_sql;
 use super::user_directory::{
     PageStart, RowKey, VIEW_COUNTS, ViewFilter, page_sql, search_count_sql,
 };
-use super::{DatabaseKind, invitations, sessions, throttle, user_admin, users};
+use super::{DatabaseKind, invitations, pictures, sessions, throttle, user_admin, users};
 use SampleArgument::{Integer, Text};
 
 /// A value to bind for one placeholder; the plan does not depend on it.
@@ -86,6 +86,11 @@ fn users_page_queries() -> Vec<HotQuery> {
             });
         }
     }
+    queries.push(query(
+        "users page: the pictures of a page",
+        pictures::picture_digests_sql(2),
+        vec![ORGANIZATION, Text(USER), Text(USER)],
+    ));
     queries
 }
 
@@ -94,6 +99,11 @@ pub fn hot_queries(kind: DatabaseKind) -> Vec<HotQuery> {
     let mut queries = users_page_queries();
     queries.extend([
         query("session by token", sessions::FIND_SESSION, vec![HASH]),
+        query(
+            "picture by user",
+            pictures::FIND_PICTURE,
+            vec![Text(USER), ORGANIZATION],
+        ),
         query(
             "invitation by token",
             invitations::FIND_INVITATION,

@@ -18,6 +18,7 @@ mod invitations;
 mod organizations;
 pub(crate) mod outbox;
 mod password_resets;
+pub(crate) mod pictures;
 mod profiles;
 mod roles;
 mod seed;
@@ -43,6 +44,7 @@ pub use outbox::{
     ClaimedEmail, Delivery, DeliveryOutcome, NewEmail, OpenedEmail, OutboxStatus, SealedEmail,
 };
 pub use password_resets::PasswordResetRecord;
+pub use pictures::StoredPicture;
 pub use profiles::{ProfileStoreError, ProfileWithCount};
 pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
 pub use seed::{SeedPlan, SeededUser};

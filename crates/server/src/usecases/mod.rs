@@ -9,6 +9,7 @@ pub mod invite_user;
 pub mod join;
 pub mod manage_users;
 pub mod password_reset;
+pub mod pictures;
 pub mod profiles;
 pub mod roles;
 pub mod seed;

@@ -31,6 +31,23 @@ where
     type Rejection = WebError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let expected = ExpectedToken::of(&request, state);
+        let form = read_form::<T>(request, state).await?;
+        expected.check(form.csrf_token())?;
+        Ok(Self(form))
+    }
+}
+
+/// The token a form sent with this request must carry, read before the body is: the session's,
+/// or before sign-in the one in the `onestop_form` cookie. [`CsrfForm`] checks it for urlencoded
+/// forms, `uploads::CsrfUpload` for multipart ones.
+pub struct ExpectedToken {
+    session_token: Option<String>,
+    form_cookie: Option<String>,
+}
+
+impl ExpectedToken {
+    pub fn of(request: &Request, state: &AppState) -> Self {
         let session_token = request
             .extensions()
             .get::<CurrentSession>()
@@ -38,8 +55,14 @@ where
         let form_cookie = CookieJar::from_headers(request.headers())
             .get(&cookies::name(cookies::FORM_TOKEN, state.settings.https))
             .map(|cookie| cookie.value().to_owned());
-        let form = read_form::<T>(request, state).await?;
-        let presented = form.csrf_token();
+        Self {
+            session_token,
+            form_cookie,
+        }
+    }
+
+    /// Whether `presented` (the form's `csrf_token`) is the expected token.
+    pub fn check(&self, presented: &str) -> Result<(), WebError> {
         let matches = |expected: &Option<String>| {
             expected.as_deref().is_some_and(|expected| {
                 !presented.is_empty() && constant_time_eq(expected, presented)
@@ -48,13 +71,13 @@ where
         // With a session, only the session's token counts: the anonymous double-submit token is
         // for forms shown before sign-in, and a cookie planted by a sibling subdomain must not
         // stand in for the session's.
-        let accepted = match &session_token {
-            Some(_) => matches(&session_token),
-            None => matches(&form_cookie),
+        let accepted = match &self.session_token {
+            Some(_) => matches(&self.session_token),
+            None => matches(&self.form_cookie),
         };
         if accepted {
-            Ok(Self(form))
-        } else if session_token.is_none() && form_cookie.is_none() {
+            Ok(())
+        } else if self.session_token.is_none() && self.form_cookie.is_none() {
             Err(WebError::CookiesDisabled)
         } else {
             Err(WebError::CsrfRejected)
@@ -128,7 +151,7 @@ pub fn is_well_formed(body: &[u8]) -> bool {
     })
 }
 
-const MALFORMED_FORM: &str =
+pub const MALFORMED_FORM: &str =
     "The form was incomplete or malformed. Go back, reload the page and try again.";
 
 /// The token for a form that may be shown before sign-in: the session's when there is one (the

@@ -12,6 +12,7 @@ mod operations;
 mod pages;
 mod security;
 mod session;
+mod uploads;
 
 pub use error::WebError;
 
@@ -136,6 +137,18 @@ impl Routes {
         );
         self.add(Method::POST, path, access, route)
     }
+
+    /// A POST route taking a file ([`uploads::CsrfUpload`]), which reads and bounds the body
+    /// itself so that a file over the limit gets the form back with a message, not a bare 413.
+    fn post_upload<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        let route = post(handler).layer(DefaultBodyLimit::max(uploads::UPLOAD_BODY_LIMIT));
+        self.add(Method::POST, path, access, route)
+    }
 }
 
 /// Every route with its access rule (the route-table tests read this).
@@ -168,6 +181,14 @@ fn routes() -> Routes {
         .post("/terms/accept", SignedIn, pages::terms::accept)
         .post("/terms/decline", SignedIn, pages::terms::decline)
         .post("/first-steps", SignedIn, pages::home::mark_first_step)
+        .get("/account/picture", SignedIn, pages::pictures::show)
+        .post_upload("/account/picture", SignedIn, pages::pictures::upload_own)
+        .post(
+            "/account/picture/remove",
+            SignedIn,
+            pages::pictures::remove_own,
+        )
+        .get("/users/{user_id}/picture", SignedIn, pages::pictures::serve)
         .get("/setup", Setup(ViewSetup), pages::setup::show)
         .get("/setup/users", Setup(ManageUsers), pages::users::list)
         .get(
@@ -191,6 +212,16 @@ fn routes() -> Routes {
             "/setup/users/{user_id}/actions",
             Setup(ManageUsers),
             pages::users::act,
+        )
+        .post_upload(
+            "/setup/users/{user_id}/picture",
+            Setup(ManageUsers),
+            pages::pictures::upload_for_user,
+        )
+        .post(
+            "/setup/users/{user_id}/picture/remove",
+            Setup(ManageUsers),
+            pages::pictures::remove_for_user,
         )
         .get(
             "/setup/profiles",

@@ -1277,7 +1277,15 @@ impl Snapshot {
                 .iter()
                 .filter(|column| !(table == "sessions" && *column == "last_seen_at"))
                 .map(|column| {
-                    format!("'{column}=' || COALESCE(CAST(\"{column}\" AS TEXT), '(null)')")
+                    // Binary columns as hex: their bytes are not text.
+                    let value = match (&app.store, table.as_str(), column.as_str()) {
+                        (Store::Sqlite(_), "user_pictures", "image") => "hex(\"image\")".to_owned(),
+                        (Store::Postgres(_), "user_pictures", "image") => {
+                            "encode(\"image\", 'hex')".to_owned()
+                        }
+                        _ => format!("CAST(\"{column}\" AS TEXT)"),
+                    };
+                    format!("'{column}=' || COALESCE({value}, '(null)')")
                 })
                 .collect();
             let sql = format!(
@@ -1469,4 +1477,95 @@ impl TestApp {
         }
         counts
     }
+}
+
+/// A `width`×`height` PNG, left half red and right half blue (made here, not committed).
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    encoded_image(width, height, image::ImageFormat::Png)
+}
+
+/// A `width`×`height` image in `format`, left half red and right half blue.
+pub fn encoded_image(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            image::Rgb([200, 30, 30])
+        } else {
+            image::Rgb([30, 30, 200])
+        }
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(picture)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .expect("the test image is encoded");
+    bytes
+}
+
+/// Sends a picture upload form from `browser` as a same-origin browser would: `multipart/form-data`
+/// with the token (if any) first and the file `bytes` as `picture`, named `file_name` and typed
+/// `content_type` as the browser says.
+pub async fn upload_picture(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    path: &str,
+    token: Option<&str>,
+    (bytes, file_name, content_type): (Vec<u8>, &str, &str),
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(token) = token {
+        form = form.text("csrf_token", token.to_owned());
+    }
+    let part = reqwest::multipart::Part::bytes(bytes)
+        .file_name(file_name.to_owned())
+        .mime_str(content_type)
+        .expect("a media type");
+    browser
+        .post(app.url(path))
+        .header(reqwest::header::ORIGIN, &app.address)
+        .multipart(form.part("picture", part))
+        .send()
+        .await
+        .expect("the upload is answered")
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(kind);
+    chunk.extend_from_slice(data);
+    let mut checked = kind.to_vec();
+    checked.extend_from_slice(data);
+    chunk.extend_from_slice(&crc32(&checked).to_be_bytes());
+    chunk
+}
+
+/// A PNG of a few hundred bytes whose header declares 60000×60000 RGBA pixels (14 GB decoded),
+/// with a little compressed data of zeros: a decompression bomb.
+pub fn decompression_bomb() -> Vec<u8> {
+    let mut header = Vec::new();
+    header.extend_from_slice(&60_000u32.to_be_bytes());
+    header.extend_from_slice(&60_000u32.to_be_bytes());
+    header.extend_from_slice(&[8, 6, 0, 0, 0]);
+    // A stored (uncompressed) zlib block of 256 zero bytes.
+    let mut zlib = vec![0x78, 0x01, 0x01, 0x00, 0x01, 0xFF, 0xFE];
+    zlib.extend_from_slice(&[0u8; 256]);
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    bomb.extend(png_chunk(b"IHDR", &header));
+    bomb.extend(png_chunk(b"IDAT", &zlib));
+    bomb.extend(png_chunk(b"IEND", &[]));
+    bomb
 }

@@ -19,6 +19,7 @@ mod load;
 mod operations;
 mod outbox;
 mod password_reset;
+mod pictures;
 mod query_plans;
 mod real_binary;
 mod review_defects;

@@ -331,6 +331,19 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
         "a reset link: {linus_reset_link}"
     );
 
+    // Grace has a picture, so that its route has one to serve.
+    onestop_server::usecases::pictures::change_picture(
+        &app.services,
+        &administrator,
+        onestop_server::usecases::pictures::Whose::Managed(
+            &onestop_domain::UserId::parse(&grace).unwrap(),
+        ),
+        crate::helpers::png(40, 40),
+        None,
+    )
+    .await
+    .expect("Grace's picture is saved");
+
     let ceo_first_step = app
         .text_value(
             "SELECT id FROM role_first_steps WHERE role_id = $1 ORDER BY position LIMIT 1",
@@ -449,6 +462,11 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("next", String::new()),
         ],
         "/logout" | "/terms/decline" => vec![],
+        // The upload routes get a picture too (see `post`); removing takes only the token.
+        "/account/picture"
+        | "/account/picture/remove"
+        | "/setup/users/{user_id}/picture"
+        | "/setup/users/{user_id}/picture/remove" => vec![],
         "/password/forgot" => vec![("username", company.sam_username.clone())],
         "/password/reset" => vec![
             ("password", RESET_PASSWORD.into()),
@@ -565,6 +583,11 @@ fn allowed_answer(route: &str) -> Answer {
         "/password/reset" => Answer::Redirect("/login?password_changed=1"),
         "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
         "/setup/users/{user_id}" => Answer::Redirect("/setup/users?saved=1"),
+        "/account/picture" => Answer::Redirect("/account/picture?picture=saved"),
+        "/account/picture/remove" => Answer::Redirect("/account/picture?picture=removed"),
+        "/setup/users/{user_id}/picture" | "/setup/users/{user_id}/picture/remove" => {
+            Answer::RedirectUnder("/setup/users/")
+        }
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
         "/password/forgot"
@@ -688,7 +711,22 @@ async fn post(
         .into_iter()
         .collect();
     fields.extend(form.iter().map(|(name, value)| (*name, value.as_str())));
-    let mut request = client.post(app.url(path)).form(&fields);
+    let mut request = if path.ends_with("/picture") {
+        // An upload: a multipart form, the token first, and a picture.
+        let mut multipart = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            multipart = multipart.text(name.to_owned(), value.to_owned());
+        }
+        let picture = reqwest::multipart::Part::bytes(crate::helpers::png(32, 32))
+            .file_name("picture.png")
+            .mime_str("image/png")
+            .unwrap();
+        client
+            .post(app.url(path))
+            .multipart(multipart.part("picture", picture))
+    } else {
+        client.post(app.url(path)).form(&fields)
+    };
     if !headers.iter().any(|(name, _)| *name == "origin") {
         request = request.header("origin", &app.address);
     }
@@ -723,8 +761,12 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 21] = [
+const CONTROLS: [&str; 25] = [
     "/first-steps",
+    "/account/picture",
+    "/account/picture/remove",
+    "/setup/users/{user_id}/picture",
+    "/setup/users/{user_id}/picture/remove",
     "/setup/users/new",
     "/setup/users/bulk",
     "/setup/users/{user_id}",

@@ -146,6 +146,55 @@ impl Browser {
         input.send_keys(value).await.unwrap();
     }
 
+    /// Chooses the file at `path` in the file input whose label reads `label`.
+    pub async fn choose_file(&self, label: &str, path: &std::path::Path) {
+        let label_element = self
+            .find(Locator::XPath(&format!(
+                "//label[normalize-space()='{label}']"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("a file field labelled {label:?}"));
+        let id = label_element
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("the label names its input");
+        let input = self
+            .client
+            .find(Locator::Id(&id))
+            .await
+            .expect("the labelled input");
+        input
+            .send_keys(path.to_str().expect("a UTF-8 path"))
+            .await
+            .unwrap();
+    }
+
+    /// The width in pixels of the image the `<img>` matching `selector` shows (0 when it did
+    /// not load), once it has finished loading.
+    pub async fn loaded_image_width(&self, selector: &str) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self
+                .client
+                .execute(
+                    "const image = document.querySelector(arguments[0]); \
+                     return image && image.complete ? image.naturalWidth : null;",
+                    vec![serde_json::Value::from(selector)],
+                )
+                .await
+                .expect("the script runs");
+            if let Some(width) = state.as_u64() {
+                return width;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no loaded image matches {selector:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn click_button(&self, text: &str) {
         self.find(Locator::XPath(&format!(
             "//button[normalize-space()='{text}']"

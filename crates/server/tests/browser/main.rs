@@ -13,6 +13,7 @@ mod helpers;
 mod smtp;
 
 mod chromium;
+mod pictures;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
@@ -401,7 +402,12 @@ async fn the_articles_resend_steps_work_without_javascript() {
     resend_steps(false).await;
 }
 
-async fn sign_in(browser: &Browser, app: &helpers::TestApp, username: &str, password: &str) {
+pub(crate) async fn sign_in(
+    browser: &Browser,
+    app: &helpers::TestApp,
+    username: &str,
+    password: &str,
+) {
     browser.open(&app.url("/login")).await;
     browser.fill("Username", username).await;
     browser.fill("Password", password).await;

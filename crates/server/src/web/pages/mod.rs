@@ -8,6 +8,7 @@ pub mod home;
 pub mod join;
 pub mod login;
 pub mod password;
+pub mod pictures;
 pub mod profiles;
 pub mod roles;
 pub mod setup;

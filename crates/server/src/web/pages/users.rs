@@ -1,6 +1,7 @@
 //! Setup > Users: the views, search and paging, bulk actions, New User and Edit User.
 
 use super::Shell;
+use super::pictures::{PictureQuery, PictureView};
 use super::users_paging::{PageRequest, Paging, SEARCH_COUNT_LIMIT, Total, load_page};
 use crate::store::{DirectoryRow, ProfileRow, RoleRow, ViewCounts, ViewFilter};
 use crate::usecases::FieldErrors;
@@ -11,6 +12,7 @@ use crate::usecases::manage_users::{
     BulkOutcome, EditError, EditInput, ManageUsersError, delete_users, edit_user, reinvite_users,
     set_users_status, user_to_edit,
 };
+use crate::usecases::pictures::Whose;
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
@@ -104,6 +106,8 @@ pub struct UserListItem {
     pub full_name: String,
     pub initials: String,
     pub avatar_class: String,
+    /// The user's picture, shown instead of the initials when they have one.
+    pub picture_url: Option<String>,
     pub email: String,
     pub username: Option<String>,
     pub role: String,
@@ -120,13 +124,21 @@ fn full_name(first: Option<&str>, last: &str) -> String {
     }
 }
 
-fn initials(first: Option<&str>, last: &str) -> String {
+pub(super) fn initials(first: Option<&str>, last: &str) -> String {
     first
         .and_then(|first| first.chars().next())
         .into_iter()
         .chain(last.chars().next())
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+/// The colour of a user's initials, the same on every page.
+pub(super) fn avatar_class(user_id: &str) -> String {
+    let hash = user_id.bytes().fold(0u32, |sum, byte| {
+        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
+    });
+    format!("avatar-{}", hash % 8)
 }
 
 fn delivery_label(state: Option<&str>, error: Option<&str>) -> Option<String> {
@@ -171,13 +183,11 @@ fn list_item(row: DirectoryRow, now: Timestamp) -> UserListItem {
             _ => invitation.push("No live invitation; reinvite to send one".to_owned()),
         }
     }
-    let hash = row.id.bytes().fold(0u32, |sum, byte| {
-        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
-    });
     UserListItem {
         full_name: full_name(row.first_name.as_deref(), &row.last_name),
         initials: initials(row.first_name.as_deref(), &row.last_name),
-        avatar_class: format!("avatar-{}", hash % 8),
+        avatar_class: avatar_class(&row.id),
+        picture_url: None,
         status: status.map_or("Unknown", UserStatus::label),
         id: row.id,
         email: row.email,
@@ -259,7 +269,20 @@ async fn users_page(
     )
     .await?;
     let now = state.services.clock.now();
-    let users = rows.into_iter().map(|row| list_item(row, now)).collect();
+    let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
+    let mut pictures = store.picture_digests(&user.scope, &ids).await?;
+    let users = rows
+        .into_iter()
+        .map(|row| {
+            let picture_url = pictures
+                .remove(&row.id)
+                .map(|digest| super::pictures::picture_url(&row.id, &digest));
+            UserListItem {
+                picture_url,
+                ..list_item(row, now)
+            }
+        })
+        .collect();
     Ok(UsersPage {
         shell: Some(Shell::of(user)),
         title: "Users",
@@ -526,6 +549,8 @@ pub struct EditUserPage {
     roles: Vec<RoleRow>,
     errors: FieldErrors,
     outcome: Option<BulkOutcome>,
+    /// The `_picture.html` form for this user's picture.
+    pub(super) picture: PictureView,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -559,7 +584,7 @@ fn not_found(error: EditError) -> WebError {
     }
 }
 
-async fn edit_page(
+pub(super) async fn edit_page(
     state: &AppState,
     admin: &SignedInSession,
     user_id: &UserId,
@@ -580,7 +605,16 @@ async fn edit_page(
         profile_id: target.profile_id.to_string(),
         role_id: target.role_id.to_string(),
     });
+    let picture = PictureView::load(
+        state,
+        admin,
+        &target.id,
+        (target.first_name.as_deref(), &target.last_name),
+        Whose::Managed(&target.id),
+    )
+    .await?;
     Ok(EditUserPage {
+        picture,
         shell: Some(Shell::of(admin)),
         title: "Edit User",
         csrf_token: admin.csrf_token.clone(),
@@ -601,8 +635,11 @@ pub async fn edit_form(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
     IdPath(user_id): IdPath<UserId>,
+    Query(query): Query<PictureQuery>,
 ) -> Result<EditUserPage, WebError> {
-    edit_page(&state, &user, &user_id, None, FieldErrors::default(), None).await
+    let mut page = edit_page(&state, &user, &user_id, None, FieldErrors::default(), None).await?;
+    page.picture.notice = query.notice();
+    Ok(page)
 }
 
 pub async fn update(
