@@ -28,13 +28,14 @@ pub enum AuditAction {
     SignedIn,
     SignInFailed,
     SignedOut,
+    SessionsEnded,
     TermsAccepted,
     TermsDeclined,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 28] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -46,6 +47,7 @@ impl AuditAction {
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOut,
+        Self::SessionsEnded,
         Self::TermsAccepted,
         Self::TermsDeclined,
         Self::TermsPublished,
@@ -78,6 +80,7 @@ impl AuditAction {
             Self::SignedIn => "Signed in",
             Self::SignInFailed => "Sign-in failed",
             Self::SignedOut => "Signed out",
+            Self::SessionsEnded => "Signed out everywhere",
             Self::TermsAccepted => "Terms accepted",
             Self::TermsDeclined => "Terms declined",
             Self::TermsPublished => "Terms published",
@@ -128,6 +131,7 @@ impl AuditAction {
             Self::SignedIn => "signed_in",
             Self::SignInFailed => "sign_in_failed",
             Self::SignedOut => "signed_out",
+            Self::SessionsEnded => "sessions_ended",
             Self::TermsAccepted => "terms_accepted",
             Self::TermsDeclined => "terms_declined",
         }

@@ -480,7 +480,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("view", "all".into()),
             ("q", String::new()),
         ],
-        "/setup/users/{user_id}" => vec![
+        "/setup/users/{user_id}/edit" => vec![
             ("first_name", "Grace".into()),
             ("last_name", "Brewster".into()),
             ("email", company.grace_email.clone()),
@@ -564,13 +564,15 @@ fn allowed_answer(route: &str) -> Answer {
         "/first-steps" => Answer::Redirect("/#first-steps"),
         "/password/reset" => Answer::Redirect("/login?password_changed=1"),
         "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
-        "/setup/users/{user_id}" => Answer::Redirect("/setup/users?saved=1"),
+        // Back to the user's page, which says what was done.
+        "/setup/users/{user_id}/edit" | "/setup/users/{user_id}/actions" => {
+            Answer::RedirectUnder("/setup/users/")
+        }
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
         "/password/forgot"
         | "/join/request"
         | "/setup/users/bulk"
-        | "/setup/users/{user_id}/actions"
         | "/setup/profiles"
         | "/setup/profiles/{profile_id}/delete"
         | "/setup/roles/{role_id}/delete"
@@ -727,7 +729,7 @@ const CONTROLS: [&str; 21] = [
     "/first-steps",
     "/setup/users/new",
     "/setup/users/bulk",
-    "/setup/users/{user_id}",
+    "/setup/users/{user_id}/edit",
     "/setup/users/{user_id}/actions",
     "/setup/profiles",
     "/setup/profiles/{profile_id}",
