@@ -99,6 +99,7 @@ async fn a_users_page_shows_their_details_invitations_delivery_and_activity(app:
         "<dt>Role</dt><dd>Manager</dd>",
         "<dt>Email</dt><dd>grace@example.com</dd>",
         "<dt>Username</dt><dd>Not chosen yet</dd>",
+        "<dt>Invited</dt>",
         " by Ada Lovelace</dd>",
         "<dt>Joined</dt><dd>Not yet</dd>",
         "<dt>Last sign-in</dt><dd>Never</dd>",
@@ -144,6 +145,10 @@ async fn an_active_users_page_shows_where_they_signed_in_and_their_sessions(app:
     let page = app.get_text(&format!("/setup/users/{sam}")).await;
     assert!(page.contains("<dt>Status</dt><dd>Active</dd>"), "{page}");
     assert!(page.contains("<dt>Username</dt><dd>sam</dd>"), "{page}");
+    assert!(
+        page.contains("<dt>Added</dt>") && !page.contains("<dt>Invited</dt>"),
+        "nobody invited Sam: {page}"
+    );
     assert!(
         page.contains(&format!(
             "<dt>Last sign-in</dt><dd>{} from 127.0.0.1</dd>",

@@ -205,18 +205,17 @@ fn user_page(
     let record = &account.record;
     let name = full_name(record.first_name.as_deref(), &record.last_name);
     let is_self = record.id == admin.user_id;
-    let invited = {
-        let by = record
-            .inviter_last_name
-            .as_deref()
-            .map(|last| {
-                format!(
-                    " by {}",
-                    full_name(record.inviter_first_name.as_deref(), last)
-                )
-            })
-            .unwrap_or_default();
-        format!("{}{by}", time(record.created_at))
+    // Someone nobody invited (the first administrator, a user the operator added) was added.
+    let invited = match record.inviter_last_name.as_deref() {
+        Some(last) => (
+            "Invited",
+            format!(
+                "{} by {}",
+                time(record.created_at),
+                full_name(record.inviter_first_name.as_deref(), last)
+            ),
+        ),
+        None => ("Added", time(record.created_at)),
     };
     let last_sign_in = match (record.last_sign_in_at, &record.last_sign_in_ip) {
         (Some(at), Some(ip)) => format!("{} from {ip}", time(at)),
@@ -235,7 +234,7 @@ fn user_page(
                 .clone()
                 .unwrap_or_else(|| "Not chosen yet".to_owned()),
         ),
-        ("Invited", invited),
+        invited,
         (
             "Joined",
             record.joined_at.map_or_else(|| "Not yet".to_owned(), time),
