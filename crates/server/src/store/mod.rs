@@ -26,7 +26,7 @@ mod terms;
 mod throttle;
 mod user_admin;
 mod user_directory;
-mod user_record;
+pub mod user_record;
 mod users;
 
 pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};

@@ -76,6 +76,45 @@ pub struct SessionSummary {
     pub ip: Option<String>,
 }
 
+/// The user with their profile, role and inviter: `$1` organization, `$2` user.
+pub const USER_RECORD: &str = "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
+     p.name AS profile_name, r.name AS role_name, u.created_at, u.joined_at, \
+     u.last_sign_in_at, u.last_sign_in_ip, \
+     inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name \
+     FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \
+     LEFT JOIN users inviter ON inviter.id = u.invited_by \
+     WHERE u.org_id = $1 AND u.id = $2";
+
+/// The user's invitations with their emails, newest first: `$1` organization, `$2` user, `$3` limit.
+pub const INVITATION_HISTORY: &str = "SELECT i.created_at, i.expires_at, i.consumed_at, i.superseded_at, i.revoked_at, \
+     sender.first_name AS sender_first_name, sender.last_name AS sender_last_name, \
+     o.recipient AS email_recipient, o.state AS email_state, o.attempts AS email_attempts, \
+     o.last_error AS email_last_error, o.sent_at AS email_sent_at \
+     FROM invitations i \
+     LEFT JOIN users sender ON sender.id = i.sent_by \
+     LEFT JOIN outbox o ON o.invitation_id = i.id \
+     WHERE i.org_id = $1 AND i.user_id = $2 \
+     ORDER BY i.created_at DESC, i.id DESC LIMIT $3";
+
+/// Password reset emails by recipient, newest first: `$1` organization, `$2` address, `$3` limit.
+pub const RESET_EMAIL_HISTORY: &str = "SELECT created_at, state, attempts, last_error, sent_at FROM outbox \
+     WHERE recipient = $2 AND org_id = $1 AND kind = 'password_reset' \
+     ORDER BY created_at DESC, id DESC LIMIT $3";
+
+/// The user's sessions: `$1` organization, `$2` user.
+pub const USER_SESSIONS: &str = "SELECT id_hash, created_at, last_seen_at, expires_at, ip FROM sessions \
+     WHERE user_id = $2 AND org_id = $1 ORDER BY last_seen_at DESC, id_hash";
+
+/// What the user did or had done to them, newest first: `$1` organization, `$2` user, `$3` limit.
+pub const USER_AUDIT_EVENTS: &str = "SELECT e.action, e.details, e.ip, e.at, \
+     actor.first_name AS actor_first_name, actor.last_name AS actor_last_name, \
+     target.first_name AS target_first_name, target.last_name AS target_last_name \
+     FROM audit_events e \
+     LEFT JOIN users actor ON actor.id = e.actor_user_id \
+     LEFT JOIN users target ON target.id = e.target_user_id \
+     WHERE e.org_id = $1 AND (e.actor_user_id = $2 OR e.target_user_id = $2) \
+     ORDER BY e.at DESC, e.id DESC LIMIT $3";
+
 /// How many invitations and emails the page lists at most (the newest).
 const HISTORY_LIMIT: i64 = 20;
 
@@ -87,19 +126,11 @@ impl Store {
         user_id: &UserId,
     ) -> Result<Option<UserRecord>, StoreError> {
         let record = on_pool!(self, |pool| {
-            sqlx::query_as::<_, UserRecord>(
-                "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
-                        p.name AS profile_name, r.name AS role_name, u.created_at, u.joined_at, \
-                        u.last_sign_in_at, u.last_sign_in_ip, \
-                        inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name \
-                   FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \
-                   LEFT JOIN users inviter ON inviter.id = u.invited_by \
-                  WHERE u.org_id = $1 AND u.id = $2",
-            )
-            .bind(scope.id())
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as::<_, UserRecord>(USER_RECORD)
+                .bind(scope.id())
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await
         })?;
         Ok(record)
     }
@@ -111,22 +142,12 @@ impl Store {
         user_id: &UserId,
     ) -> Result<Vec<InvitationHistoryRow>, StoreError> {
         let rows = on_pool!(self, |pool| {
-            sqlx::query_as::<_, InvitationHistoryRow>(
-                "SELECT i.created_at, i.expires_at, i.consumed_at, i.superseded_at, i.revoked_at, \
-                        sender.first_name AS sender_first_name, sender.last_name AS sender_last_name, \
-                        o.recipient AS email_recipient, o.state AS email_state, o.attempts AS email_attempts, \
-                        o.last_error AS email_last_error, o.sent_at AS email_sent_at \
-                   FROM invitations i \
-                   LEFT JOIN users sender ON sender.id = i.sent_by \
-                   LEFT JOIN outbox o ON o.invitation_id = i.id \
-                  WHERE i.org_id = $1 AND i.user_id = $2 \
-                  ORDER BY i.created_at DESC, i.id DESC LIMIT $3",
-            )
-            .bind(scope.id())
-            .bind(user_id)
-            .bind(HISTORY_LIMIT)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as::<_, InvitationHistoryRow>(INVITATION_HISTORY)
+                .bind(scope.id())
+                .bind(user_id)
+                .bind(HISTORY_LIMIT)
+                .fetch_all(pool)
+                .await
         })?;
         Ok(rows)
     }
@@ -138,16 +159,12 @@ impl Store {
         email: &str,
     ) -> Result<Vec<EmailHistoryRow>, StoreError> {
         let rows = on_pool!(self, |pool| {
-            sqlx::query_as::<_, EmailHistoryRow>(
-                "SELECT created_at, state, attempts, last_error, sent_at FROM outbox \
-                  WHERE recipient = $2 AND org_id = $1 AND kind = 'password_reset' \
-                  ORDER BY created_at DESC, id DESC LIMIT $3",
-            )
-            .bind(scope.id())
-            .bind(email)
-            .bind(HISTORY_LIMIT)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as::<_, EmailHistoryRow>(RESET_EMAIL_HISTORY)
+                .bind(scope.id())
+                .bind(email)
+                .bind(HISTORY_LIMIT)
+                .fetch_all(pool)
+                .await
         })?;
         Ok(rows)
     }
@@ -160,14 +177,11 @@ impl Store {
         user_id: &UserId,
     ) -> Result<Vec<SessionSummary>, StoreError> {
         let sessions = on_pool!(self, |pool| {
-            sqlx::query_as::<_, SessionSummary>(
-                "SELECT id_hash, created_at, last_seen_at, expires_at, ip FROM sessions \
-                  WHERE user_id = $2 AND org_id = $1 ORDER BY last_seen_at DESC, id_hash",
-            )
-            .bind(scope.id())
-            .bind(user_id)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as::<_, SessionSummary>(USER_SESSIONS)
+                .bind(scope.id())
+                .bind(user_id)
+                .fetch_all(pool)
+                .await
         })?;
         Ok(sessions)
     }
@@ -180,21 +194,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<AuditLogEntry>, StoreError> {
         let events = on_pool!(self, |pool| {
-            sqlx::query_as::<_, AuditLogEntry>(
-                "SELECT e.action, e.details, e.ip, e.at, \
-                        actor.first_name AS actor_first_name, actor.last_name AS actor_last_name, \
-                        target.first_name AS target_first_name, target.last_name AS target_last_name \
-                   FROM audit_events e \
-                   LEFT JOIN users actor ON actor.id = e.actor_user_id \
-                   LEFT JOIN users target ON target.id = e.target_user_id \
-                  WHERE e.org_id = $1 AND (e.actor_user_id = $2 OR e.target_user_id = $2) \
-                  ORDER BY e.at DESC, e.id DESC LIMIT $3",
-            )
-            .bind(scope.id())
-            .bind(user_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as::<_, AuditLogEntry>(USER_AUDIT_EVENTS)
+                .bind(scope.id())
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
         })?;
         Ok(events)
     }
