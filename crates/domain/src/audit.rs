@@ -28,6 +28,7 @@ pub enum AuditAction {
     SignedIn,
     SignInFailed,
     SignedOut,
+    SessionsEnded,
     TermsAccepted,
     TermsDeclined,
     PictureChanged,
@@ -36,7 +37,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -48,6 +49,7 @@ impl AuditAction {
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOut,
+        Self::SessionsEnded,
         Self::TermsAccepted,
         Self::TermsDeclined,
         Self::TermsPublished,
@@ -82,6 +84,7 @@ impl AuditAction {
             Self::SignedIn => "Signed in",
             Self::SignInFailed => "Sign-in failed",
             Self::SignedOut => "Signed out",
+            Self::SessionsEnded => "Signed out everywhere",
             Self::TermsAccepted => "Terms accepted",
             Self::TermsDeclined => "Terms declined",
             Self::TermsPublished => "Terms published",
@@ -134,6 +137,7 @@ impl AuditAction {
             Self::SignedIn => "signed_in",
             Self::SignInFailed => "sign_in_failed",
             Self::SignedOut => "signed_out",
+            Self::SessionsEnded => "sessions_ended",
             Self::TermsAccepted => "terms_accepted",
             Self::TermsDeclined => "terms_declined",
             Self::PictureChanged => "picture_changed",

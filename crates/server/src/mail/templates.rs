@@ -99,6 +99,8 @@ pub struct PasswordResetEmail {
     pub username: String,
     pub reset_url: String,
     pub expires_at: String,
+    /// The administrator who sent the link from the user's page; `None` when the user asked.
+    pub sent_by: Option<String>,
 }
 
 #[derive(Template)]

@@ -84,6 +84,9 @@ pub struct AuditFilter {
     pub action: Option<String>,
     /// A user id: events where they acted or were acted on.
     pub person: Option<String>,
+    /// Words of a name, email or username: events where someone who matches acted or was
+    /// acted on.
+    pub person_search: Option<String>,
     pub from: Option<i64>,
     pub until: Option<i64>,
 }
@@ -97,8 +100,17 @@ impl super::Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<AuditLogEntry>, i64), super::StoreError> {
-        let conditions = "e.org_id = $1 AND ($2 = '' OR e.action = $2) \
-             AND ($3 = '' OR e.actor_user_id = $3 OR e.target_user_id = $3) AND e.at >= $4 AND e.at < $5";
+        // `$6`: a LIKE pattern of the search, '' for none; the matching people are found among
+        // the organization's users (as the Users page's search does), and their events by the
+        // actor and target indexes.
+        let matching_people = "SELECT m.id FROM users m WHERE m.org_id = $1 \
+             AND (m.name_search LIKE $6 ESCAPE '\\' OR m.email_normalized LIKE $6 ESCAPE '\\' \
+                  OR COALESCE(m.username_normalized, '') LIKE $6 ESCAPE '\\')";
+        let conditions = format!(
+            "e.org_id = $1 AND ($2 = '' OR e.action = $2) \
+             AND ($3 = '' OR e.actor_user_id = $3 OR e.target_user_id = $3) AND e.at >= $4 AND e.at < $5 \
+             AND ($6 = '' OR e.actor_user_id IN ({matching_people}) OR e.target_user_id IN ({matching_people}))"
+        );
         let rows_sql = sqlx::AssertSqlSafe(format!(
             "SELECT e.action, e.details, e.ip, e.at, \
                     actor.first_name AS actor_first_name, actor.last_name AS actor_last_name, \
@@ -106,13 +118,20 @@ impl super::Store {
                FROM audit_events e \
                LEFT JOIN users actor ON actor.id = e.actor_user_id \
                LEFT JOIN users target ON target.id = e.target_user_id \
-              WHERE {conditions} ORDER BY e.at DESC, e.id DESC LIMIT $6 OFFSET $7"
+              WHERE {conditions} ORDER BY e.at DESC, e.id DESC LIMIT $7 OFFSET $8"
         ));
         let count_sql = sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM audit_events e WHERE {conditions}"
         ));
         let action = filter.action.clone().unwrap_or_default();
         let person = filter.person.clone().unwrap_or_default();
+        let person_search = filter
+            .person_search
+            .as_deref()
+            .map(str::trim)
+            .filter(|search| !search.is_empty())
+            .map(super::user_directory::like_pattern)
+            .unwrap_or_default();
         let from = filter.from.unwrap_or(i64::MIN);
         let until = filter.until.unwrap_or(i64::MAX);
         let result = super::on_pool!(self, |pool| {
@@ -122,6 +141,7 @@ impl super::Store {
                 .bind(&person)
                 .bind(from)
                 .bind(until)
+                .bind(&person_search)
                 .bind(limit)
                 .bind(offset)
                 .fetch_all(pool)
@@ -132,6 +152,7 @@ impl super::Store {
                 .bind(&person)
                 .bind(from)
                 .bind(until)
+                .bind(&person_search)
                 .fetch_one(pool)
                 .await?;
             Ok::<_, sqlx::Error>((rows, total))

@@ -39,20 +39,6 @@ pub struct RoleRow {
     pub description: String,
 }
 
-/// A row of the Users page.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
-    pub id: UserId,
-    pub first_name: Option<String>,
-    pub last_name: String,
-    pub email: String,
-    pub username: Option<String>,
-    pub status: String,
-    pub profile_name: String,
-    pub role_name: String,
-    pub created_at: i64,
-}
-
 impl Store {
     pub async fn profiles(&self, scope: &OrganizationScope) -> Result<Vec<ProfileRow>, StoreError> {
         let profiles = on_pool!(self, |pool| {
@@ -142,22 +128,6 @@ impl Store {
         })
         .map_err(|error| classify(error, &["name"]))?;
         Ok(id)
-    }
-
-    /// The organization's users, newest first (the full Users page comes later).
-    pub async fn users(&self, scope: &OrganizationScope) -> Result<Vec<UserRow>, StoreError> {
-        let users = on_pool!(self, |pool| {
-            sqlx::query_as::<_, UserRow>(
-                "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
-                        p.name AS profile_name, r.name AS role_name, u.created_at \
-                   FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \
-                  WHERE u.org_id = $1 ORDER BY u.created_at DESC, u.id DESC LIMIT 200",
-            )
-            .bind(scope.id())
-            .fetch_all(pool)
-            .await
-        })?;
-        Ok(users)
     }
 
     /// The email of one of the organization's users (for the notice after New User saves).

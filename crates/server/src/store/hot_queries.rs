@@ -6,7 +6,9 @@ use super::outbox::claim_due_emails_sql;
 use super::user_directory::{
     PageStart, RowKey, VIEW_COUNTS, ViewFilter, page_sql, search_count_sql,
 };
-use super::{DatabaseKind, invitations, pictures, sessions, throttle, user_admin, users};
+use super::{
+    DatabaseKind, invitations, pictures, sessions, throttle, user_admin, user_record, users,
+};
 use SampleArgument::{Integer, Text};
 
 /// A value to bind for one placeholder; the plan does not depend on it.
@@ -94,9 +96,36 @@ fn users_page_queries() -> Vec<HotQuery> {
     queries
 }
 
+/// A user's page: one user's row, invitations, reset emails, sessions and audit events; none
+/// may read the whole outbox, trail or session table.
+fn user_page_queries() -> Vec<HotQuery> {
+    let user = || vec![ORGANIZATION, Text(USER)];
+    let with_limit = |second: SampleArgument| vec![ORGANIZATION, second, Integer(20)];
+    vec![
+        query("user's page: the user", user_record::USER_RECORD, user()),
+        query(
+            "user's page: invitations and their emails",
+            user_record::INVITATION_HISTORY,
+            with_limit(Text(USER)),
+        ),
+        query(
+            "user's page: password reset emails",
+            user_record::RESET_EMAIL_HISTORY,
+            with_limit(Text("ada@example.com")),
+        ),
+        query("user's page: sessions", user_record::USER_SESSIONS, user()),
+        query(
+            "user's page: audit events",
+            user_record::USER_AUDIT_EVENTS,
+            with_limit(Text(USER)),
+        ),
+    ]
+}
+
 /// Every statement on a hot path of `kind`'s database.
 pub fn hot_queries(kind: DatabaseKind) -> Vec<HotQuery> {
     let mut queries = users_page_queries();
+    queries.extend(user_page_queries());
     queries.extend([
         query("session by token", sessions::FIND_SESSION, vec![HASH]),
         query(

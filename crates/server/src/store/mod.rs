@@ -27,12 +27,13 @@ mod terms;
 mod throttle;
 mod user_admin;
 mod user_directory;
+pub mod user_record;
 mod users;
 
 pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};
-pub use directory::{ADMINISTRATOR_PROFILE, ProfileRow, RoleRow, UserRow};
+pub use directory::{ADMINISTRATOR_PROFILE, ProfileRow, RoleRow};
 pub use first_steps::FirstStep;
 pub use invitations::{
     InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser,
@@ -55,6 +56,7 @@ pub use user_admin::{
     Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
 };
 pub use user_directory::{DirectoryRow, PageStart, RowKey, ViewCounts, ViewFilter};
+pub use user_record::{EmailHistoryRow, InvitationHistoryRow, SessionSummary, UserRecord};
 pub use users::{NewActiveUser, SignInCandidate};
 
 use onestop_domain::OrganizationId;

@@ -49,6 +49,8 @@ impl Store {
     }
 
     /// Replaces any earlier unused link of the user with a new one and queues its email.
+    /// `administrator`: who sent it from the user's page; `None` when the user asked ("Forgot
+    /// password?").
     #[allow(clippy::too_many_arguments)]
     pub async fn create_password_reset(
         &self,
@@ -59,6 +61,7 @@ impl Store {
         message: &SealedEmail,
         ip: &str,
         now: Timestamp,
+        administrator: Option<&UserId>,
     ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
             sqlx::query("UPDATE password_resets SET consumed_at = $1 WHERE user_id = $2 AND consumed_at IS NULL")
@@ -83,10 +86,14 @@ impl Store {
                 &mut *transaction,
                 &AuditEvent {
                     org_id,
-                    actor_user_id: None,
+                    actor_user_id: administrator.map(UserId::as_str),
                     action: AuditAction::PasswordResetRequested,
                     target_user_id: Some(user_id.as_str()),
-                    details: "",
+                    details: if administrator.is_some() {
+                        "sent by an administrator"
+                    } else {
+                        ""
+                    },
                     ip: Some(ip),
                     at: now,
                 }

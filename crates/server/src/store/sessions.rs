@@ -88,8 +88,8 @@ impl Store {
                     .await?;
             }
             sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $5)",
+                "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $5, $7)",
             )
             .bind(new.id_hash.as_str())
             .bind(new.user_id)
@@ -97,13 +97,17 @@ impl Store {
             .bind(new.csrf_token)
             .bind(new.now.unix_millis())
             .bind(new.expires_at.unix_millis())
+            .bind(new.ip)
             .execute(&mut *transaction)
             .await?;
-            sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
-                .bind(new.now.unix_millis())
-                .bind(new.user_id)
-                .execute(&mut *transaction)
-                .await?;
+            sqlx::query(
+                "UPDATE users SET last_sign_in_at = $1, last_sign_in_ip = $2 WHERE id = $3",
+            )
+            .bind(new.now.unix_millis())
+            .bind(new.ip)
+            .bind(new.user_id)
+            .execute(&mut *transaction)
+            .await?;
             insert_audit_event!(
                 &mut *transaction,
                 &AuditEvent {

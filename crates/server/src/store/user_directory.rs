@@ -102,7 +102,7 @@ impl DirectoryRow {
 }
 
 /// Escapes `%`, `_` and `\` so a search for them matches them literally.
-fn like_pattern(search: &str) -> String {
+pub(super) fn like_pattern(search: &str) -> String {
     let escaped: String = search
         .trim()
         .to_lowercase()

@@ -16,6 +16,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;
+pub mod user_account;
 
 use crate::passwords::PasswordHasher;
 use crate::store::Store;

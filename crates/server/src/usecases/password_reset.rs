@@ -4,7 +4,10 @@
 use super::{FieldErrors, Services};
 use crate::mail::templates::PasswordResetEmail;
 use crate::store::{PasswordResetRecord, StoreError, ThrottleKey, ThrottleLimit};
-use onestop_domain::{Password, PasswordError, PersonalWords, SecretToken, Timestamp, UserStatus};
+use onestop_domain::{
+    OrganizationId, Password, PasswordError, PersonalWords, SecretToken, Timestamp, UserId,
+    UserStatus,
+};
 use std::time::Duration;
 
 pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
@@ -45,22 +48,47 @@ pub async fn request_password_reset(
     if candidate.status()? != UserStatus::Active {
         return Ok(());
     }
-    let account_key = ThrottleKey::new("reset email account", candidate.user_id.as_str());
+    if queue_reset_email(services, &candidate.org_id, &candidate.user_id, ip, None).await?
+        == ResetEmail::Throttled
+    {
+        tracing::info!(user_id = %candidate.user_id, "password reset emails for this account throttled");
+    }
+    Ok(())
+}
+
+/// Whether a reset email was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetEmail {
+    Queued,
+    /// The account has had [`ACCOUNT_LIMIT`] reset emails within its window.
+    Throttled,
+    /// The user is gone.
+    NoSuchUser,
+}
+
+/// Queues the one-hour reset link for an Active user (the caller has checked the status),
+/// replacing any earlier link, within the per-account limit that "Forgot password?" and
+/// administrators share. `administrator`: who sent it from the user's page (id and name), for
+/// the audit trail and the email.
+pub(crate) async fn queue_reset_email(
+    services: &Services,
+    org_id: &OrganizationId,
+    user_id: &UserId,
+    ip: &str,
+    administrator: Option<(&UserId, String)>,
+) -> Result<ResetEmail, StoreError> {
+    let now = services.clock.now();
+    let account_key = ThrottleKey::new("reset email account", user_id.as_str());
     if services
         .store
         .register_attempt(&[(&account_key, ACCOUNT_LIMIT)], now)
         .await?[0]
         .is_some()
     {
-        tracing::info!(user_id = %candidate.user_id, "password reset emails for this account throttled");
-        return Ok(());
+        return Ok(ResetEmail::Throttled);
     }
-    let Some(user) = services
-        .store
-        .user_for_reset_email(&candidate.user_id)
-        .await?
-    else {
-        return Ok(());
+    let Some(user) = services.store.user_for_reset_email(user_id).await? else {
+        return Ok(ResetEmail::NoSuchUser);
     };
     let token = SecretToken::generate();
     let expires_at = now.plus(RESET_LIFETIME);
@@ -70,6 +98,7 @@ pub async fn request_password_reset(
         username: user.username.clone().unwrap_or_default(),
         reset_url: format!("{}password/reset/{}", services.public_url, token.expose()),
         expires_at: expires_at.to_string(),
+        sent_by: administrator.as_ref().map(|(_, name)| name.clone()),
     }
     .render(&user.email)
     .map_err(|error| {
@@ -81,17 +110,18 @@ pub async fn request_password_reset(
     services
         .store
         .create_password_reset(
-            &candidate.org_id,
-            &candidate.user_id,
+            org_id,
+            user_id,
             &token.hash(),
             expires_at,
             &message,
             ip,
             now,
+            administrator.map(|(id, _)| id),
         )
         .await?;
     services.outbox_signal.notify_one();
-    Ok(())
+    Ok(ResetEmail::Queued)
 }
 
 /// What a reset link leads to.

@@ -11,6 +11,8 @@ pub const FORM_TOKEN: &str = "onestop_form";
 pub const JOIN: &str = "onestop_join";
 /// Carries a password reset token from `/password/reset/{token}` to `/password/reset`.
 pub const RESET: &str = "onestop_reset";
+/// Carries what an action said to the page it redirects to (see `web::flash`); short-lived.
+pub const FLASH: &str = "onestop_notice";
 
 /// `__Host-` binds a cookie to this exact host, HTTPS and path `/`: a sibling subdomain cannot
 /// plant or overwrite it.

@@ -6,6 +6,7 @@ mod client;
 mod cookies;
 mod csrf;
 mod error;
+mod flash;
 #[doc(hidden)]
 pub mod form_bodies;
 mod operations;
@@ -201,17 +202,22 @@ fn routes() -> Routes {
         .get(
             "/setup/users/{user_id}",
             Setup(ManageUsers),
-            pages::users::edit_form,
+            pages::user_page::show,
+        )
+        .get(
+            "/setup/users/{user_id}/edit",
+            Setup(ManageUsers),
+            pages::edit_user::edit_form,
         )
         .post(
-            "/setup/users/{user_id}",
+            "/setup/users/{user_id}/edit",
             Setup(ManageUsers),
-            pages::users::update,
+            pages::edit_user::update,
         )
         .post(
             "/setup/users/{user_id}/actions",
             Setup(ManageUsers),
-            pages::users::act,
+            pages::user_page::act,
         )
         .post_upload(
             "/setup/users/{user_id}/picture",

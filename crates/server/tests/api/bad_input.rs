@@ -1134,7 +1134,8 @@ async fn malformed_ids_in_paths_are_404_and_show_no_internals(app: TestApp) {
         unknown.as_str(),
     ] {
         paths.push(("GET", format!("/setup/users/{id}")));
-        paths.push(("POST", format!("/setup/users/{id}")));
+        paths.push(("GET", format!("/setup/users/{id}/edit")));
+        paths.push(("POST", format!("/setup/users/{id}/edit")));
         paths.push(("POST", format!("/setup/users/{id}/actions")));
         paths.push(("GET", format!("/setup/roles/{id}")));
         paths.push(("POST", format!("/setup/roles/{id}")));

@@ -272,7 +272,7 @@ async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
         )
         .await
         .unwrap();
-    let form = app.get_text(&format!("/setup/users/{grace}")).await;
+    let form = app.get_text(&format!("/setup/users/{grace}/edit")).await;
     let edit = |email: &'static str, last_name: &'static str| {
         let fields = vec![
             ("csrf_token", csrf_token_in(&form)),
@@ -284,7 +284,7 @@ async fn an_email_already_used_anywhere_is_refused(app: TestApp) {
         ];
         let request = app
             .client
-            .post(app.url(&format!("/setup/users/{grace}")))
+            .post(app.url(&format!("/setup/users/{grace}/edit")))
             .header("origin", &app.address)
             .form(&fields);
         async move { request.send().await.unwrap() }

@@ -101,7 +101,7 @@ async fn writer(
 
         // Edit User: a typo fixed in that user's email (a new invitation and email).
         if let Some(user_id) = saved.location.strip_prefix("/setup/users?invited=") {
-            let path = format!("/setup/users/{user_id}");
+            let path = format!("/setup/users/{user_id}/edit");
             let form = answer(browser.get(app.url(&path)).send().await.unwrap()).await;
             log.keep("Edit User form", &form);
             let fixed = format!("writer{index}-{round}-fixed@example.com");
@@ -122,7 +122,7 @@ async fn writer(
             )
             .await;
             log.keep("Edit User", &edited);
-            if edited.location == "/setup/users?saved=1" {
+            if edited.location == format!("/setup/users/{user_id}") {
                 log.created.push((user_id.to_owned(), fixed));
             }
         }

@@ -30,4 +30,5 @@ mod sign_in;
 mod terms;
 mod timing;
 mod tokens;
+mod user_page;
 mod users_page;

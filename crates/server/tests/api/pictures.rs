@@ -542,7 +542,7 @@ async fn only_administrators_who_may_manage_a_user_change_their_picture(app: Tes
         page.contains("Picture saved.") && page.contains("Remove picture"),
         "{page}"
     );
-    // A refused upload on Edit User shows Edit User with the message.
+    // A refused upload on the user's page shows their page with the message.
     let response = upload_picture(
         &app,
         &app.client,
@@ -554,7 +554,7 @@ async fn only_administrators_who_may_manage_a_user_change_their_picture(app: Tes
     assert_eq!(response.status().as_u16(), 422);
     let page = response.text().await.unwrap();
     assert!(
-        page.contains("Edit User") && page.contains(NOT_AN_IMAGE),
+        page.contains("Invitations") && page.contains(NOT_AN_IMAGE),
         "{page}"
     );
 

@@ -126,11 +126,11 @@ async fn a_clone_of_administrator_cannot_mint_administrators_on_any_path(app: Te
     )
     .await
     .expect("Carl moves to the Installer role");
-    let edit = get(&format!("/setup/users/{crew_id}")).await;
+    let edit = get(&format!("/setup/users/{crew_id}/edit")).await;
     assert!(edit.contains("Carl"), "Mallory may edit Carl: {edit}");
     assert!(!edit.contains(">Administrator</option>"), "{edit}");
     let response = mallory
-        .post(app.url(&format!("/setup/users/{crew_id}")))
+        .post(app.url(&format!("/setup/users/{crew_id}/edit")))
         .form(&[
             ("csrf_token", csrf_token_in(&form).as_str()),
             ("first_name", "Carl"),

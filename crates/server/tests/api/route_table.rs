@@ -498,7 +498,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("view", "all".into()),
             ("q", String::new()),
         ],
-        "/setup/users/{user_id}" => vec![
+        "/setup/users/{user_id}/edit" => vec![
             ("first_name", "Grace".into()),
             ("last_name", "Brewster".into()),
             ("email", company.grace_email.clone()),
@@ -582,18 +582,18 @@ fn allowed_answer(route: &str) -> Answer {
         "/first-steps" => Answer::Redirect("/#first-steps"),
         "/password/reset" => Answer::Redirect("/login?password_changed=1"),
         "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
-        "/setup/users/{user_id}" => Answer::Redirect("/setup/users?saved=1"),
         "/account/picture" => Answer::Redirect("/account/picture?picture=saved"),
         "/account/picture/remove" => Answer::Redirect("/account/picture?picture=removed"),
-        "/setup/users/{user_id}/picture" | "/setup/users/{user_id}/picture/remove" => {
-            Answer::RedirectUnder("/setup/users/")
-        }
+        // Back to the user's page, which says what was done.
+        "/setup/users/{user_id}/edit"
+        | "/setup/users/{user_id}/actions"
+        | "/setup/users/{user_id}/picture"
+        | "/setup/users/{user_id}/picture/remove" => Answer::RedirectUnder("/setup/users/"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
         "/password/forgot"
         | "/join/request"
         | "/setup/users/bulk"
-        | "/setup/users/{user_id}/actions"
         | "/setup/profiles"
         | "/setup/profiles/{profile_id}/delete"
         | "/setup/roles/{role_id}/delete"
@@ -769,7 +769,7 @@ const CONTROLS: [&str; 25] = [
     "/setup/users/{user_id}/picture/remove",
     "/setup/users/new",
     "/setup/users/bulk",
-    "/setup/users/{user_id}",
+    "/setup/users/{user_id}/edit",
     "/setup/users/{user_id}/actions",
     "/setup/profiles",
     "/setup/profiles/{profile_id}",

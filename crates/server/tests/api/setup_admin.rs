@@ -210,7 +210,7 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_it_should(app: TestAp
             true,
         ),
         (
-            format!("/setup/users/{grace}"),
+            format!("/setup/users/{grace}/edit"),
             vec![
                 ("last_name", "Changed".into()),
                 ("profile_id", custom.clone()),

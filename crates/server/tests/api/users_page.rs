@@ -540,13 +540,13 @@ async fn fixing_an_unconfirmed_users_email_sends_a_new_invitation_there(app: Tes
     let organization = populated(&app).await;
     let grace = user_id(&app, "grace@example.com").await;
     let old_link = queued_join_link(&app, "grace@example.com").await;
-    let form = app.get_text(&format!("/setup/users/{grace}")).await;
+    let form = app.get_text(&format!("/setup/users/{grace}/edit")).await;
     assert!(form.contains("Edit User") && form.contains("value=\"grace@example.com\""));
     let standard = app.profile_id(&organization.org_id, "Standard").await;
     let manager = app.role_id(&organization.org_id, "Manager").await;
     let response = app
         .post_form(
-            &format!("/setup/users/{grace}"),
+            &format!("/setup/users/{grace}/edit"),
             &[
                 ("csrf_token", &csrf_token_in(&form)),
                 ("first_name", "Grace"),
@@ -557,7 +557,9 @@ async fn fixing_an_unconfirmed_users_email_sends_a_new_invitation_there(app: Tes
             ],
         )
         .await;
-    assert_eq!(location(&response), "/setup/users?saved=1");
+    assert_eq!(location(&response), format!("/setup/users/{grace}"));
+    let page = app.get_text(&location(&response)).await;
+    assert!(page.contains("Changes saved."), "{page}");
     assert_eq!(
         app.text_value("SELECT email FROM users WHERE id = $1", &grace)
             .await
@@ -648,13 +650,13 @@ async fn the_last_active_administrator_cannot_be_deactivated_or_demoted(app: Tes
     let page = bulk(&app, "admins", "deactivate", &[&organization.admin_id]).await;
     assert!(page.contains("You cannot deactivate yourself"), "{page}");
     let form = app
-        .get_text(&format!("/setup/users/{}", organization.admin_id))
+        .get_text(&format!("/setup/users/{}/edit", organization.admin_id))
         .await;
     let standard = app.profile_id(&organization.org_id, "Standard").await;
     let ceo = app.role_id(&organization.org_id, "CEO").await;
     let response = app
         .post_form(
-            &format!("/setup/users/{}", organization.admin_id),
+            &format!("/setup/users/{}/edit", organization.admin_id),
             &[
                 ("csrf_token", &csrf_token_in(&form)),
                 ("first_name", "Ada"),

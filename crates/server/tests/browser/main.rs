@@ -527,3 +527,125 @@ async fn new_terms_are_published_and_another_user_agrees_to_them() {
     );
     browser.close().await;
 }
+
+/// A user's page from the Users page: Grace's invitation history, then Sam's sessions ended
+/// with "Sign out everywhere", and a password reset link sent to Sam that arrives by email and
+/// works, without the administrator ever seeing it.
+#[tokio::test]
+async fn an_administrator_reads_a_users_history_signs_them_out_everywhere_and_sends_a_reset_link() {
+    let Some(browser) = Browser::start(true).await else {
+        return;
+    };
+    let Some(smtp) = RealSmtpServer::start().await else {
+        return;
+    };
+    let app = spawn_app_with_mail(Backend::Sqlite, None, Some(smtp.url()))
+        .await
+        .unwrap();
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let saved = helpers::save_new_user(
+        &app,
+        "Grace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
+    assert_eq!(saved.status().as_u16(), 303);
+    app.deliver_emails().await;
+    let sam = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Sam", "Standard"),
+            "sam",
+            helpers::MEMBER_PASSWORD,
+        )
+        .await;
+    let sams_phone = app.new_client();
+    app.sign_in_with(&sams_phone, "sam", helpers::MEMBER_PASSWORD)
+        .await;
+    app.agree_with(&sams_phone).await;
+    let signed_in = |client: reqwest::Client| {
+        let url = app.url("/");
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            helpers::location(&response).is_empty()
+        }
+    };
+    assert!(signed_in(sams_phone.clone()).await);
+
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
+    browser.wait_for_text("Welcome, Ada").await;
+    browser.open(&app.url("/setup/users")).await;
+    browser.click_link("Grace Hopper").await;
+    browser.wait_for_text("Invitations").await;
+    let page = browser.page_text().await;
+    for expected in [
+        "Unconfirmed",
+        "Not chosen yet",
+        "by Ada Lovelace",
+        "Waiting to be accepted",
+        "Sent",
+        "User created",
+        "Invitation queued",
+    ] {
+        assert!(
+            page.contains(expected),
+            "Grace's page shows {expected}: {page}"
+        );
+    }
+
+    browser.open(&app.url("/setup/users")).await;
+    browser.click_link("Sam Standard").await;
+    browser.wait_for_text("Sessions").await;
+    browser.click_button("Sign out everywhere").await;
+    browser
+        .wait_for_text("Signed out everywhere: 1 session ended.")
+        .await;
+    browser.wait_for_text("Not signed in anywhere.").await;
+    assert!(
+        !signed_in(sams_phone.clone()).await,
+        "Sam's phone is signed out"
+    );
+
+    browser.click_button("Send password reset link").await;
+    browser
+        .wait_for_text("A password reset link is on its way to sam@example.com.")
+        .await;
+    let page = browser.page_text().await;
+    assert!(
+        !page.contains("/password/reset/"),
+        "no link for the administrator"
+    );
+    app.deliver_emails().await;
+    let reset = smtp
+        .wait_for(2)
+        .await
+        .into_iter()
+        .find(|email| email.to == "sam@example.com")
+        .expect("the reset email arrives");
+    assert!(reset.text.contains("Ada Lovelace, an administrator of"));
+    let link = reset.link_after("Choose a new password: ");
+    browser.open(&app.url(&format!("/setup/users/{sam}"))).await;
+    browser.wait_for_text("Password reset emails").await;
+
+    browser.click_button("Sign Out").await;
+    browser.wait_for_text("You have signed out.").await;
+    browser.open(&link).await;
+    browser.wait_for_text("Choose a new password").await;
+    browser
+        .fill("New Password", "granite harbour sunrise")
+        .await;
+    browser
+        .fill("Confirm Password", "granite harbour sunrise")
+        .await;
+    browser.click_button("Update").await;
+    browser.wait_for_text("Your password was changed").await;
+    sign_in(&browser, &app, "sam", "granite harbour sunrise").await;
+    browser.wait_for_text("Welcome, Sam").await;
+    browser.close().await;
+}

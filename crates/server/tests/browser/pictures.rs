@@ -1,6 +1,6 @@
 //! Profile pictures through the real forms: an administrator uploads their own picture and sees
 //! it on the Users page, is told why a hostile or oversized file is refused, removes it, and
-//! uploads a picture for a colleague on Edit User.
+//! uploads a picture for a colleague on their user's page.
 
 use crate::chromium::Browser;
 use crate::helpers::{ADMIN_PASSWORD, Backend, decompression_bomb, encoded_image, png, spawn_app};
@@ -91,11 +91,11 @@ async fn pictures_are_uploaded_refused_and_removed_through_the_forms() {
     browser.wait_for_text("is shown by their initials").await;
     assert_eq!(app.count("user_pictures").await, 0);
 
-    // An administrator's upload for a colleague, on Edit User.
+    // An administrator's upload for a colleague, on their page.
     browser
         .open(&app.url(&format!("/setup/users/{grace}")))
         .await;
-    browser.wait_for_text("Edit User").await;
+    browser.wait_for_text("Invitations").await;
     browser.choose_file("New picture", &photo).await;
     browser.click_button("Upload picture").await;
     browser.wait_for_text("Picture saved.").await;

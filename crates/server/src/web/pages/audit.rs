@@ -8,7 +8,7 @@ use crate::web::session::{RequirePermission, ViewAuditLog};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use onestop_domain::{AuditAction, Timestamp};
+use onestop_domain::{AuditAction, Timestamp, UserId};
 
 const PAGE_SIZE: i64 = 50;
 
@@ -29,7 +29,7 @@ fn name(first: Option<String>, last: Option<String>) -> String {
     }
 }
 
-fn line(entry: AuditLogEntry) -> LogLine {
+pub(super) fn line(entry: AuditLogEntry) -> LogLine {
     LogLine {
         at: Timestamp::from_unix_millis(entry.at).to_string(),
         action: AuditAction::parse(&entry.action)
@@ -48,7 +48,10 @@ pub struct AuditPage {
     title: &'static str,
     lines: Vec<LogLine>,
     actions: Vec<(&'static str, &'static str, bool)>,
-    people: Vec<(String, String, bool)>,
+    /// The Person search as typed.
+    who: String,
+    /// Set by a link from a user's page: only their events, with a link back to everyone's.
+    person: Option<PersonFilter>,
     from: String,
     until: String,
     page: i64,
@@ -59,12 +62,24 @@ pub struct AuditPage {
     error: Option<String>,
 }
 
+/// "Only events of {name}", from a user's page.
+pub struct PersonFilter {
+    pub id: String,
+    pub name: String,
+    /// The same filters without this person.
+    pub everyone_link: String,
+}
+
 #[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize)]
 pub struct AuditQuery {
     #[serde(default)]
     action: String,
+    /// A user id (the link from a user's page).
     #[serde(default)]
     person: String,
+    /// The Person search: part of a name, email or username.
+    #[serde(default)]
+    who: String,
     /// YYYY-MM-DD (UTC), inclusive.
     #[serde(default)]
     from: String,
@@ -109,12 +124,21 @@ pub async fn show(
     let from = date(&query.from, "from").map(|(start, _)| start);
     let until = date(&query.until, "until").map(|(_, end)| end);
     let action = AuditAction::parse(&query.action).map(|action| action.as_str().to_owned());
-    let people = state.services.store.users(&user.scope).await?;
     // Any id is safe to filter by: the query only reads this organization's events.
     let person = (!query.person.is_empty()).then(|| query.person.clone());
+    let person_name = match UserId::parse(&query.person) {
+        Some(id) => state
+            .services
+            .store
+            .user_record(&user.scope, &id)
+            .await?
+            .map(|record| name(record.first_name, Some(record.last_name))),
+        None => None,
+    };
     let filter = AuditFilter {
         action,
         person,
+        person_search: Some(query.who.clone()),
         from,
         until,
     };
@@ -145,17 +169,19 @@ pub async fn show(
                 )
             })
             .collect(),
-        people: people
-            .into_iter()
-            .map(|person| {
-                let selected = person.id == query.person;
-                (
-                    person.id.to_string(),
-                    name(person.first_name, Some(person.last_name)),
-                    selected,
-                )
-            })
-            .collect(),
+        who: query.who.clone(),
+        person: person_name.map(|name| PersonFilter {
+            id: query.person.clone(),
+            name,
+            everyone_link: format!(
+                "/setup/audit?{}",
+                serde_html_query(&AuditQuery {
+                    person: String::new(),
+                    page: String::new(),
+                    ..query.clone()
+                })
+            ),
+        }),
         from: query.from.clone(),
         until: query.until.clone(),
         previous_link: (page > 1).then(|| link(page - 1)),
@@ -171,6 +197,7 @@ fn serde_html_query(query: &AuditQuery) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .append_pair("action", &query.action)
         .append_pair("person", &query.person)
+        .append_pair("who", &query.who)
         .append_pair("from", &query.from)
         .append_pair("until", &query.until)
         .append_pair("page", &query.page)

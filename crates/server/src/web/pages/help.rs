@@ -1,12 +1,18 @@
 //! `/help`: the product's help articles, written in Markdown in `docs/help/` and compiled in.
 
 use super::Shell;
+use crate::web::AppState;
 use crate::web::error::WebError;
 use crate::web::session::CurrentSession;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::Path;
+use axum::extract::{Path, State};
+use std::time::Duration;
+
+/// Where an article names how long invitations live: the reader's company's setting, or for a
+/// reader who is not signed in the default a new company starts with.
+const INVITATION_LIFETIME: &str = "{invitation_lifetime}";
 
 pub struct Article {
     pub slug: &'static str,
@@ -63,6 +69,7 @@ pub async fn index(Extension(current): Extension<CurrentSession>) -> HelpIndexPa
 }
 
 pub async fn article(
+    State(state): State<AppState>,
     Extension(current): Extension<CurrentSession>,
     Path(slug): Path<String>,
 ) -> Result<HelpArticlePage, WebError> {
@@ -70,11 +77,41 @@ pub async fn article(
         .iter()
         .find(|article| article.slug == slug)
         .ok_or(WebError::NotFound)?;
+    let mut markdown = article.markdown.to_owned();
+    if markdown.contains(INVITATION_LIFETIME) {
+        let lifetime = match current.0.as_deref() {
+            Some(session) => {
+                let millis = state
+                    .services
+                    .store
+                    .invitation_lifetime_ms(&session.scope)
+                    .await?;
+                Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+            }
+            None => crate::defaults::INVITATION_LIFETIME,
+        };
+        markdown = markdown.replace(INVITATION_LIFETIME, &describe_lifetime(lifetime));
+    }
     Ok(HelpArticlePage {
         shell: shell(&current),
         title: article.title,
-        html: render_markdown(article.markdown),
+        html: render_markdown(&markdown),
     })
+}
+
+/// "7 days", "1 day", "36 hours": whole days when it is whole days (lifetimes are whole hours).
+fn describe_lifetime(lifetime: Duration) -> String {
+    let hours = lifetime.as_secs() / 3600;
+    let (count, unit) = if hours > 0 && hours.is_multiple_of(24) {
+        (hours / 24, "day")
+    } else {
+        (hours, "hour")
+    };
+    if count == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{count} {unit}s")
+    }
 }
 
 fn render_markdown(markdown: &str) -> String {
@@ -86,4 +123,20 @@ fn render_markdown(markdown: &str) -> String {
     let mut output = String::new();
     html::push_html(&mut output, parser);
     output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_lifetime;
+    use std::time::Duration;
+
+    #[test]
+    fn lifetimes_read_in_whole_days_or_else_hours() {
+        let hours = |hours: u64| Duration::from_secs(hours * 3600);
+        assert_eq!(describe_lifetime(hours(168)), "7 days");
+        assert_eq!(describe_lifetime(hours(24)), "1 day");
+        assert_eq!(describe_lifetime(hours(720)), "30 days");
+        assert_eq!(describe_lifetime(hours(36)), "36 hours");
+        assert_eq!(describe_lifetime(hours(1)), "1 hour");
+    }
 }

@@ -279,6 +279,24 @@ pub async fn request_new(
     ))
 }
 
+/// The page for an invitation that is no longer live, reached through `/join` (it expired while
+/// the form was open, say): an expired one offers "Ask for a new invitation" here too, with the
+/// link's token from the join cookie, as `/join/{token}` does.
+fn not_live_at_join(
+    current: &CurrentSession,
+    jar: CookieJar,
+    https: bool,
+    token: &SecretToken,
+    invitation: &InvitationState,
+) -> Response {
+    if !matches!(invitation, InvitationState::Expired { .. }) {
+        return not_live_page(invitation);
+    }
+    let (jar, csrf_token) = form_token(current, jar, https);
+    let request_form = (csrf_token, token.expose().to_owned());
+    (jar, expired_page(invitation, Some(request_form))).into_response()
+}
+
 fn join_token(jar: &CookieJar, https: bool) -> Option<SecretToken> {
     jar.get(&cookies::name(cookies::JOIN, https))
         .and_then(|cookie| SecretToken::parse(cookie.value()))
@@ -296,7 +314,7 @@ pub async fn show(
     };
     let invitation = match look_up_invitation(&state.services, &token).await? {
         InvitationState::Live(invitation) => invitation,
-        other => return Ok(not_live_page(&other)),
+        other => return Ok(not_live_at_join(&current, jar, https, &token, &other)),
     };
     if let Some(session) = other_user(&current, &invitation.user_id) {
         return Ok(signed_in_as_someone_else(&session));
@@ -372,7 +390,7 @@ pub async fn submit(
             // or superseded: that state's page, not the form.
             let invitation = match look_up_invitation(&state.services, &token).await? {
                 InvitationState::Live(invitation) => invitation,
-                other => return Ok(not_live_page(&other)),
+                other => return Ok(not_live_at_join(&current, jar, https, &token, &other)),
             };
             let page = JoinPage {
                 shell: None,
@@ -388,7 +406,9 @@ pub async fn submit(
                 (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
             ))
         }
-        Err(JoinError::NotLive(state)) => Ok(not_live_page(&state)),
+        Err(JoinError::NotLive(state)) => {
+            Ok(not_live_at_join(&current, jar, https, &token, &state))
+        }
         Err(JoinError::Internal(error)) => Err(WebError::Internal(error)),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod company;
+pub mod edit_user;
 pub mod first_run;
 pub mod help;
 pub mod home;
@@ -14,6 +15,7 @@ pub mod roles;
 pub mod setup;
 pub mod terms;
 pub mod terms_admin;
+pub mod user_page;
 pub mod users;
 pub mod users_paging;
 

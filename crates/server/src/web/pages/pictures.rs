@@ -1,12 +1,11 @@
 //! Profile pictures: the Profile Picture page (`/account/picture`, every signed-in user's own),
-//! the same upload and remove form on Edit User for administrators (the `_picture.html`
+//! the same upload and remove form on a user's page for administrators (the `_picture.html`
 //! partial), and the picture itself (`/users/{user_id}/picture`), served to the signed-in
 //! users of the same company only.
 
 use super::Shell;
 use super::users::{avatar_class, initials};
 use crate::pictures::PictureError;
-use crate::usecases::FieldErrors;
 use crate::usecases::pictures::{
     PictureChangeError, Whose, change_picture, picture_to_show, remove_picture,
 };
@@ -214,7 +213,7 @@ pub async fn remove_own(
     Ok(Redirect::to("/account/picture?picture=removed").into_response())
 }
 
-/// The administrator's upload on Edit User: the same rules, for a user they may manage (others
+/// The administrator's upload on the user's page: the same rules, for a user they may manage (others
 /// are not found, as on Edit User).
 pub async fn upload_for_user(
     State(state): State<AppState>,
@@ -230,15 +229,8 @@ pub async fn upload_for_user(
         ))
         .into_response()),
         Some((status, message)) => {
-            let mut page = super::users::edit_page(
-                &state,
-                &admin,
-                &user_id,
-                None,
-                FieldErrors::default(),
-                None,
-            )
-            .await?;
+            let mut page =
+                super::user_page::load_user_page(&state, &admin, &user_id, Vec::new()).await?;
             page.picture.error = Some(message);
             Ok((status, page).into_response())
         }

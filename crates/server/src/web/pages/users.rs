@@ -1,7 +1,6 @@
-//! Setup > Users: the views, search and paging, bulk actions, New User and Edit User.
+//! Setup > Users: the views, search and paging, bulk actions, and New User.
 
 use super::Shell;
-use super::pictures::{PictureQuery, PictureView};
 use super::users_paging::{PageRequest, Paging, SEARCH_COUNT_LIMIT, Total, load_page};
 use crate::store::{DirectoryRow, ProfileRow, RoleRow, ViewCounts, ViewFilter};
 use crate::usecases::FieldErrors;
@@ -9,21 +8,21 @@ use crate::usecases::invite_user::{
     GrantOptions, InviteError, InviteInput, grant_options, invite_user,
 };
 use crate::usecases::manage_users::{
-    BulkOutcome, EditError, EditInput, ManageUsersError, delete_users, edit_user, reinvite_users,
-    set_users_status, user_to_edit,
+    BulkOutcome, ManageUsersError, delete_users, reinvite_users, set_users_status,
 };
-use crate::usecases::pictures::Whose;
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
-use crate::web::session::{IdPath, ManageUsers, RequirePermission};
+use crate::web::flash;
+use crate::web::session::{ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use onestop_domain::UserId;
 use onestop_domain::{Permission, Timestamp, UserStatus};
 
@@ -117,7 +116,7 @@ pub struct UserListItem {
     pub invitation: Vec<String>,
 }
 
-fn full_name(first: Option<&str>, last: &str) -> String {
+pub(super) fn full_name(first: Option<&str>, last: &str) -> String {
     match first {
         Some(first) => format!("{first} {last}"),
         None => last.to_owned(),
@@ -133,14 +132,6 @@ pub(super) fn initials(first: Option<&str>, last: &str) -> String {
         .collect()
 }
 
-/// The colour of a user's initials, the same on every page.
-pub(super) fn avatar_class(user_id: &str) -> String {
-    let hash = user_id.bytes().fold(0u32, |sum, byte| {
-        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
-    });
-    format!("avatar-{}", hash % 8)
-}
-
 fn delivery_label(state: Option<&str>, error: Option<&str>) -> Option<String> {
     let reason = error.unwrap_or("no reason given");
     match state? {
@@ -150,6 +141,14 @@ fn delivery_label(state: Option<&str>, error: Option<&str>) -> Option<String> {
         "failed" => Some(format!("Email: Could not be delivered: {reason}")),
         _ => None,
     }
+}
+
+/// The colour of a user's initials, the same wherever they are shown.
+pub(super) fn avatar_class(user_id: &str) -> String {
+    let hash = user_id.bytes().fold(0u32, |sum, byte| {
+        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
+    });
+    format!("avatar-{}", hash % 8)
 }
 
 fn list_item(row: DirectoryRow, now: Timestamp) -> UserListItem {
@@ -236,8 +235,6 @@ pub struct UsersQuery {
     first_row: Option<String>,
     /// The id of the user just invited, for the notice naming their email (see [`invited_notice`]).
     invited: Option<String>,
-    /// Set after Edit User saves.
-    saved: Option<String>,
 }
 
 async fn users_page(
@@ -308,10 +305,13 @@ async fn users_page(
 pub async fn list(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
+    jar: CookieJar,
     Query(query): Query<UsersQuery>,
-) -> Result<UsersPage, WebError> {
-    let notice = match (&query.invited, &query.saved) {
-        (Some(user_id), _) => state
+) -> Result<Response, WebError> {
+    // What an action that ends here said (Delete on a user's page).
+    let (jar, said) = flash::take(jar, state.settings.https, "/setup/users");
+    let notice = match &query.invited {
+        Some(user_id) => state
             .services
             .store
             .user_email(
@@ -320,8 +320,7 @@ pub async fn list(
             )
             .await?
             .map(|email| invited_notice(&email)),
-        (None, Some(_)) => Some("Changes saved.".to_owned()),
-        (None, None) => None,
+        None => (!said.is_empty()).then(|| said.join(" ")),
     };
     let request = PageRequest::parse(
         query.after.as_deref(),
@@ -339,6 +338,7 @@ pub async fn list(
         None,
     )
     .await
+    .map(|page| (jar, page).into_response())
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -419,7 +419,7 @@ pub struct ProfileChoice {
     pub allows: Vec<&'static str>,
 }
 
-fn profile_choice(profile: ProfileRow) -> ProfileChoice {
+pub(super) fn profile_choice(profile: ProfileRow) -> ProfileChoice {
     let allows = profile
         .permissions()
         .map(|permissions| permissions.iter().map(Permission::label).collect())
@@ -531,209 +531,4 @@ pub async fn create(
     };
     let options = grant_options(&state.services, &user).await?;
     Ok((status, new_user_page(&user, options, form, errors)).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "edit_user.html")]
-pub struct EditUserPage {
-    shell: Option<Shell>,
-    title: &'static str,
-    csrf_token: String,
-    user_id: String,
-    full_name: String,
-    status: &'static str,
-    unconfirmed: bool,
-    deactivated: bool,
-    form: EditUserForm,
-    profiles: Vec<ProfileChoice>,
-    roles: Vec<RoleRow>,
-    errors: FieldErrors,
-    outcome: Option<BulkOutcome>,
-    /// The `_picture.html` form for this user's picture.
-    pub(super) picture: PictureView,
-}
-
-#[derive(Debug, Default, Clone, serde::Deserialize)]
-pub struct EditUserForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    profile_id: String,
-    #[serde(default)]
-    role_id: String,
-}
-
-impl CarriesCsrfToken for EditUserForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
-fn not_found(error: EditError) -> WebError {
-    match error {
-        EditError::NotFound | EditError::Invalid(_) | EditError::EmailTaken(_) => {
-            WebError::NotFound
-        }
-        EditError::Internal(error) => WebError::Internal(error),
-    }
-}
-
-pub(super) async fn edit_page(
-    state: &AppState,
-    admin: &SignedInSession,
-    user_id: &UserId,
-    form: Option<EditUserForm>,
-    errors: FieldErrors,
-    outcome: Option<BulkOutcome>,
-) -> Result<EditUserPage, WebError> {
-    let target = user_to_edit(&state.services, admin, user_id)
-        .await
-        .map_err(not_found)?;
-    let options = grant_options(&state.services, admin).await?;
-    let status = target.status()?;
-    let form = form.unwrap_or_else(|| EditUserForm {
-        csrf_token: String::new(),
-        first_name: target.first_name.clone().unwrap_or_default(),
-        last_name: target.last_name.clone(),
-        email: target.email.clone(),
-        profile_id: target.profile_id.to_string(),
-        role_id: target.role_id.to_string(),
-    });
-    let picture = PictureView::load(
-        state,
-        admin,
-        &target.id,
-        (target.first_name.as_deref(), &target.last_name),
-        Whose::Managed(&target.id),
-    )
-    .await?;
-    Ok(EditUserPage {
-        picture,
-        shell: Some(Shell::of(admin)),
-        title: "Edit User",
-        csrf_token: admin.csrf_token.clone(),
-        user_id: target.id.to_string(),
-        full_name: target.full_name(),
-        status: status.label(),
-        unconfirmed: status == UserStatus::Unconfirmed,
-        deactivated: status == UserStatus::Deactivated,
-        form,
-        profiles: options.profiles.into_iter().map(profile_choice).collect(),
-        roles: options.roles,
-        errors,
-        outcome,
-    })
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    user: RequirePermission<ManageUsers>,
-    IdPath(user_id): IdPath<UserId>,
-    Query(query): Query<PictureQuery>,
-) -> Result<EditUserPage, WebError> {
-    let mut page = edit_page(&state, &user, &user_id, None, FieldErrors::default(), None).await?;
-    page.picture.notice = query.notice();
-    Ok(page)
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    user: RequirePermission<ManageUsers>,
-    client: Client,
-    IdPath(user_id): IdPath<UserId>,
-    CsrfForm(form): CsrfForm<EditUserForm>,
-) -> Result<Response, WebError> {
-    let input = EditInput {
-        first_name: form.first_name.clone(),
-        last_name: form.last_name.clone(),
-        email: form.email.clone(),
-        profile_id: form.profile_id.clone(),
-        role_id: form.role_id.clone(),
-    };
-    match edit_user(&state.services, &user, &user_id, &input, Some(&client.ip)).await {
-        Ok(()) => Ok(Redirect::to("/setup/users?saved=1").into_response()),
-        Err(EditError::Invalid(errors)) => {
-            let page = edit_page(&state, &user, &user_id, Some(form), errors, None).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-        Err(EditError::EmailTaken(errors)) => {
-            let page = edit_page(&state, &user, &user_id, Some(form), errors, None).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(other) => Err(not_found(other)),
-    }
-}
-
-#[derive(Debug, serde::Deserialize)]
-pub struct UserActionForm {
-    #[serde(default)]
-    csrf_token: String,
-    /// "deactivate", "activate", "reinvite" or "delete".
-    #[serde(default)]
-    action: String,
-}
-
-impl CarriesCsrfToken for UserActionForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf_token
-    }
-}
-
-/// The buttons on Edit User: the same use cases as the bulk actions, for one user.
-pub async fn act(
-    State(state): State<AppState>,
-    user: RequirePermission<ManageUsers>,
-    client: Client,
-    IdPath(user_id): IdPath<UserId>,
-    CsrfForm(form): CsrfForm<UserActionForm>,
-) -> Result<Response, WebError> {
-    let services = &state.services;
-    // Like Edit User itself: a user of another organization, an unknown id, or someone this
-    // administrator may not manage is not found, whichever button was pressed.
-    user_to_edit(services, &user, &user_id)
-        .await
-        .map_err(not_found)?;
-    let ids = [user_id.to_string()];
-    let ip = Some(client.ip.as_str());
-    let outcome = match form.action.as_str() {
-        "reinvite" => reinvite_users(services, &user, &ids, ip).await,
-        "delete" => delete_users(services, &user, &ids, ip).await,
-        "deactivate" => set_users_status(services, &user, &ids, true, ip).await,
-        "activate" => set_users_status(services, &user, &ids, false, ip).await,
-        _ => {
-            return Err(WebError::BadRequest(
-                "Choose one of the buttons on the page.".to_owned(),
-            ));
-        }
-    }
-    .map_err(|error| WebError::Internal(anyhow::anyhow!("{error}")))?;
-    if form.action == "delete" && outcome.skipped.is_empty() {
-        let page = users_page(
-            &state,
-            &user,
-            View::All,
-            "",
-            &PageRequest::FIRST,
-            None,
-            Some(outcome),
-        )
-        .await?;
-        return Ok(page.into_response());
-    }
-    Ok(edit_page(
-        &state,
-        &user,
-        &user_id,
-        None,
-        FieldErrors::default(),
-        Some(outcome),
-    )
-    .await?
-    .into_response())
 }
