@@ -7,6 +7,7 @@
 //! transaction begins, how a unique violation is reported) are handled here, in the open, rather
 //! than hidden behind `sqlx::Any`.
 
+mod account;
 pub(crate) mod audit;
 mod connect;
 mod dashboard;
@@ -28,6 +29,7 @@ mod user_admin;
 mod user_directory;
 mod users;
 
+pub use account::AccountRow;
 pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};

@@ -4,7 +4,9 @@
 use super::{FieldErrors, Services};
 use crate::mail::templates::PasswordResetEmail;
 use crate::store::{PasswordResetRecord, StoreError, ThrottleKey, ThrottleLimit};
-use onestop_domain::{Password, PasswordError, PersonalWords, SecretToken, Timestamp, UserStatus};
+use onestop_domain::{
+    Password, PasswordError, PersonalWords, SecretToken, TimeZoneName, Timestamp, UserStatus,
+};
 use std::time::Duration;
 
 pub const RESET_LIFETIME: Duration = Duration::from_secs(60 * 60);
@@ -69,7 +71,9 @@ pub async fn request_password_reset(
         account_name: user.account_name.clone(),
         username: user.username.clone().unwrap_or_default(),
         reset_url: format!("{}password/reset/{}", services.public_url, token.expose()),
-        expires_at: expires_at.to_string(),
+        // In the reader's own zone, like every time they are shown.
+        expires_at: TimeZoneName::from_stored(Some(&user.time_zone), &TimeZoneName::utc())
+            .format(expires_at),
     }
     .render(&user.email)
     .map_err(|error| {

@@ -8,6 +8,7 @@ mod csrf;
 mod error;
 #[doc(hidden)]
 pub mod form_bodies;
+pub mod local_time;
 mod operations;
 mod pages;
 mod security;
@@ -151,6 +152,8 @@ fn routes() -> Routes {
     };
     Routes::new()
         .get("/", SignedIn, pages::home::show)
+        .get("/account", SignedIn, pages::account::show)
+        .post("/account", SignedIn, pages::account::save)
         .get("/login", Public, pages::login::show)
         .post("/login", Public, pages::login::submit)
         .post("/logout", SignedIn, pages::login::sign_out)
@@ -176,6 +179,11 @@ fn routes() -> Routes {
             pages::users::new_form,
         )
         .post("/setup/users/new", Setup(ManageUsers), pages::users::create)
+        .post(
+            "/setup/users/new/preview",
+            Setup(ManageUsers),
+            pages::users::preview,
+        )
         .post("/setup/users/bulk", Setup(ManageUsers), pages::users::bulk)
         .get(
             "/setup/users/{user_id}",
@@ -286,6 +294,11 @@ fn routes() -> Routes {
         .get("/static/favicon.svg", Public, assets::favicon)
         .get("/static/new_user.js", Public, assets::new_user_script)
         .get("/static/users.js", Public, assets::users_script)
+        .get(
+            "/static/time_zone_guess.js",
+            Public,
+            assets::time_zone_guess_script,
+        )
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1104,6 +1104,7 @@ pub async fn invite_crew(
             email: format!("crew{index}@example.com"),
             profile_id: standard.to_string(),
             role_id: manager.to_string(),
+            personal_message: String::new(),
         };
         invite_user(&app.services, &admin, &input, None)
             .await

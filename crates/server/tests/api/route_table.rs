@@ -294,6 +294,7 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
             email,
             profile_id: standard_profile.clone(),
             role_id: manager_role.clone(),
+            personal_message: String::new(),
         };
         let administrator = &administrator;
         async move {
@@ -467,13 +468,15 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("item_id", company.ceo_first_step.clone()),
             ("done", "1".into()),
         ],
-        "/setup/users/new" => vec![
+        "/setup/users/new" | "/setup/users/new/preview" => vec![
             ("first_name", "Nina".into()),
             ("last_name", "Newcomer".into()),
             ("email", format!("nina.{}@example.com", company.tag)),
             ("profile_id", standard),
             ("role_id", manager),
+            ("personal_message", "Welcome aboard!".into()),
         ],
+        "/account" => vec![("time_zone", "Asia/Tokyo".into())],
         "/setup/users/bulk" => vec![
             ("action", "deactivate".into()),
             ("ids", company.ken.clone()),
@@ -523,12 +526,14 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("company_name", "Renamed Install".into()),
             ("account_name", "Renamed".into()),
             ("invitation_lifetime_hours", "96".into()),
+            ("time_zone", "Europe/Berlin".into()),
         ],
         "/join/request" => vec![("token", company.eli_token.clone())],
         "/join" => vec![
             ("username", company.ivy_username.clone()),
             ("password", JOIN_PASSWORD.into()),
             ("password_confirmation", JOIN_PASSWORD.into()),
+            ("time_zone", "America/Los_Angeles".into()),
         ],
         "/first-run" => vec![
             ("code", SecretToken::generate().expose().to_owned()),
@@ -565,6 +570,7 @@ fn allowed_answer(route: &str) -> Answer {
         "/password/reset" => Answer::Redirect("/login?password_changed=1"),
         "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
         "/setup/users/{user_id}" => Answer::Redirect("/setup/users?saved=1"),
+        "/account" => Answer::Redirect("/account?saved=1"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
         "/password/forgot"
@@ -575,7 +581,8 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/profiles/{profile_id}/delete"
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
-        | "/setup/company" => Answer::Page(200),
+        | "/setup/company"
+        | "/setup/users/new/preview" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
@@ -723,8 +730,9 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 21] = [
+const CONTROLS: [&str; 22] = [
     "/first-steps",
+    "/account",
     "/setup/users/new",
     "/setup/users/bulk",
     "/setup/users/{user_id}",
@@ -748,10 +756,16 @@ const CONTROLS: [&str; 21] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 1] = [(
-    "/first-run",
-    "it acts only while no company exists (tests/api/first_run.rs)",
-)];
+const WITHOUT_CONTROL: [(&str, &str); 2] = [
+    (
+        "/first-run",
+        "it acts only while no company exists (tests/api/first_run.rs)",
+    ),
+    (
+        "/setup/users/new/preview",
+        "a preview writes nothing (tests/api/invitation_messages.rs checks that)",
+    ),
+];
 
 async fn every_state_changing_route_refuses_a_missing_a_foreign_and_a_cross_site_token(
     app: TestApp,

@@ -15,6 +15,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use onestop_domain::TimeZoneName;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "company.html")]
@@ -25,6 +26,7 @@ pub struct CompanyPage {
     form: CompanyInput,
     errors: FieldErrors,
     notice: Option<&'static str>,
+    time_zones: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -37,6 +39,8 @@ pub struct CompanyForm {
     account_name: String,
     #[serde(default)]
     invitation_lifetime_hours: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 impl CarriesCsrfToken for CompanyForm {
@@ -56,6 +60,7 @@ pub async fn show(
         form: company_details(&state.services, &user.scope).await?,
         errors: FieldErrors::default(),
         notice: None,
+        time_zones: TimeZoneName::choices(),
     })
 }
 
@@ -69,6 +74,7 @@ pub async fn save(
         company_name: form.company_name,
         account_name: form.account_name,
         invitation_lifetime_hours: form.invitation_lifetime_hours,
+        time_zone: form.time_zone,
     };
     match update_company_details(&state.services, &user, &input, Some(&client.ip)).await {
         Ok(()) => Ok(CompanyPage {
@@ -78,6 +84,7 @@ pub async fn save(
             form: company_details(&state.services, &user.scope).await?,
             errors: FieldErrors::default(),
             notice: Some("Company details saved."),
+            time_zones: TimeZoneName::choices(),
         }
         .into_response()),
         Err(CompanyError::Invalid(errors)) => Ok((
@@ -89,6 +96,7 @@ pub async fn save(
                 form: input,
                 errors,
                 notice: None,
+                time_zones: TimeZoneName::choices(),
             },
         )
             .into_response()),
