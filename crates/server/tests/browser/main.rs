@@ -13,6 +13,7 @@ mod helpers;
 mod smtp;
 
 mod chromium;
+mod time_zones;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
