@@ -86,6 +86,19 @@ impl TimeZoneName {
         names
     }
 
+    /// [`Self::choices`], with `selected` among them when it is a zone the list leaves out (an
+    /// alias such as `US/Pacific` that a browser or an older form sent), so a form shows what is
+    /// stored instead of quietly offering another zone.
+    pub fn choices_with(selected: &str) -> Vec<String> {
+        let mut names = Self::choices();
+        if let Ok(zone) = Self::parse(selected)
+            && let Err(position) = names.binary_search(&zone.name)
+        {
+            names.insert(position, zone.name);
+        }
+        names
+    }
+
     /// `2026-12-01 09:30 JST`: the local date and time with the zone's abbreviation (or its
     /// offset, such as `+04`, where the zone has no abbreviation).
     pub fn format(&self, at: Timestamp) -> String {
@@ -213,6 +226,17 @@ mod tests {
             choices
                 .iter()
                 .all(|choice| TimeZoneName::parse(choice).is_ok())
+        );
+    }
+
+    #[test]
+    fn a_stored_alias_stays_among_the_choices() {
+        let choices = TimeZoneName::choices_with("Etc/GMT+5");
+        assert!(choices.iter().any(|zone| zone == "Etc/GMT+5"));
+        assert!(choices.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(
+            TimeZoneName::choices_with("Nowhere"),
+            TimeZoneName::choices()
         );
     }
 

@@ -88,6 +88,13 @@ async fn the_preview_equals_the_email_that_arrives_with_its_personal_message_esc
     let before = app.written_rows().await;
     let preview = post(&app, "/setup/users/new/preview", &form).await;
     assert_eq!(preview.status().as_u16(), 200);
+    let policy = preview.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        policy.contains("style-src 'self' 'unsafe-inline'") && !policy.contains("script-src"),
+        "the HTML part is shown with its inline styles, never scripts: {policy}"
+    );
     let preview = preview.text().await.unwrap();
     assert_eq!(app.written_rows().await, before, "a preview writes nothing");
     assert!(

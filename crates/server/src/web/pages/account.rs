@@ -58,7 +58,7 @@ async fn page(
         username: details.username,
         profile_name: user.profile_name.clone(),
         role_name: user.role_name.clone(),
-        time_zones: TimeZoneName::choices(),
+        time_zones: TimeZoneName::choices_with(user.time_zone.as_str()),
         time_zone: typed_time_zone.unwrap_or_else(|| user.time_zone.to_string()),
         company_time_zone: (!details.chose_time_zone).then(|| user.company_time_zone.to_string()),
         now: times.of(state.services.clock.now()),

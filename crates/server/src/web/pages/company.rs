@@ -5,6 +5,7 @@ use crate::usecases::FieldErrors;
 use crate::usecases::company::{
     CompanyError, CompanyInput, company_details, update_company_details,
 };
+use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
@@ -49,19 +50,29 @@ impl CarriesCsrfToken for CompanyForm {
     }
 }
 
+fn page(
+    user: &SignedInSession,
+    form: CompanyInput,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> CompanyPage {
+    CompanyPage {
+        shell: Some(Shell::of(user)),
+        title: "Company Details",
+        csrf_token: user.csrf_token.clone(),
+        time_zones: TimeZoneName::choices_with(&form.time_zone),
+        form,
+        errors,
+        notice,
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     user: RequirePermission<ManageCompanyDetails>,
 ) -> Result<CompanyPage, WebError> {
-    Ok(CompanyPage {
-        shell: Some(Shell::of(&user)),
-        title: "Company Details",
-        csrf_token: user.csrf_token.clone(),
-        form: company_details(&state.services, &user.scope).await?,
-        errors: FieldErrors::default(),
-        notice: None,
-        time_zones: TimeZoneName::choices(),
-    })
+    let form = company_details(&state.services, &user.scope).await?;
+    Ok(page(&user, form, FieldErrors::default(), None))
 }
 
 pub async fn save(
@@ -77,27 +88,19 @@ pub async fn save(
         time_zone: form.time_zone,
     };
     match update_company_details(&state.services, &user, &input, Some(&client.ip)).await {
-        Ok(()) => Ok(CompanyPage {
-            shell: Some(Shell::of(&user)),
-            title: "Company Details",
-            csrf_token: user.csrf_token.clone(),
-            form: company_details(&state.services, &user.scope).await?,
-            errors: FieldErrors::default(),
-            notice: Some("Company details saved."),
-            time_zones: TimeZoneName::choices(),
+        Ok(()) => {
+            let saved = company_details(&state.services, &user.scope).await?;
+            Ok(page(
+                &user,
+                saved,
+                FieldErrors::default(),
+                Some("Company details saved."),
+            )
+            .into_response())
         }
-        .into_response()),
         Err(CompanyError::Invalid(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            CompanyPage {
-                shell: Some(Shell::of(&user)),
-                title: "Company Details",
-                csrf_token: user.csrf_token.clone(),
-                form: input,
-                errors,
-                notice: None,
-                time_zones: TimeZoneName::choices(),
-            },
+            page(&user, input, errors, None),
         )
             .into_response()),
         Err(CompanyError::Store(error)) => Err(error.into()),

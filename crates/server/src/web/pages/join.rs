@@ -317,7 +317,7 @@ pub async fn show(
         email: invitation.email.clone(),
         username: String::new(),
         errors: FieldErrors::default(),
-        time_zones: TimeZoneName::choices(),
+        time_zones: TimeZoneName::choices_with(&invitation.company_time_zone),
         time_zone: TimeZoneName::from_stored(
             Some(&invitation.company_time_zone),
             &TimeZoneName::utc(),
@@ -399,7 +399,7 @@ pub async fn submit(
                 email: invitation.email.clone(),
                 username: form.username.trim().to_owned(),
                 errors,
-                time_zones: TimeZoneName::choices(),
+                time_zones: TimeZoneName::choices_with(&form.time_zone),
                 time_zone: form.time_zone.clone(),
                 guess_time_zone: false,
             };

@@ -17,11 +17,12 @@ use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
 use crate::web::local_time::{LocalTime, LocalTimes};
+use crate::web::security::EMAIL_PREVIEW_CONTENT_SECURITY_POLICY;
 use crate::web::session::{IdPath, ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use onestop_domain::UserId;
 use onestop_domain::{Permission, PersonalMessage, UserStatus};
@@ -597,7 +598,11 @@ pub async fn preview(
     let options = grant_options(&state.services, &user).await?;
     let mut page = new_user_page(&user, options, form, errors);
     page.preview = preview;
-    Ok((status, page).into_response())
+    let policy = [(
+        header::CONTENT_SECURITY_POLICY,
+        EMAIL_PREVIEW_CONTENT_SECURITY_POLICY,
+    )];
+    Ok((status, policy, page).into_response())
 }
 
 #[derive(Template, WebTemplate)]
