@@ -13,6 +13,7 @@ mod helpers;
 mod smtp;
 
 mod chromium;
+mod invitation_messages;
 mod time_zones;
 
 use chromium::Browser;
