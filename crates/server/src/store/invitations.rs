@@ -266,6 +266,18 @@ impl Store {
         })
     }
 
+    /// Whether an email address belongs to a user already (Preview email says so before Save;
+    /// the unique index is what decides on Save).
+    pub async fn email_is_taken(&self, email: &EmailAddress) -> Result<bool, StoreError> {
+        let count: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1")
+                .bind(email.normalized())
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(count > 0)
+    }
+
     /// Whether a username is free (for a friendly message before hashing; the unique index is
     /// what actually decides).
     pub async fn username_is_taken(&self, username: &Username) -> Result<bool, StoreError> {

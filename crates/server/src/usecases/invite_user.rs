@@ -227,6 +227,12 @@ pub async fn preview_invitation(
     input: &InviteInput,
 ) -> Result<crate::store::NewEmail, InviteError> {
     let valid = validate(services, inviter, input).await?;
+    // What Save would answer: no preview of an email that would not be sent.
+    if services.store.email_is_taken(&valid.email).await? {
+        let mut errors = FieldErrors::default();
+        errors.add("email", EMAIL_TAKEN);
+        return Err(InviteError::EmailTaken(errors));
+    }
     let lifetime = invitation_lifetime(services, &inviter.scope).await?;
     let expires_at = services.clock.now().plus(lifetime);
     let join_url = format!("{}join/{PREVIEW_TOKEN}", services.public_url);

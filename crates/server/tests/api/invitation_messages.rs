@@ -158,6 +158,16 @@ async fn the_preview_equals_the_email_that_arrives_with_its_personal_message_esc
         "no markup from the message"
     );
 
+    // Once Grace exists, a preview for her address says what Save would say.
+    let again = post(&app, "/setup/users/new/preview", &form).await;
+    assert_eq!(again.status().as_u16(), 409);
+    let page = again.text().await.unwrap();
+    assert!(
+        page.contains("A user with this email address already exists")
+            && !page.contains("preview-subject"),
+        "{page}"
+    );
+
     // The audit trail says a message was included, not what it said.
     let details = app
         .text_value(

@@ -468,10 +468,19 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("item_id", company.ceo_first_step.clone()),
             ("done", "1".into()),
         ],
-        "/setup/users/new" | "/setup/users/new/preview" => vec![
+        "/setup/users/new" => vec![
             ("first_name", "Nina".into()),
             ("last_name", "Newcomer".into()),
             ("email", format!("nina.{}@example.com", company.tag)),
+            ("profile_id", standard),
+            ("role_id", manager),
+            ("personal_message", "Welcome aboard!".into()),
+        ],
+        // An address nobody has (New User's control above saves Nina).
+        "/setup/users/new/preview" => vec![
+            ("first_name", "Petra".into()),
+            ("last_name", "Preview".into()),
+            ("email", format!("petra.{}@example.com", company.tag)),
             ("profile_id", standard),
             ("role_id", manager),
             ("personal_message", "Welcome aboard!".into()),

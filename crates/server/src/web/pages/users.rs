@@ -590,9 +590,8 @@ pub async fn preview(
                     html: email.body_html,
                 }),
             ),
-            Err(InviteError::Invalid(errors) | InviteError::EmailTaken(errors)) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, errors, None)
-            }
+            Err(InviteError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
+            Err(InviteError::EmailTaken(errors)) => (StatusCode::CONFLICT, errors, None),
             Err(InviteError::Internal(error)) => return Err(WebError::Internal(error)),
         };
     let options = grant_options(&state.services, &user).await?;
