@@ -311,6 +311,15 @@ impl Browser {
             .unwrap_or_default()
     }
 
+    /// The `attribute` of every element that `css` selects, in page order.
+    pub async fn attributes(&self, css: &str, attribute: &str) -> Vec<String> {
+        let mut values = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
+            values.extend(element.attr(attribute).await.unwrap());
+        }
+        values
+    }
+
     /// Ends the Chromium session; dropping the browser then stops chromedriver.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
