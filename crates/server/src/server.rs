@@ -130,6 +130,15 @@ impl Application {
         })
     }
 
+    /// Serves on a listener the caller already bound (tests that must know the address before
+    /// the configuration is made, without a window in which another process could take it).
+    pub fn with_listener(listener: TcpListener, state: AppState) -> Self {
+        Self {
+            listener,
+            router: router(state),
+        }
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

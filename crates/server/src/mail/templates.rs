@@ -2,6 +2,7 @@
 
 use crate::store::NewEmail;
 use askama::Template;
+use onestop_domain::PersonalMessage;
 
 /// The invitation to join an organization's account.
 #[derive(Debug, Clone)]
@@ -12,8 +13,10 @@ pub struct InvitationEmail {
     pub inviter_name: Option<String>,
     pub recipient_first_name: Option<String>,
     pub join_url: String,
-    /// Already formatted ("2026-12-04 10:00 UTC").
+    /// Already formatted in the company's time zone ("2026-12-04 19:00 JST").
     pub expires_at: String,
+    /// The inviter's own words, shown as typed (escaped in the HTML part, line breaks kept).
+    pub personal_message: Option<PersonalMessage>,
 }
 
 #[derive(Template)]

@@ -8,7 +8,7 @@ use super::{
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
     AuditAction, EmailAddress, FirstName, InvitationId, LastName, OrganizationId, ProfileId,
-    RoleId, Timestamp, TokenHash, UserId, Username,
+    RoleId, TimeZoneName, Timestamp, TokenHash, UserId, Username,
 };
 
 /// An Unconfirmed user, their invitation and its email, written together.
@@ -23,6 +23,8 @@ pub struct NewInvitedUser<'a> {
     pub token_hash: &'a TokenHash,
     pub expires_at: Timestamp,
     pub message: &'a SealedEmail,
+    /// For the "Invitation queued" event ("with a personal message", or empty).
+    pub audit_details: &'a str,
     pub ip: Option<&'a str>,
     pub now: Timestamp,
 }
@@ -92,7 +94,7 @@ macro_rules! insert_invited_user {
                     actor_user_id: new.invited_by,
                     action,
                     target_user_id: Some(&user_id),
-                    details: "",
+                    details: if action == onestop_domain::AuditAction::InvitationQueued { new.audit_details } else { "" },
                     ip: new.ip,
                     at: new.now,
                 }
@@ -119,6 +121,8 @@ pub struct InvitationRecord {
     pub last_name: String,
     pub company_name: String,
     pub account_name: String,
+    /// Preselected on the join page when the browser does not say its own.
+    pub company_time_zone: String,
     pub inviter_first_name: Option<String>,
     pub inviter_last_name: Option<String>,
 }
@@ -127,6 +131,7 @@ pub struct InvitationRecord {
 pub struct JoinCredentials<'a> {
     pub username: &'a Username,
     pub password_hash: String,
+    pub time_zone: &'a TimeZoneName,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +157,7 @@ impl From<sqlx::Error> for JoinStoreError {
 /// An invitation by the hash of its token (Join Now), with its user, organization and inviter.
 pub const FIND_INVITATION: &str = "SELECT i.id, i.org_id, i.user_id, i.expires_at, i.consumed_at, i.superseded_at, i.revoked_at, \
               u.status AS user_status, u.email, u.first_name, u.last_name, \
-              o.company_name, o.account_name, \
+              o.company_name, o.account_name, o.time_zone AS company_time_zone, \
               inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name \
          FROM invitations i \
          JOIN users u ON u.id = i.user_id AND u.org_id = i.org_id \
@@ -230,7 +235,7 @@ impl Store {
             }
             let activated = sqlx::query(
                 "UPDATE users SET status = 'active', username = $1, username_normalized = $2, password_hash = $3, \
-                        joined_at = $4 WHERE id = $5 AND org_id = $6 AND status = 'unconfirmed'",
+                        joined_at = $4, time_zone = $7 WHERE id = $5 AND org_id = $6 AND status = 'unconfirmed'",
             )
             .bind(credentials.username.as_str())
             .bind(credentials.username.normalized())
@@ -238,6 +243,7 @@ impl Store {
             .bind(now.unix_millis())
             .bind(&invitation.user_id)
             .bind(&invitation.org_id)
+            .bind(credentials.time_zone.as_str())
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -258,6 +264,18 @@ impl Store {
             )?;
             Ok(())
         })
+    }
+
+    /// Whether an email address belongs to a user already (Preview email says so before Save;
+    /// the unique index is what decides on Save).
+    pub async fn email_is_taken(&self, email: &EmailAddress) -> Result<bool, StoreError> {
+        let count: i64 = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email_normalized = $1")
+                .bind(email.normalized())
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(count > 0)
     }
 
     /// Whether a username is free (for a friendly message before hashing; the unique index is

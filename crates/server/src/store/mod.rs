@@ -7,6 +7,7 @@
 //! transaction begins, how a unique violation is reported) are handled here, in the open, rather
 //! than hidden behind `sqlx::Any`.
 
+mod account;
 pub(crate) mod audit;
 mod connect;
 mod dashboard;
@@ -30,6 +31,7 @@ mod user_directory;
 pub mod user_record;
 mod users;
 
+pub use account::AccountRow;
 pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};

@@ -227,6 +227,7 @@ impl Store {
                         token_hash,
                         expires_at: *expires_at,
                         message,
+                        audit_details: "",
                         ip: new.ip,
                         now: new.now,
                     };

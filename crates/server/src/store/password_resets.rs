@@ -29,6 +29,8 @@ pub struct ResetRecipient {
     pub email: String,
     pub username: Option<String>,
     pub account_name: String,
+    /// The zone the user reads times in: their own, or the company's.
+    pub time_zone: String,
 }
 
 impl Store {
@@ -38,7 +40,8 @@ impl Store {
     ) -> Result<Option<ResetRecipient>, StoreError> {
         let recipient = on_pool!(self, |pool| {
             sqlx::query_as::<_, ResetRecipient>(
-                "SELECT u.first_name, u.email, u.username, o.account_name FROM users u \
+                "SELECT u.first_name, u.email, u.username, o.account_name, \
+                        COALESCE(u.time_zone, o.time_zone) AS time_zone FROM users u \
                    JOIN organizations o ON o.id = u.org_id WHERE u.id = $1",
             )
             .bind(user_id)

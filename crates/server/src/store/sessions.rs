@@ -38,6 +38,9 @@ pub struct SessionRecord {
     pub role_introduction: String,
     pub account_name: String,
     pub company_name: String,
+    /// The user's own time zone; `None` follows the company's.
+    pub time_zone: Option<String>,
+    pub company_time_zone: String,
     /// 1 when the user has accepted the organization's current Terms of Service version.
     pub accepted_current_terms: i64,
 }
@@ -60,7 +63,7 @@ impl SessionRecord {
 pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_at, u.id AS user_id, u.org_id, \
               u.first_name, u.last_name, u.email, u.status, p.permissions, p.name AS profile_name, \
               p.builtin AS profile_builtin, u.role_id, r.name AS role_name, r.headline AS role_headline, r.introduction AS role_introduction, \
-              o.account_name, o.company_name, \
+              o.account_name, o.company_name, u.time_zone, o.time_zone AS company_time_zone, \
               (SELECT COUNT(*) FROM terms_acceptances a \
                 WHERE a.user_id = u.id AND a.terms_version_id = \
                       (SELECT t.id FROM terms_versions t WHERE t.org_id = u.org_id \

@@ -12,7 +12,7 @@ use onestop_domain::{
     AccountName, AuditAction, CompanyName, EmailAddress, FirstName, LastName, Timestamp, TokenHash,
     UserId, UserStatus,
 };
-use onestop_domain::{ProfileId, RoleId};
+use onestop_domain::{ProfileId, RoleId, TimeZoneName};
 
 /// A selected user, as the bulk actions need to see them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -396,7 +396,8 @@ impl Store {
     }
 
     /// Supersedes each user's live invitation and creates a new one with its email, all in one
-    /// transaction. Users no longer Unconfirmed are left alone.
+    /// transaction. Users no longer Unconfirmed are left alone. `audit_details` go into each
+    /// "Invitation resent" event.
     /// `cooldown_start`: users invited after it are skipped (checked again here, under the lock,
     /// so a double-clicked Reinvite sends one email).
     pub async fn reinvite(
@@ -405,6 +406,7 @@ impl Store {
         reinvitations: &[Reinvitation],
         cooldown_start: Timestamp,
         caps: &InvitationCaps<'_>,
+        audit_details: &str,
     ) -> Result<ReinviteResult, StoreError> {
         in_transaction!(self, |transaction| {
             transaction.lock_organization(actor.scope.id()).await?;
@@ -424,7 +426,7 @@ impl Store {
                     chosen.push(reinvitation);
                 }
             }
-            rotate_invitations!(transaction, &actor, &chosen, "");
+            rotate_invitations!(transaction, &actor, &chosen, audit_details);
             result.sent = chosen.len();
             Ok::<_, StoreError>(result)
         })
@@ -611,12 +613,14 @@ impl Store {
         company_name: &CompanyName,
         account_name: &AccountName,
         invitation_lifetime_ms: i64,
+        time_zone: &TimeZoneName,
     ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query("UPDATE organizations SET company_name = $1, account_name = $2, invitation_lifetime_ms = $3 WHERE id = $4")
+            sqlx::query("UPDATE organizations SET company_name = $1, account_name = $2, invitation_lifetime_ms = $3, time_zone = $4 WHERE id = $5")
                 .bind(company_name.as_str())
                 .bind(account_name.as_str())
                 .bind(invitation_lifetime_ms)
+                .bind(time_zone.as_str())
                 .bind(actor.scope.id())
                 .execute(&mut *transaction)
                 .await?;
@@ -628,13 +632,13 @@ impl Store {
         })
     }
 
-    /// Company name, account name and invitation lifetime (ms).
+    /// Company name, account name, invitation lifetime (ms) and time zone.
     pub async fn company_details(
         &self,
         scope: &OrganizationScope,
-    ) -> Result<(String, String, i64), StoreError> {
+    ) -> Result<(String, String, i64, String), StoreError> {
         let details = on_pool!(self, |pool| {
-            sqlx::query_as("SELECT company_name, account_name, invitation_lifetime_ms FROM organizations WHERE id = $1")
+            sqlx::query_as("SELECT company_name, account_name, invitation_lifetime_ms, time_zone FROM organizations WHERE id = $1")
                 .bind(scope.id())
                 .fetch_one(pool)
                 .await

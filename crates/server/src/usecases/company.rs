@@ -1,10 +1,11 @@
-//! Company Details: the names in every invitation, and how long invitations live.
+//! Company Details: the names in every invitation, how long invitations live, and the company's
+//! time zone (its users' default, and the zone invitation emails state their expiry in).
 
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, StoreError};
 use crate::tenancy::OrganizationScope;
-use onestop_domain::{AccountName, CompanyName};
+use onestop_domain::{AccountName, CompanyName, TimeZoneName};
 
 pub const MIN_LIFETIME_HOURS: i64 = 1;
 pub const MAX_LIFETIME_HOURS: i64 = 30 * 24;
@@ -16,6 +17,8 @@ pub struct CompanyInput {
     pub company_name: String,
     pub account_name: String,
     pub invitation_lifetime_hours: String,
+    /// An IANA name, such as "Asia/Tokyo".
+    pub time_zone: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,11 +34,13 @@ pub async fn company_details(
     services: &Services,
     scope: &OrganizationScope,
 ) -> Result<CompanyInput, StoreError> {
-    let (company_name, account_name, lifetime_ms) = services.store.company_details(scope).await?;
+    let (company_name, account_name, lifetime_ms, time_zone) =
+        services.store.company_details(scope).await?;
     Ok(CompanyInput {
         company_name,
         account_name,
         invitation_lifetime_hours: (lifetime_ms / HOUR_MS).to_string(),
+        time_zone,
     })
 }
 
@@ -60,7 +65,18 @@ pub async fn update_company_details(
             format!("Enter a whole number of hours from {MIN_LIFETIME_HOURS} to {MAX_LIFETIME_HOURS} (30 days); 168 is 7 days."),
         );
     }
-    let (Some(company_name), Some(account_name), Some(hours)) = (company_name, account_name, hours)
+    let time_zone = if input.time_zone.trim().is_empty() {
+        // A form without the field (a page from before time zones) leaves the zone as it is.
+        let (_, _, _, current) = services.store.company_details(&admin.scope).await?;
+        Some(TimeZoneName::from_stored(
+            Some(&current),
+            &TimeZoneName::utc(),
+        ))
+    } else {
+        errors.check("time_zone", TimeZoneName::parse(&input.time_zone))
+    };
+    let (Some(company_name), Some(account_name), Some(hours), Some(time_zone)) =
+        (company_name, account_name, hours, time_zone)
     else {
         return Err(CompanyError::Invalid(errors));
     };
@@ -72,7 +88,13 @@ pub async fn update_company_details(
     };
     services
         .store
-        .update_company_details(actor, &company_name, &account_name, hours * HOUR_MS)
+        .update_company_details(
+            actor,
+            &company_name,
+            &account_name,
+            hours * HOUR_MS,
+            &time_zone,
+        )
         .await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Creating an organization with its first administrator: from the first-run page and from
 //! `onestop org create`.
 
-use super::invite_user::invitation_email;
+use super::invite_user::{InvitationLetter, join_url};
 use super::{FieldErrors, Services};
 use crate::defaults::INVITATION_LIFETIME;
 use crate::store::{
@@ -10,7 +10,7 @@ use crate::store::{
 };
 use onestop_domain::{
     AccountName, CompanyName, EmailAddress, FirstName, LastName, Password, PasswordError,
-    PersonalWords, SecretToken, TokenHash, Username,
+    PersonalWords, SecretToken, TimeZoneName, TokenHash, Username,
 };
 
 /// The fields as typed. `account_name` empty means "same as the company name".
@@ -182,13 +182,17 @@ pub async fn create_organization_inviting_administrator(
     let now = services.clock.now();
     let expires_at = now.plus(INVITATION_LIFETIME);
     let token = SecretToken::generate();
-    let invitation = invitation_email(
-        services,
-        company_name.as_str(),
-        account_name.as_str(),
-        None,
+    // A new company's zone is UTC until Company Details says otherwise.
+    let invitation = InvitationLetter {
+        company_name: company_name.as_str(),
+        account_name: account_name.as_str(),
+        inviter_name: None,
+        time_zone: &TimeZoneName::utc(),
+        personal_message: None,
+    }
+    .email(
         first_name.as_option(),
-        &token,
+        join_url(services, &token),
         expires_at,
     );
     let message = services

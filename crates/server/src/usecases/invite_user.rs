@@ -9,7 +9,8 @@ use crate::store::{
 };
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
-    EmailAddress, FirstName, LastName, ProfileId, RoleId, SecretToken, Timestamp,
+    EmailAddress, FirstName, LastName, PersonalMessage, ProfileId, RoleId, SecretToken,
+    TimeZoneName, Timestamp,
 };
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub struct InviteInput {
     pub email: String,
     pub profile_id: String,
     pub role_id: String,
+    /// Optional; see [`PersonalMessage`].
+    pub personal_message: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,16 +137,42 @@ pub fn join_url(services: &Services, token: &SecretToken) -> String {
     format!("{}join/{}", services.public_url, token.expose())
 }
 
-pub async fn invite_user(
+/// A New User form that passed every check: what Save writes and Preview email shows.
+struct ValidInvite<'a> {
+    first_name: FirstName,
+    last_name: LastName,
+    email: EmailAddress,
+    profile_id: ProfileId,
+    role_id: RoleId,
+    personal_message: Option<PersonalMessage>,
+    letter_from: &'a SignedInSession,
+}
+
+impl ValidInvite<'_> {
+    /// The email, exactly as Save queues it, for a given link and expiry.
+    fn email(&self, join_url: String, expires_at: Timestamp) -> InvitationEmail {
+        InvitationLetter::from_session(self.letter_from, self.personal_message.as_ref()).email(
+            self.first_name.as_option(),
+            join_url,
+            expires_at,
+        )
+    }
+}
+
+/// Checks every field of New User (the same checks for Save and for Preview email).
+async fn validate<'a>(
     services: &Services,
-    inviter: &SignedInSession,
+    inviter: &'a SignedInSession,
     input: &InviteInput,
-    ip: Option<&str>,
-) -> Result<String, InviteError> {
+) -> Result<ValidInvite<'a>, InviteError> {
     let mut errors = FieldErrors::default();
     let first_name = errors.check("first_name", FirstName::parse(&input.first_name));
     let last_name = errors.check("last_name", LastName::parse(&input.last_name));
     let email = errors.check("email", EmailAddress::parse(&input.email));
+    let personal_message = errors.check(
+        "personal_message",
+        PersonalMessage::parse(&input.personal_message),
+    );
     // Checked against what this inviter may grant, whatever the form offered: a forged form
     // cannot hand out more.
     let options = grant_options(services, inviter).await?;
@@ -155,44 +184,92 @@ pub async fn invite_user(
     if role.is_none() {
         errors.add("role_id", "Choose a role from the list.");
     }
-    let (Some(first_name), Some(last_name), Some(email), Some(profile), Some(role), true) = (
+    let (
+        Some(first_name),
+        Some(last_name),
+        Some(email),
+        Some(profile),
+        Some(role),
+        Some(personal_message),
+        true,
+    ) = (
         first_name,
         last_name,
         email,
         profile,
         role,
+        personal_message,
         errors.is_empty(),
-    ) else {
+    )
+    else {
         return Err(InviteError::Invalid(errors));
     };
+    Ok(ValidInvite {
+        first_name,
+        last_name,
+        email,
+        profile_id: profile.id.clone(),
+        role_id: role.id.clone(),
+        personal_message,
+        letter_from: inviter,
+    })
+}
 
+/// Stands in for the token in a preview: the real link is made only when Save creates the
+/// invitation, so a preview never holds a link that works.
+pub const PREVIEW_TOKEN: &str = "PREVIEW-ONLY-the-real-link-is-made-on-Save";
+
+/// The email New User's Save would queue for this form, rendered by the same template from the
+/// same values, with [`PREVIEW_TOKEN`] in place of the link's token. Writes nothing.
+pub async fn preview_invitation(
+    services: &Services,
+    inviter: &SignedInSession,
+    input: &InviteInput,
+) -> Result<crate::store::NewEmail, InviteError> {
+    let valid = validate(services, inviter, input).await?;
+    // What Save would answer: no preview of an email that would not be sent.
+    if services.store.email_is_taken(&valid.email).await? {
+        let mut errors = FieldErrors::default();
+        errors.add("email", EMAIL_TAKEN);
+        return Err(InviteError::EmailTaken(errors));
+    }
+    let lifetime = invitation_lifetime(services, &inviter.scope).await?;
+    let expires_at = services.clock.now().plus(lifetime);
+    let join_url = format!("{}join/{PREVIEW_TOKEN}", services.public_url);
+    Ok(valid
+        .email(join_url, expires_at)
+        .render(valid.email.as_str())
+        .map_err(anyhow::Error::from)?)
+}
+
+pub async fn invite_user(
+    services: &Services,
+    inviter: &SignedInSession,
+    input: &InviteInput,
+    ip: Option<&str>,
+) -> Result<String, InviteError> {
+    let valid = validate(services, inviter, input).await?;
     let now = services.clock.now();
     let lifetime = invitation_lifetime(services, &inviter.scope).await?;
     let expires_at = now.plus(lifetime);
     let token = SecretToken::generate();
-    let message = invitation_email(
-        services,
-        &inviter.company_name,
-        &inviter.account_name,
-        Some(inviter.full_name()),
-        first_name.as_option(),
-        &token,
-        expires_at,
-    )
-    .render(email.as_str())
-    .map_err(anyhow::Error::from)?;
+    let message = valid
+        .email(join_url(services, &token), expires_at)
+        .render(valid.email.as_str())
+        .map_err(anyhow::Error::from)?;
     let message = services.seal(message).map_err(anyhow::Error::from)?;
     let new = NewInvitedUser {
         scope: &inviter.scope,
         invited_by: Some(inviter.user_id.as_str()),
-        first_name: &first_name,
-        last_name: &last_name,
-        email: &email,
-        profile_id: &profile.id,
-        role_id: &role.id,
+        first_name: &valid.first_name,
+        last_name: &valid.last_name,
+        email: &valid.email,
+        profile_id: &valid.profile_id,
+        role_id: &valid.role_id,
         token_hash: &token.hash(),
         expires_at,
         message: &message,
+        audit_details: personal_message_audit(valid.personal_message.as_ref()),
         ip,
         now,
     };
@@ -224,21 +301,57 @@ pub async fn invite_user(
     }
 }
 
-pub fn invitation_email(
-    services: &Services,
-    company_name: &str,
-    account_name: &str,
-    inviter_name: Option<String>,
-    first_name: Option<&str>,
-    token: &SecretToken,
-    expires_at: Timestamp,
-) -> InvitationEmail {
-    InvitationEmail {
-        company_name: company_name.to_owned(),
-        account_name: account_name.to_owned(),
-        inviter_name,
-        recipient_first_name: first_name.map(str::to_owned),
-        join_url: join_url(services, token),
-        expires_at: expires_at.to_string(),
+/// What the audit event of an invitation says about its personal message (not the words).
+pub fn personal_message_audit(message: Option<&PersonalMessage>) -> &'static str {
+    if message.is_some() {
+        "with a personal message"
+    } else {
+        ""
+    }
+}
+
+/// What every invitation email of one sending shares (New User, its preview, each Reinvite):
+/// the company, the inviter, the company's time zone and the personal message.
+pub struct InvitationLetter<'a> {
+    pub company_name: &'a str,
+    pub account_name: &'a str,
+    /// `None` when the invitation comes from the command line.
+    pub inviter_name: Option<String>,
+    /// The company's zone (Company Details): the expiry is stated in it.
+    pub time_zone: &'a TimeZoneName,
+    pub personal_message: Option<&'a PersonalMessage>,
+}
+
+impl<'a> InvitationLetter<'a> {
+    /// From a signed-in administrator of the company.
+    pub fn from_session(
+        inviter: &'a SignedInSession,
+        personal_message: Option<&'a PersonalMessage>,
+    ) -> Self {
+        Self {
+            company_name: &inviter.company_name,
+            account_name: &inviter.account_name,
+            inviter_name: Some(inviter.full_name()),
+            time_zone: &inviter.company_time_zone,
+            personal_message,
+        }
+    }
+
+    /// The email to one invitee.
+    pub fn email(
+        &self,
+        first_name: Option<&str>,
+        join_url: String,
+        expires_at: Timestamp,
+    ) -> InvitationEmail {
+        InvitationEmail {
+            company_name: self.company_name.to_owned(),
+            account_name: self.account_name.to_owned(),
+            inviter_name: self.inviter_name.clone(),
+            recipient_first_name: first_name.map(str::to_owned),
+            join_url,
+            expires_at: self.time_zone.format(expires_at),
+            personal_message: self.personal_message.cloned(),
+        }
     }
 }

@@ -3,7 +3,9 @@
 use super::sessions::{SessionTokens, start_session};
 use super::{FieldErrors, Services};
 use crate::store::{InvitationRecord, JoinCredentials, JoinStoreError, StoreError};
-use onestop_domain::{Password, PasswordError, PersonalWords, SecretToken, Timestamp, Username};
+use onestop_domain::{
+    Password, PasswordError, PersonalWords, SecretToken, TimeZoneName, Timestamp, Username,
+};
 
 /// What a Join Now link leads to.
 #[derive(Debug, Clone)]
@@ -58,6 +60,8 @@ pub struct JoinInput {
     pub username: String,
     pub password: String,
     pub password_confirmation: String,
+    /// An IANA name; the page offers the browser's guess. Empty: the company's zone.
+    pub time_zone: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -114,12 +118,22 @@ pub async fn accept_invitation(
             PasswordError::ConfirmationMismatch.to_string(),
         );
     }
+    let time_zone = if input.time_zone.trim().is_empty() {
+        Some(TimeZoneName::from_stored(
+            Some(&invitation.company_time_zone),
+            &TimeZoneName::utc(),
+        ))
+    } else {
+        errors.check("time_zone", TimeZoneName::parse(&input.time_zone))
+    };
     if let Some(username) = &username
         && services.store.username_is_taken(username).await?
     {
         errors.add("username", TAKEN);
     }
-    let (Some(username), Some(password), true) = (username, password, errors.is_empty()) else {
+    let (Some(username), Some(password), Some(time_zone), true) =
+        (username, password, time_zone, errors.is_empty())
+    else {
         return Err(JoinError::Invalid(errors));
     };
 
@@ -131,6 +145,7 @@ pub async fn accept_invitation(
     let credentials = JoinCredentials {
         username: &username,
         password_hash,
+        time_zone: &time_zone,
     };
     match services
         .store

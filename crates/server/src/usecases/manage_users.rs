@@ -2,13 +2,14 @@
 //! (one or many at once), and edit one. Every action reports what happened to each user.
 
 use super::invite_user::{
-    cap_message, grant_options, invitation_caps, invitation_email, invitation_lifetime,
+    InvitationLetter, cap_message, grant_options, invitation_caps, invitation_lifetime, join_url,
+    personal_message_audit,
 };
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
 use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError};
 use onestop_domain::{
-    EmailAddress, FirstName, LastName, SecretToken, Timestamp, UserId, UserStatus,
+    EmailAddress, FirstName, LastName, PersonalMessage, SecretToken, Timestamp, UserId, UserStatus,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -48,6 +49,10 @@ pub struct BulkOutcome {
 pub enum ManageUsersError {
     #[error("Select at most {MAX_SELECTION} users at a time.")]
     TooManySelected,
+    /// The personal message cannot be sent (too long, control characters): nobody was
+    /// reinvited.
+    #[error("{0} Nobody was reinvited.")]
+    InvalidPersonalMessage(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -58,26 +63,19 @@ impl From<StoreError> for ManageUsersError {
     }
 }
 
-/// A new invitation from `admin` for an existing user, with its rendered email.
+/// A new invitation in `letter` for an existing user, with its rendered email.
 fn fresh_invitation(
     services: &Services,
-    admin: &SignedInSession,
+    letter: &InvitationLetter<'_>,
     user_id: &UserId,
     first_name: Option<&str>,
     email: &str,
     expires_at: Timestamp,
 ) -> Result<Reinvitation, anyhow::Error> {
     let token = SecretToken::generate();
-    let message = invitation_email(
-        services,
-        &admin.company_name,
-        &admin.account_name,
-        Some(admin.full_name()),
-        first_name,
-        &token,
-        expires_at,
-    )
-    .render(email)?;
+    let message = letter
+        .email(first_name, join_url(services, &token), expires_at)
+        .render(email)?;
     let message = services.seal(message)?;
     Ok(Reinvitation {
         user_id: user_id.clone(),
@@ -160,12 +158,18 @@ fn not_reinvitable(
     })
 }
 
+/// Reinvites the selected users; `personal_message` (optional, the same for all) goes into each
+/// email.
 pub async fn reinvite_users(
     services: &Services,
     admin: &SignedInSession,
     ids: &[String],
+    personal_message: &str,
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
+    let personal_message = PersonalMessage::parse(personal_message)
+        .map_err(|error| ManageUsersError::InvalidPersonalMessage(error.to_string()))?;
+    let letter = InvitationLetter::from_session(admin, personal_message.as_ref());
     let (targets, mut skipped) = selection(services, admin, ids).await?;
     let now = services.clock.now();
     let limits = services.reinvite_limits;
@@ -180,7 +184,7 @@ pub async fn reinvite_users(
         }
         reinvitations.push(fresh_invitation(
             services,
-            admin,
+            &letter,
             &target.id,
             target.first_name.as_deref(),
             &target.email,
@@ -194,6 +198,7 @@ pub async fn reinvite_users(
             &reinvitations,
             now.minus(limits.cooldown),
             &invitation_caps(services, admin),
+            personal_message_audit(personal_message.as_ref()),
         )
         .await?;
     for (user_id, cap) in &result.over_cap {
@@ -411,7 +416,7 @@ pub async fn edit_user(
                 .plus(invitation_lifetime(services, &admin.scope).await?);
             Some(fresh_invitation(
                 services,
-                admin,
+                &InvitationLetter::from_session(admin, None),
                 &target.id,
                 first_name.as_option(),
                 email.as_str(),

@@ -1,6 +1,7 @@
 //! What the product does, one module per use case. No HTTP types here: the web pages, the CLI
 //! (and later the JSON API) call these functions with values they have taken from their input.
 
+pub mod account;
 pub mod company;
 pub mod create_organization;
 pub mod first_run;

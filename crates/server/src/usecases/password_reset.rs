@@ -5,8 +5,8 @@ use super::{FieldErrors, Services};
 use crate::mail::templates::PasswordResetEmail;
 use crate::store::{PasswordResetRecord, StoreError, ThrottleKey, ThrottleLimit};
 use onestop_domain::{
-    OrganizationId, Password, PasswordError, PersonalWords, SecretToken, Timestamp, UserId,
-    UserStatus,
+    OrganizationId, Password, PasswordError, PersonalWords, SecretToken, TimeZoneName, Timestamp,
+    UserId, UserStatus,
 };
 use std::time::Duration;
 
@@ -97,7 +97,9 @@ pub(crate) async fn queue_reset_email(
         account_name: user.account_name.clone(),
         username: user.username.clone().unwrap_or_default(),
         reset_url: format!("{}password/reset/{}", services.public_url, token.expose()),
-        expires_at: expires_at.to_string(),
+        // In the reader's own zone, like every time they are shown.
+        expires_at: TimeZoneName::from_stored(Some(&user.time_zone), &TimeZoneName::utc())
+            .format(expires_at),
         sent_by: administrator.as_ref().map(|(_, name)| name.clone()),
     }
     .render(&user.email)

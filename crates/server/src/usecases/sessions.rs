@@ -4,8 +4,8 @@ use super::Services;
 use crate::store::{AuditEvent, NewSession, SessionRecord, StoreError};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{
-    AuditAction, Grantor, OrganizationId, PermissionSet, ProfileGrant, SecretToken, Timestamp,
-    TokenHash, UserStatus,
+    AuditAction, Grantor, OrganizationId, PermissionSet, ProfileGrant, SecretToken, TimeZoneName,
+    Timestamp, TokenHash, UserStatus,
 };
 use onestop_domain::{RoleId, UserId};
 use std::time::Duration;
@@ -45,6 +45,10 @@ pub struct SignedInSession {
     pub role_introduction: String,
     pub account_name: String,
     pub company_name: String,
+    /// The zone this user reads times in: their own, or else the company's.
+    pub time_zone: TimeZoneName,
+    /// The company's zone (Company Details), which invitation emails state their expiry in.
+    pub company_time_zone: TimeZoneName,
     pub accepted_current_terms: bool,
 }
 
@@ -139,7 +143,11 @@ fn into_signed_in(
     record: SessionRecord,
     id_hash: TokenHash,
 ) -> Result<SignedInSession, StoreError> {
+    let company_time_zone =
+        TimeZoneName::from_stored(Some(&record.company_time_zone), &TimeZoneName::utc());
     Ok(SignedInSession {
+        time_zone: TimeZoneName::from_stored(record.time_zone.as_deref(), &company_time_zone),
+        company_time_zone,
         permissions: record.permissions()?,
         id_hash,
         csrf_token: record.csrf_token,

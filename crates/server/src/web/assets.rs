@@ -35,6 +35,16 @@ pub async fn new_user_script() -> impl IntoResponse {
     )
 }
 
+pub async fn time_zone_guess_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        include_str!("../../static/time_zone_guess.js"),
+    )
+}
+
 pub async fn users_script() -> impl IntoResponse {
     (
         [

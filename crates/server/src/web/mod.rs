@@ -9,6 +9,7 @@ mod error;
 mod flash;
 #[doc(hidden)]
 pub mod form_bodies;
+pub mod local_time;
 mod operations;
 mod pages;
 mod security;
@@ -165,6 +166,8 @@ fn routes() -> Routes {
     };
     Routes::new()
         .get("/", SignedIn, pages::home::show)
+        .get("/account", SignedIn, pages::account::show)
+        .post("/account", SignedIn, pages::account::save)
         .get("/login", Public, pages::login::show)
         .post("/login", Public, pages::login::submit)
         .post("/logout", SignedIn, pages::login::sign_out)
@@ -182,7 +185,6 @@ fn routes() -> Routes {
         .post("/terms/accept", SignedIn, pages::terms::accept)
         .post("/terms/decline", SignedIn, pages::terms::decline)
         .post("/first-steps", SignedIn, pages::home::mark_first_step)
-        .get("/account/picture", SignedIn, pages::pictures::show)
         .post_upload("/account/picture", SignedIn, pages::pictures::upload_own)
         .post(
             "/account/picture/remove",
@@ -198,6 +200,11 @@ fn routes() -> Routes {
             pages::users::new_form,
         )
         .post("/setup/users/new", Setup(ManageUsers), pages::users::create)
+        .post(
+            "/setup/users/new/preview",
+            Setup(ManageUsers),
+            pages::users::preview,
+        )
         .post("/setup/users/bulk", Setup(ManageUsers), pages::users::bulk)
         .get(
             "/setup/users/{user_id}",
@@ -323,6 +330,11 @@ fn routes() -> Routes {
         .get("/static/favicon.svg", Public, assets::favicon)
         .get("/static/new_user.js", Public, assets::new_user_script)
         .get("/static/users.js", Public, assets::users_script)
+        .get(
+            "/static/time_zone_guess.js",
+            Public,
+            assets::time_zone_guess_script,
+        )
 }
 
 pub fn router(state: AppState) -> Router {

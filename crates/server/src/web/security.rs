@@ -10,6 +10,12 @@ use axum::response::{IntoResponse, Response};
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
+/// New User's Preview email shows the email's HTML part in a sandboxed `srcdoc` frame, which
+/// inherits the page's policy: inline styles are allowed on that one page so the email looks as
+/// a mail client shows it (every value in it is escaped; scripts stay forbidden). A handler that
+/// sets its own policy keeps it ([`add_security_headers`] only fills in a missing one).
+pub const EMAIL_PREVIEW_CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
 /// CSP, nosniff, no framing, Referer only within this site (and never from the pages of one-time
 /// links, see [`carries_a_link`]), no caching unless the handler says otherwise (static files
 /// do), and HSTS when served over HTTPS.

@@ -164,10 +164,11 @@ pub async fn spawn_app_with_options(
 ) -> Option<TestApp> {
     // A fixed, recent moment: tests move it forward explicitly.
     let start = Timestamp::from_unix_millis(1_795_752_000_000);
-    let (app, config) = prepare_app(backend, start, adjust, configure).await?;
-    let application = Application::bind(config.listen, app_state(app.services.clone(), &config))
-        .await
-        .expect("the test server binds");
+    let (app, config, listener) = prepare_app(backend, start, adjust, configure).await?;
+    listener.set_nonblocking(true).expect("a non-blocking listener");
+    let listener = tokio::net::TcpListener::from_std(listener).expect("the test listener");
+    let application =
+        Application::with_listener(listener, app_state(app.services.clone(), &config));
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     Some(app)
 }
@@ -182,25 +183,32 @@ pub async fn app_for_binary(backend: Backend) -> Option<TestApp> {
     let start = onestop_domain::SystemClock
         .now()
         .minus(std::time::Duration::from_secs(2 * 60 * 60));
+    // The binary binds the address itself, once this listener is gone.
     prepare_app(backend, start, |_| {}, |_| {})
         .await
-        .map(|(app, _)| app)
+        .map(|(app, _, _)| app)
 }
 
 /// Everything but the server: the data directory, the database, the services on a manual clock
-/// starting at `start`, a client and a worker.
+/// starting at `start`, a client and a worker, and the bound listener of the configured address
+/// (held, so that no concurrent test is given the same port before the server uses it).
 async fn prepare_app(
     backend: Backend,
     start: Timestamp,
     adjust: impl FnOnce(&mut Options),
     configure: impl FnOnce(&mut Services),
-) -> Option<(TestApp, onestop_server::config::Config)> {
+) -> Option<(
+    TestApp,
+    onestop_server::config::Config,
+    std::net::TcpListener,
+)> {
     let data_dir = tempfile::tempdir().expect("a temporary directory");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", data_dir.path().join("onestop.db").display()),
         Backend::Postgres => fresh_postgres_database().await?,
     };
-    let port = free_port();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("an address").port();
     let address = format!("http://127.0.0.1:{port}");
     let mut options = Options {
         listen: format!("127.0.0.1:{port}"),
@@ -248,7 +256,7 @@ async fn prepare_app(
         worker,
         data_dir,
     };
-    Some((app, config))
+    Some((app, config, listener))
 }
 
 /// The sender of every test's email.
@@ -1104,6 +1112,7 @@ pub async fn invite_crew(
             email: format!("crew{index}@example.com"),
             profile_id: standard.to_string(),
             role_id: manager.to_string(),
+            personal_message: String::new(),
         };
         invite_user(&app.services, &admin, &input, None)
             .await

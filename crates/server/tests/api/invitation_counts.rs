@@ -97,7 +97,7 @@ async fn invitation_counts_equal_a_fresh_count_after_every_kind_of_invitation(ap
         .unwrap();
     let ids: Vec<String> = unconfirmed.into_iter().map(|row| row.id).collect();
     assert_eq!(ids.len(), 5);
-    let outcome = reinvite_users(&app.services, &admin, &ids, None)
+    let outcome = reinvite_users(&app.services, &admin, &ids, "", None)
         .await
         .unwrap();
     assert_eq!(outcome.summary, "Invitation resent to 5 users.");
@@ -162,6 +162,7 @@ async fn invitation_counts_older_than_two_hours_are_purged_by_the_worker(app: Te
         email: "late@example.com".into(),
         profile_id: first.profile_id.to_string(),
         role_id: first.role_id.to_string(),
+        personal_message: String::new(),
     };
     invite_user(&app.services, &admin, &input, None)
         .await

@@ -35,7 +35,7 @@ const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!
 async fn signed_in_admin(app: &TestApp) -> (crate::helpers::Organization, String) {
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    let page = app.get_text("/account/picture").await;
+    let page = app.get_text("/account").await;
     (organization, csrf_token_in(&page))
 }
 
@@ -103,11 +103,11 @@ async fn a_png_a_jpeg_and_a_webp_are_each_stored_as_a_small_square_png(app: Test
         let upload = encoded_image(600, 400, format);
         let response = upload_own(&app, &token, (upload.clone(), name, content_type)).await;
         assert_eq!(response.status().as_u16(), 303, "{name}");
-        assert_eq!(location(&response), "/account/picture?picture=saved");
+        assert_eq!(location(&response), "/account?picture=saved");
         let stored = stored_picture(&app, &organization.admin_id).await.unwrap();
         assert_ne!(stored, upload, "{name} is re-encoded");
         assert_small_square_png(&stored, name);
-        let page = app.get_text("/account/picture?picture=saved").await;
+        let page = app.get_text("/account?picture=saved").await;
         assert!(page.contains("Picture saved."), "{page}");
         assert!(
             page.contains(&format!(
@@ -335,7 +335,7 @@ async fn an_upload_without_the_forms_token_is_refused_and_nothing_is_stored(app:
     app.sign_in_with(&other, "grace", MEMBER_PASSWORD).await;
     app.agree_with(&other).await;
     let graces_page = other
-        .get(app.url("/account/picture"))
+        .get(app.url("/account"))
         .send()
         .await
         .unwrap()
@@ -477,7 +477,7 @@ async fn only_administrators_who_may_manage_a_user_change_their_picture(app: Tes
     app.agree_with(&linus).await;
     let token_of = |client: &reqwest::Client| {
         let client = client.clone();
-        let url = app.url("/account/picture");
+        let url = app.url("/account");
         async move { csrf_token_in(&client.get(url).send().await.unwrap().text().await.unwrap()) }
     };
     let linus_token = token_of(&linus).await;
@@ -589,15 +589,15 @@ async fn only_administrators_who_may_manage_a_user_change_their_picture(app: Tes
 async fn removing_a_picture_brings_back_the_initials_and_is_audited(app: TestApp) {
     let (organization, token) = signed_in_admin(&app).await;
     upload_own(&app, &token, (png(64, 64), "me.png", "image/png")).await;
-    let page = app.get_text("/account/picture").await;
+    let page = app.get_text("/account").await;
     assert!(page.contains("Remove picture"), "{page}");
     let response = app
         .post_form("/account/picture/remove", &[("csrf_token", &token)])
         .await;
     assert_eq!(response.status().as_u16(), 303);
-    assert_eq!(location(&response), "/account/picture?picture=removed");
+    assert_eq!(location(&response), "/account?picture=removed");
     assert_eq!(app.count("user_pictures").await, 0);
-    let page = app.get_text("/account/picture?picture=removed").await;
+    let page = app.get_text("/account?picture=removed").await;
     assert!(page.contains("Picture removed."), "{page}");
     assert!(
         !page.contains("Remove picture"),
@@ -665,6 +665,6 @@ async fn the_users_page_shows_each_users_picture_or_initials(app: TestApp) {
         page.contains(">GH</span>"),
         "Grace still has her initials: {page}"
     );
-    // The header leads every signed-in user to their picture.
-    assert!(page.contains("href=\"/account/picture\""), "{page}");
+    // The header leads every signed-in user to My Account, where their picture is.
+    assert!(page.contains("href=\"/account\""), "{page}");
 }

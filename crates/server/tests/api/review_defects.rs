@@ -636,6 +636,7 @@ async fn parallel_invitations_never_pass_the_hourly_cap_together(backend: Backen
         email: format!("racer{index}@example.com"),
         profile_id: profiles.last().unwrap().id.to_string(),
         role_id: roles.last().unwrap().id.to_string(),
+        personal_message: String::new(),
     };
     // One invitation is left in the hour; five arrive at once.
     let attempts = (0..5).map(|index| {

@@ -294,6 +294,7 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
             email,
             profile_id: standard_profile.clone(),
             role_id: manager_role.clone(),
+            personal_message: String::new(),
         };
         let administrator = &administrator;
         async move {
@@ -491,7 +492,18 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("email", format!("nina.{}@example.com", company.tag)),
             ("profile_id", standard),
             ("role_id", manager),
+            ("personal_message", "Welcome aboard!".into()),
         ],
+        // An address nobody has (New User's control above saves Nina).
+        "/setup/users/new/preview" => vec![
+            ("first_name", "Petra".into()),
+            ("last_name", "Preview".into()),
+            ("email", format!("petra.{}@example.com", company.tag)),
+            ("profile_id", standard),
+            ("role_id", manager),
+            ("personal_message", "Welcome aboard!".into()),
+        ],
+        "/account" => vec![("time_zone", "Asia/Tokyo".into())],
         "/setup/users/bulk" => vec![
             ("action", "deactivate".into()),
             ("ids", company.ken.clone()),
@@ -541,12 +553,14 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("company_name", "Renamed Install".into()),
             ("account_name", "Renamed".into()),
             ("invitation_lifetime_hours", "96".into()),
+            ("time_zone", "Europe/Berlin".into()),
         ],
         "/join/request" => vec![("token", company.eli_token.clone())],
         "/join" => vec![
             ("username", company.ivy_username.clone()),
             ("password", JOIN_PASSWORD.into()),
             ("password_confirmation", JOIN_PASSWORD.into()),
+            ("time_zone", "America/Los_Angeles".into()),
         ],
         "/first-run" => vec![
             ("code", SecretToken::generate().expose().to_owned()),
@@ -582,13 +596,14 @@ fn allowed_answer(route: &str) -> Answer {
         "/first-steps" => Answer::Redirect("/#first-steps"),
         "/password/reset" => Answer::Redirect("/login?password_changed=1"),
         "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
-        "/account/picture" => Answer::Redirect("/account/picture?picture=saved"),
-        "/account/picture/remove" => Answer::Redirect("/account/picture?picture=removed"),
+        "/account/picture" => Answer::Redirect("/account?picture=saved"),
+        "/account/picture/remove" => Answer::Redirect("/account?picture=removed"),
         // Back to the user's page, which says what was done.
         "/setup/users/{user_id}/edit"
         | "/setup/users/{user_id}/actions"
         | "/setup/users/{user_id}/picture"
         | "/setup/users/{user_id}/picture/remove" => Answer::RedirectUnder("/setup/users/"),
+        "/account" => Answer::Redirect("/account?saved=1"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
         "/password/forgot"
@@ -598,7 +613,8 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/profiles/{profile_id}/delete"
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
-        | "/setup/company" => Answer::Page(200),
+        | "/setup/company"
+        | "/setup/users/new/preview" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
@@ -761,8 +777,9 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 25] = [
+const CONTROLS: [&str; 26] = [
     "/first-steps",
+    "/account",
     "/account/picture",
     "/account/picture/remove",
     "/setup/users/{user_id}/picture",
@@ -790,10 +807,16 @@ const CONTROLS: [&str; 25] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 1] = [(
-    "/first-run",
-    "it acts only while no company exists (tests/api/first_run.rs)",
-)];
+const WITHOUT_CONTROL: [(&str, &str); 2] = [
+    (
+        "/first-run",
+        "it acts only while no company exists (tests/api/first_run.rs)",
+    ),
+    (
+        "/setup/users/new/preview",
+        "a preview writes nothing (tests/api/invitation_messages.rs checks that)",
+    ),
+];
 
 async fn every_state_changing_route_refuses_a_missing_a_foreign_and_a_cross_site_token(
     app: TestApp,

@@ -970,7 +970,7 @@ async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
     assert_eq!(ids.len(), 1000);
     app.clock.advance(Duration::from_secs(61));
     let started = std::time::Instant::now();
-    let outcome = reinvite_users(&app.services, &admin, &ids, None)
+    let outcome = reinvite_users(&app.services, &admin, &ids, "", None)
         .await
         .unwrap();
     eprintln!(
@@ -988,7 +988,7 @@ async fn a_thousand_users_are_reinvited_in_one_request(app: TestApp) {
         "the unsent first emails were withdrawn"
     );
     let too_many: Vec<String> = (0..1001).map(|index| format!("id-{index}")).collect();
-    let refused = reinvite_users(&app.services, &admin, &too_many, None).await;
+    let refused = reinvite_users(&app.services, &admin, &too_many, "", None).await;
     assert!(matches!(refused, Err(ManageUsersError::TooManySelected)));
 }
 

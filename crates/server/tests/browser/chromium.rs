@@ -29,6 +29,20 @@ impl Browser {
 
     /// A browser with cookies and JavaScript each on or off.
     pub async fn start_with(cookies_enabled: bool, javascript_enabled: bool) -> Option<Self> {
+        Self::launch(cookies_enabled, javascript_enabled, None).await
+    }
+
+    /// A browser whose system time zone is `time_zone` (`TZ`, which Chromium reads at start),
+    /// as a person's computer in that zone.
+    pub async fn start_in_time_zone(time_zone: &str, javascript_enabled: bool) -> Option<Self> {
+        Self::launch(true, javascript_enabled, Some(time_zone)).await
+    }
+
+    async fn launch(
+        cookies_enabled: bool,
+        javascript_enabled: bool,
+        time_zone: Option<&str>,
+    ) -> Option<Self> {
         if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists()
         {
             if std::env::var_os("CI").is_some() {
@@ -46,7 +60,11 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
-        let driver = Command::new(CHROMEDRIVER)
+        let mut driver = Command::new(CHROMEDRIVER);
+        if let Some(time_zone) = time_zone {
+            driver.env("TZ", time_zone);
+        }
+        let driver = driver
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -272,6 +290,19 @@ impl Browser {
             .unwrap()
     }
 
+    /// The value of the form control with this id (a select's chosen option).
+    pub async fn value_of(&self, id: &str) -> String {
+        let element = self
+            .find(Locator::Id(id))
+            .await
+            .expect("the control exists");
+        element
+            .prop("value")
+            .await
+            .expect("the control has a value")
+            .unwrap_or_default()
+    }
+
     pub async fn current_url(&self) -> String {
         self.client.current_url().await.expect("a URL").to_string()
     }
@@ -327,6 +358,15 @@ impl Browser {
             .text()
             .await
             .unwrap_or_default()
+    }
+
+    /// The `attribute` of every element that `css` selects, in page order.
+    pub async fn attributes(&self, css: &str, attribute: &str) -> Vec<String> {
+        let mut values = Vec::new();
+        for element in self.client.find_all(Locator::Css(css)).await.unwrap() {
+            values.extend(element.attr(attribute).await.unwrap());
+        }
+        values
     }
 
     /// Ends the Chromium session; dropping the browser then stops chromedriver.

@@ -13,7 +13,9 @@ mod helpers;
 mod smtp;
 
 mod chromium;
+mod invitation_messages;
 mod pictures;
+mod time_zones;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};

@@ -43,8 +43,8 @@ async fn pictures_are_uploaded_refused_and_removed_through_the_forms() {
     browser.click_button("I Agree").await;
     browser.wait_for_text("Welcome, Ada").await;
 
-    // From the header, to the Profile Picture page: the initials until there is a picture.
-    browser.click_link("Profile Picture").await;
+    // From the header, to My Account: the initials until there is a picture.
+    browser.click_link("My Account").await;
     browser.wait_for_text("is shown by their initials").await;
     for (hostile, message) in [
         (
@@ -85,7 +85,7 @@ async fn pictures_are_uploaded_refused_and_removed_through_the_forms() {
     assert!(browser.page_text().await.contains("GH"), "Grace's initials");
 
     // Remove it: the initials come back.
-    browser.open(&app.url("/account/picture")).await;
+    browser.open(&app.url("/account")).await;
     browser.click_button("Remove picture").await;
     browser.wait_for_text("Picture removed.").await;
     browser.wait_for_text("is shown by their initials").await;

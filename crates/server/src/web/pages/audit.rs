@@ -4,16 +4,17 @@ use super::Shell;
 use crate::store::{AuditFilter, AuditLogEntry};
 use crate::web::AppState;
 use crate::web::error::WebError;
+use crate::web::local_time::{LocalTime, LocalTimes};
 use crate::web::session::{RequirePermission, ViewAuditLog};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use onestop_domain::{AuditAction, Timestamp, UserId};
+use onestop_domain::{AuditAction, UserId};
 
 const PAGE_SIZE: i64 = 50;
 
 pub struct LogLine {
-    pub at: String,
+    pub at: LocalTime,
     pub action: String,
     pub actor: String,
     pub target: String,
@@ -29,9 +30,9 @@ fn name(first: Option<String>, last: Option<String>) -> String {
     }
 }
 
-pub(super) fn line(entry: AuditLogEntry) -> LogLine {
+pub(super) fn line(entry: AuditLogEntry, times: &LocalTimes) -> LogLine {
     LogLine {
-        at: Timestamp::from_unix_millis(entry.at).to_string(),
+        at: times.at(entry.at),
         action: AuditAction::parse(&entry.action)
             .map_or(entry.action.clone(), |action| action.label().to_owned()),
         actor: name(entry.actor_first_name, entry.actor_last_name),
@@ -80,27 +81,14 @@ pub struct AuditQuery {
     /// The Person search: part of a name, email or username.
     #[serde(default)]
     who: String,
-    /// YYYY-MM-DD (UTC), inclusive.
+    /// YYYY-MM-DD (in the reader's time zone), inclusive.
     #[serde(default)]
     from: String,
-    /// YYYY-MM-DD (UTC), inclusive.
+    /// YYYY-MM-DD (in the reader's time zone), inclusive.
     #[serde(default)]
     until: String,
     #[serde(default)]
     page: String,
-}
-
-/// The UTC day of a `YYYY-MM-DD` date, as the milliseconds of its start and of the next day's.
-/// A date that does not exist (2026-02-31) is refused, not rolled into the next month.
-fn parse_day(text: &str) -> Option<(i64, i64)> {
-    let date: jiff::civil::Date = text.trim().parse().ok()?;
-    let start_of = |date: jiff::civil::Date| {
-        jiff::tz::TimeZone::UTC
-            .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-            .ok()
-            .map(|timestamp| timestamp.as_millisecond())
-    };
-    Some((start_of(date)?, start_of(date.tomorrow().ok()?)?))
 }
 
 pub async fn show(
@@ -108,12 +96,17 @@ pub async fn show(
     user: RequirePermission<ViewAuditLog>,
     Query(query): Query<AuditQuery>,
 ) -> Result<AuditPage, WebError> {
+    let times = LocalTimes::for_reader(&user, &state.services);
     let mut error = None;
     let mut date = |text: &str, field: &str| -> Option<(i64, i64)> {
         if text.trim().is_empty() {
             return None;
         }
-        let parsed = parse_day(text);
+        // The reader's day, in the reader's zone.
+        let parsed = times
+            .zone()
+            .day(text)
+            .map(|(start, end)| (start.unix_millis(), end.unix_millis()));
         if parsed.is_none() {
             error = Some(format!(
                 "The {field} date must be a real date written like 2026-11-27."
@@ -158,7 +151,10 @@ pub async fn show(
     Ok(AuditPage {
         shell: Some(Shell::of(&user)),
         title: "Audit Log",
-        lines: entries.into_iter().map(line).collect(),
+        lines: entries
+            .into_iter()
+            .map(|entry| line(entry, &times))
+            .collect(),
         actions: AuditAction::ALL
             .into_iter()
             .map(|action| {
@@ -202,43 +198,4 @@ fn serde_html_query(query: &AuditQuery) -> String {
         .append_pair("until", &query.until)
         .append_pair("page", &query.page)
         .finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_day;
-
-    const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-    #[test]
-    fn dates_parse_to_the_bounds_of_their_utc_day() {
-        assert_eq!(parse_day("1970-01-01"), Some((0, DAY_MS)));
-        assert_eq!(
-            parse_day("2000-03-01"),
-            Some((11_017 * DAY_MS, 11_018 * DAY_MS))
-        );
-        assert_eq!(
-            parse_day(" 2026-11-27 "),
-            Some((20_784 * DAY_MS, 20_785 * DAY_MS))
-        );
-        assert_eq!(
-            parse_day("2028-02-29"),
-            Some((21_243 * DAY_MS, 21_244 * DAY_MS))
-        );
-    }
-
-    #[test]
-    fn dates_that_do_not_exist_are_refused_not_rolled_over() {
-        for text in [
-            "2026-02-31",
-            "2026-02-29",
-            "2026-04-31",
-            "2026-13-01",
-            "2026-00-10",
-            "yesterday",
-            "",
-        ] {
-            assert_eq!(parse_day(text), None, "{text}");
-        }
-    }
 }

@@ -5,6 +5,7 @@ use crate::usecases::FieldErrors;
 use crate::usecases::company::{
     CompanyError, CompanyInput, company_details, update_company_details,
 };
+use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
@@ -15,6 +16,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use onestop_domain::TimeZoneName;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "company.html")]
@@ -25,6 +27,7 @@ pub struct CompanyPage {
     form: CompanyInput,
     errors: FieldErrors,
     notice: Option<&'static str>,
+    time_zones: Vec<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -37,6 +40,8 @@ pub struct CompanyForm {
     account_name: String,
     #[serde(default)]
     invitation_lifetime_hours: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 impl CarriesCsrfToken for CompanyForm {
@@ -45,18 +50,29 @@ impl CarriesCsrfToken for CompanyForm {
     }
 }
 
+fn page(
+    user: &SignedInSession,
+    form: CompanyInput,
+    errors: FieldErrors,
+    notice: Option<&'static str>,
+) -> CompanyPage {
+    CompanyPage {
+        shell: Some(Shell::of(user)),
+        title: "Company Details",
+        csrf_token: user.csrf_token.clone(),
+        time_zones: TimeZoneName::choices_with(&form.time_zone),
+        form,
+        errors,
+        notice,
+    }
+}
+
 pub async fn show(
     State(state): State<AppState>,
     user: RequirePermission<ManageCompanyDetails>,
 ) -> Result<CompanyPage, WebError> {
-    Ok(CompanyPage {
-        shell: Some(Shell::of(&user)),
-        title: "Company Details",
-        csrf_token: user.csrf_token.clone(),
-        form: company_details(&state.services, &user.scope).await?,
-        errors: FieldErrors::default(),
-        notice: None,
-    })
+    let form = company_details(&state.services, &user.scope).await?;
+    Ok(page(&user, form, FieldErrors::default(), None))
 }
 
 pub async fn save(
@@ -69,27 +85,22 @@ pub async fn save(
         company_name: form.company_name,
         account_name: form.account_name,
         invitation_lifetime_hours: form.invitation_lifetime_hours,
+        time_zone: form.time_zone,
     };
     match update_company_details(&state.services, &user, &input, Some(&client.ip)).await {
-        Ok(()) => Ok(CompanyPage {
-            shell: Some(Shell::of(&user)),
-            title: "Company Details",
-            csrf_token: user.csrf_token.clone(),
-            form: company_details(&state.services, &user.scope).await?,
-            errors: FieldErrors::default(),
-            notice: Some("Company details saved."),
+        Ok(()) => {
+            let saved = company_details(&state.services, &user.scope).await?;
+            Ok(page(
+                &user,
+                saved,
+                FieldErrors::default(),
+                Some("Company details saved."),
+            )
+            .into_response())
         }
-        .into_response()),
         Err(CompanyError::Invalid(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            CompanyPage {
-                shell: Some(Shell::of(&user)),
-                title: "Company Details",
-                csrf_token: user.csrf_token.clone(),
-                form: input,
-                errors,
-                notice: None,
-            },
+            page(&user, input, errors, None),
         )
             .into_response()),
         Err(CompanyError::Store(error)) => Err(error.into()),

@@ -6,12 +6,13 @@ use crate::store::{CardEntry, FirstStep};
 use crate::web::AppState;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
+use crate::web::local_time::{LocalTime, LocalTimes};
 use crate::web::session::SignedInUser;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::Redirect;
-use onestop_domain::{Permission, Timestamp};
+use onestop_domain::Permission;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
@@ -37,9 +38,9 @@ pub struct DashboardView {
     /// (name, reason)
     pub failed: Vec<(String, String)>,
     /// (name, expires at)
-    pub expiring: Vec<(String, String)>,
+    pub expiring: Vec<(String, Option<LocalTime>)>,
     /// (name, asked at)
-    pub requests: Vec<(String, String)>,
+    pub requests: Vec<(String, Option<LocalTime>)>,
 }
 
 /// Invitations expiring within this long are shown on the administrator homepage.
@@ -58,12 +59,8 @@ async fn dashboard(
         .store
         .dashboard(&user.scope, now, EXPIRING_SOON_MS)
         .await?;
-    let when = |entry: &CardEntry| {
-        entry
-            .at
-            .map(|at| Timestamp::from_unix_millis(at).to_string())
-            .unwrap_or_default()
-    };
+    let times = LocalTimes::for_reader(user, &state.services);
+    let when = |entry: &CardEntry| entry.at.map(|at| times.at(at));
     Ok(Some(DashboardView {
         unconfirmed: cards.unconfirmed,
         failed: cards

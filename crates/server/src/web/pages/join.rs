@@ -23,7 +23,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use onestop_domain::{SecretToken, UserId};
+use onestop_domain::{SecretToken, TimeZoneName, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +41,12 @@ pub struct JoinPage {
     email: String,
     username: String,
     errors: FieldErrors,
+    time_zones: Vec<String>,
+    /// The zone selected when the page opens: the company's (the page's script then offers the
+    /// browser's own), or what was chosen before an error.
+    time_zone: String,
+    /// Whether the script may replace `time_zone` with the browser's guess.
+    guess_time_zone: bool,
 }
 
 /// Every page of the join flow other than the form.
@@ -329,6 +335,13 @@ pub async fn show(
         email: invitation.email.clone(),
         username: String::new(),
         errors: FieldErrors::default(),
+        time_zones: TimeZoneName::choices_with(&invitation.company_time_zone),
+        time_zone: TimeZoneName::from_stored(
+            Some(&invitation.company_time_zone),
+            &TimeZoneName::utc(),
+        )
+        .to_string(),
+        guess_time_zone: true,
     };
     Ok(private((jar, page).into_response()))
 }
@@ -343,6 +356,8 @@ pub struct JoinForm {
     password: String,
     #[serde(default)]
     password_confirmation: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 impl CarriesCsrfToken for JoinForm {
@@ -373,6 +388,7 @@ pub async fn submit(
         username: form.username.clone(),
         password: form.password.clone(),
         password_confirmation: form.password_confirmation.clone(),
+        time_zone: form.time_zone.clone(),
     };
     match accept_invitation(&state.services, &token, &input, &client.ip).await {
         Ok(tokens) => {
@@ -401,6 +417,9 @@ pub async fn submit(
                 email: invitation.email.clone(),
                 username: form.username.trim().to_owned(),
                 errors,
+                time_zones: TimeZoneName::choices_with(&form.time_zone),
+                time_zone: form.time_zone.clone(),
+                guess_time_zone: false,
             };
             Ok(private(
                 (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),

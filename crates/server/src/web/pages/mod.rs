@@ -1,5 +1,6 @@
 //! Server-rendered pages, one module per screen; every page is a typed askama template.
 
+pub mod account;
 pub mod audit;
 pub mod company;
 pub mod edit_user;

@@ -1,11 +1,11 @@
-//! Profile pictures: the Profile Picture page (`/account/picture`, every signed-in user's own),
-//! the same upload and remove form on a user's page for administrators (the `_picture.html`
+//! Profile pictures: the upload and remove form on My Account (`/account`, every signed-in
+//! user's own), the same form on a user's page for administrators (the `_picture.html`
 //! partial), and the picture itself (`/users/{user_id}/picture`), served to the signed-in
 //! users of the same company only.
 
-use super::Shell;
 use super::users::{avatar_class, initials};
 use crate::pictures::PictureError;
+use crate::usecases::FieldErrors;
 use crate::usecases::pictures::{
     PictureChangeError, Whose, change_picture, picture_to_show, remove_picture,
 };
@@ -16,9 +16,7 @@ use crate::web::csrf::{CsrfForm, TokenOnly};
 use crate::web::error::WebError;
 use crate::web::session::{IdPath, ManageUsers, RequirePermission, SignedInUser};
 use crate::web::uploads::{CsrfUpload, Upload};
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use onestop_domain::UserId;
@@ -104,42 +102,6 @@ impl PictureQuery {
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "account_picture.html")]
-pub struct AccountPicturePage {
-    shell: Option<Shell>,
-    title: &'static str,
-    picture: PictureView,
-}
-
-async fn account_page(
-    state: &AppState,
-    user: &SignedInSession,
-) -> Result<AccountPicturePage, WebError> {
-    Ok(AccountPicturePage {
-        shell: Some(Shell::of(user)),
-        title: "Profile Picture",
-        picture: PictureView::load(
-            state,
-            user,
-            &user.user_id,
-            (user.first_name.as_deref(), &user.last_name),
-            Whose::Own,
-        )
-        .await?,
-    })
-}
-
-pub async fn show(
-    State(state): State<AppState>,
-    user: SignedInUser,
-    Query(query): Query<PictureQuery>,
-) -> Result<AccountPicturePage, WebError> {
-    let mut page = account_page(&state, &user).await?;
-    page.picture.notice = query.notice();
-    Ok(page)
-}
-
 /// The status and message for a refused upload, or the error that is not the form's.
 fn refusal(error: PictureChangeError) -> Result<(StatusCode, String), WebError> {
     match error {
@@ -192,9 +154,10 @@ pub async fn upload_own(
     CsrfUpload(upload): CsrfUpload,
 ) -> Result<Response, WebError> {
     match upload_picture(&state, &user, Whose::Own, &client, upload).await? {
-        None => Ok(Redirect::to("/account/picture?picture=saved").into_response()),
+        None => Ok(Redirect::to("/account?picture=saved").into_response()),
         Some((status, message)) => {
-            let mut page = account_page(&state, &user).await?;
+            let mut page =
+                super::account::page(&state, &user, None, FieldErrors::default(), None).await?;
             page.picture.error = Some(message);
             Ok((status, page).into_response())
         }
@@ -210,7 +173,7 @@ pub async fn remove_own(
     remove_picture(&state.services, &user, Whose::Own, Some(&client.ip))
         .await
         .map_err(not_removed)?;
-    Ok(Redirect::to("/account/picture?picture=removed").into_response())
+    Ok(Redirect::to("/account?picture=removed").into_response())
 }
 
 /// The administrator's upload on the user's page: the same rules, for a user they may manage (others

@@ -7,13 +7,13 @@ use crate::web::client::Client;
 use crate::web::cookies;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm, TokenOnly};
 use crate::web::error::WebError;
+use crate::web::local_time::{LocalTime, LocalTimes};
 use crate::web::session::SignedInAnyTerms;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use onestop_domain::Timestamp;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "terms.html")]
@@ -23,7 +23,7 @@ pub struct TermsPage {
     company_name: String,
     version: i64,
     version_id: String,
-    published: String,
+    published: LocalTime,
     body: String,
     /// What changed, for versions after the first.
     changes: Option<String>,
@@ -51,7 +51,7 @@ async fn render(
         company_name: user.company_name.clone(),
         version: terms.version,
         version_id: terms.id,
-        published: Timestamp::from_unix_millis(terms.published_at).to_string(),
+        published: LocalTimes::for_reader(user, &state.services).at(terms.published_at),
         body: terms.body,
         changes: (terms.version > 1).then_some(terms.summary),
         already_accepted: user.accepted_current_terms,

@@ -10,6 +10,7 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
+use crate::web::local_time::{LocalTime, LocalTimes};
 use crate::web::session::{ManageTermsOfService, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,16 +25,16 @@ const ACCEPTANCES_SHOWN: usize = 100;
 pub struct HistoryItem {
     pub version: i64,
     pub summary: String,
-    pub published: String,
+    pub published: LocalTime,
     pub publisher: String,
     pub acceptances: i64,
     pub sha256: String,
 }
 
-fn history_item(entry: TermsHistoryEntry) -> HistoryItem {
+fn history_item(entry: TermsHistoryEntry, times: &LocalTimes) -> HistoryItem {
     HistoryItem {
         version: entry.version,
-        published: Timestamp::from_unix_millis(entry.published_at).to_string(),
+        published: times.at(entry.published_at),
         publisher: match (entry.publisher_first_name, entry.publisher_last_name) {
             (Some(first), Some(last)) => format!("{first} {last}"),
             (None, Some(last)) => last,
@@ -55,7 +56,7 @@ pub struct TermsAdminPage {
     current_body: String,
     history: Vec<HistoryItem>,
     /// The newest acceptances: (name, version, when, address).
-    acceptances: Vec<(String, i64, String, String)>,
+    acceptances: Vec<(String, i64, LocalTime, String)>,
     body: String,
     summary: String,
     errors: FieldErrors,
@@ -71,6 +72,7 @@ async fn page(
     notice: Option<String>,
 ) -> Result<TermsAdminPage, WebError> {
     let current = current_terms(&state.services, &user.scope).await?;
+    let times = LocalTimes::for_reader(user, &state.services);
     let acceptances = state
         .services
         .store
@@ -86,7 +88,7 @@ async fn page(
             (
                 name,
                 record.version,
-                Timestamp::from_unix_millis(record.accepted_at).to_string(),
+                times.at(record.accepted_at),
                 record.ip,
             )
         })
@@ -97,7 +99,7 @@ async fn page(
         .terms_history(&user.scope)
         .await?
         .into_iter()
-        .map(history_item)
+        .map(|entry| history_item(entry, &times))
         .collect();
     Ok(TermsAdminPage {
         shell: Some(Shell::of(user)),

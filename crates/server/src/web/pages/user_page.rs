@@ -10,7 +10,7 @@ use super::pictures::{PictureQuery, PictureView};
 use super::users::{avatar_class, full_name, initials};
 use crate::store::{EmailHistoryRow, InvitationHistoryRow, SessionSummary};
 use crate::usecases::manage_users::{
-    BulkOutcome, delete_users, reinvite_users, set_users_status, user_to_edit,
+    BulkOutcome, ManageUsersError, delete_users, reinvite_users, set_users_status, user_to_edit,
 };
 use crate::usecases::password_reset::ACCOUNT_LIMIT;
 use crate::usecases::pictures::Whose;
@@ -24,21 +24,23 @@ use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
 use crate::web::flash;
+use crate::web::local_time::LocalTimes;
 use crate::web::session::{IdPath, ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use onestop_domain::{Timestamp, UserId, UserStatus};
+use onestop_domain::{PersonalMessage, UserId, UserStatus};
 
 /// Where a user's page is.
 pub fn user_page_path(user_id: &UserId) -> String {
     format!("/setup/users/{user_id}")
 }
 
-fn time(millis: i64) -> String {
-    Timestamp::from_unix_millis(millis).to_string()
+/// A time in the reader's zone, with its abbreviation.
+fn time(times: &LocalTimes, millis: i64) -> String {
+    times.at(millis).text().to_owned()
 }
 
 fn person(first: Option<&str>, last: Option<&str>) -> String {
@@ -75,38 +77,41 @@ fn delivery_state(state: &str) -> String {
     .to_owned()
 }
 
-fn email_line(row: &EmailHistoryRow) -> EmailLine {
+fn email_line(row: &EmailHistoryRow, times: &LocalTimes) -> EmailLine {
     EmailLine {
-        queued: time(row.created_at),
+        queued: time(times, row.created_at),
         state: delivery_state(&row.state),
         attempts: row.attempts.to_string(),
         last_error: row.last_error.clone().unwrap_or_default(),
-        sent: row.sent_at.map(time).unwrap_or_default(),
+        sent: row.sent_at.map(|at| time(times, at)).unwrap_or_default(),
     }
 }
 
-fn invitation_line(row: InvitationHistoryRow, now: Timestamp) -> InvitationLine {
+fn invitation_line(row: InvitationHistoryRow, times: &LocalTimes) -> InvitationLine {
     let outcome = if let Some(at) = row.consumed_at {
-        format!("Accepted {}", time(at))
+        format!("Accepted {}", time(times, at))
     } else if let Some(at) = row.superseded_at {
-        format!("Replaced by a newer invitation {}", time(at))
+        format!("Replaced by a newer invitation {}", time(times, at))
     } else if let Some(at) = row.revoked_at {
-        format!("Revoked {} (deactivated)", time(at))
-    } else if now >= Timestamp::from_unix_millis(row.expires_at) {
+        format!("Revoked {} (deactivated)", time(times, at))
+    } else if times.at(row.expires_at).is_past() {
         "Expired".to_owned()
     } else {
         "Waiting to be accepted".to_owned()
     };
     let delivery = match &row.email_state {
         Some(state) => EmailLine {
-            queued: time(row.created_at),
+            queued: time(times, row.created_at),
             state: delivery_state(state),
             attempts: row.email_attempts.unwrap_or_default().to_string(),
             last_error: row.email_last_error.clone().unwrap_or_default(),
-            sent: row.email_sent_at.map(time).unwrap_or_default(),
+            sent: row
+                .email_sent_at
+                .map(|at| time(times, at))
+                .unwrap_or_default(),
         },
         None => EmailLine {
-            queued: time(row.created_at),
+            queued: time(times, row.created_at),
             state: "Withdrawn before it was sent".to_owned(),
             attempts: String::new(),
             last_error: String::new(),
@@ -114,12 +119,12 @@ fn invitation_line(row: InvitationHistoryRow, now: Timestamp) -> InvitationLine 
         },
     };
     InvitationLine {
-        sent: time(row.created_at),
+        sent: time(times, row.created_at),
         sent_by: person(
             row.sender_first_name.as_deref(),
             row.sender_last_name.as_deref(),
         ),
-        expires: time(row.expires_at),
+        expires: time(times, row.expires_at),
         outcome,
         recipient: row.email_recipient.unwrap_or_default(),
         delivery,
@@ -135,10 +140,14 @@ pub struct SessionLine {
     pub this_browser: bool,
 }
 
-fn session_line(session: SessionSummary, admin: &SignedInSession) -> SessionLine {
+fn session_line(
+    session: SessionSummary,
+    admin: &SignedInSession,
+    times: &LocalTimes,
+) -> SessionLine {
     SessionLine {
-        started: time(session.created_at),
-        last_seen: time(session.last_seen_at),
+        started: time(times, session.created_at),
+        last_seen: time(times, session.last_seen_at),
         address: session.ip.unwrap_or_else(|| "not recorded".to_owned()),
         this_browser: session.id_hash == admin.id_hash.as_str(),
     }
@@ -198,6 +207,7 @@ pub struct UserPage {
     events: Option<Vec<LogLine>>,
     /// Their picture (or initials), with the forms to change it when `manageable`.
     pub(super) picture: PictureView,
+    personal_message_limit: usize,
 }
 
 fn user_page(
@@ -205,7 +215,7 @@ fn user_page(
     account: UserAccount,
     picture: PictureView,
     notices: Vec<String>,
-    now: Timestamp,
+    times: &LocalTimes,
 ) -> UserPage {
     let record = &account.record;
     let name = full_name(record.first_name.as_deref(), &record.last_name);
@@ -216,15 +226,15 @@ fn user_page(
             "Invited",
             format!(
                 "{} by {}",
-                time(record.created_at),
+                time(times, record.created_at),
                 full_name(record.inviter_first_name.as_deref(), last)
             ),
         ),
-        None => ("Added", time(record.created_at)),
+        None => ("Added", time(times, record.created_at)),
     };
     let last_sign_in = match (record.last_sign_in_at, &record.last_sign_in_ip) {
-        (Some(at), Some(ip)) => format!("{} from {ip}", time(at)),
-        (Some(at), None) => time(at),
+        (Some(at), Some(ip)) => format!("{} from {ip}", time(times, at)),
+        (Some(at), None) => time(times, at),
         (None, _) => "Never".to_owned(),
     };
     let details = vec![
@@ -242,7 +252,9 @@ fn user_page(
         invited,
         (
             "Joined",
-            record.joined_at.map_or_else(|| "Not yet".to_owned(), time),
+            record
+                .joined_at
+                .map_or_else(|| "Not yet".to_owned(), |at| time(times, at)),
         ),
         ("Last sign-in", last_sign_in),
     ];
@@ -260,22 +272,27 @@ fn user_page(
         details,
         manageable: account.manageable,
         actions: actions(&account, is_self),
-        reset_emails: account.reset_emails.iter().map(email_line).collect(),
+        reset_emails: account
+            .reset_emails
+            .iter()
+            .map(|row| email_line(row, times))
+            .collect(),
         sessions: account
             .sessions
             .into_iter()
-            .map(|session| session_line(session, admin))
+            .map(|session| session_line(session, admin, times))
             .collect(),
         events: account
             .audit_events
-            .map(|events| events.into_iter().map(line).collect()),
+            .map(|events| events.into_iter().map(|entry| line(entry, times)).collect()),
         invitations: account
             .invitations
             .into_iter()
-            .map(|row| invitation_line(row, now))
+            .map(|row| invitation_line(row, times))
             .collect(),
         full_name: name,
         picture,
+        personal_message_limit: PersonalMessage::MAX_LENGTH,
     }
 }
 
@@ -311,7 +328,7 @@ pub(super) async fn load_user_page(
         account,
         picture,
         notices,
-        state.services.clock.now(),
+        &LocalTimes::for_reader(admin, &state.services),
     ))
 }
 
@@ -337,6 +354,9 @@ pub struct UserActionForm {
     /// "sign_out_everywhere".
     #[serde(default)]
     action: String,
+    /// Sent with Reinvite.
+    #[serde(default)]
+    personal_message: String,
 }
 
 impl CarriesCsrfToken for UserActionForm {
@@ -373,13 +393,21 @@ pub async fn act(
             user_to_edit(services, &user, &user_id)
                 .await
                 .map_err(not_found)?;
+            let message = &form.personal_message;
             let outcome = match action {
-                "reinvite" => reinvite_users(services, &user, &ids, Some(ip)).await,
+                "reinvite" => reinvite_users(services, &user, &ids, message, Some(ip)).await,
                 "delete" => delete_users(services, &user, &ids, Some(ip)).await,
                 "deactivate" => set_users_status(services, &user, &ids, true, Some(ip)).await,
                 _ => set_users_status(services, &user, &ids, false, Some(ip)).await,
-            }
-            .map_err(internal)?;
+            };
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(error @ ManageUsersError::InvalidPersonalMessage(_)) => BulkOutcome {
+                    summary: error.to_string(),
+                    skipped: Vec::new(),
+                },
+                Err(error) => return Err(internal(error)),
+            };
             if action == "delete" && outcome.skipped.is_empty() {
                 // Their page is gone with them: the Users page says what happened.
                 let jar = flash::leave(jar, https, "/setup/users", &said(outcome));

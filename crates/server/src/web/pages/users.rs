@@ -5,7 +5,7 @@ use super::users_paging::{PageRequest, Paging, SEARCH_COUNT_LIMIT, Total, load_p
 use crate::store::{DirectoryRow, ProfileRow, RoleRow, ViewCounts, ViewFilter};
 use crate::usecases::FieldErrors;
 use crate::usecases::invite_user::{
-    GrantOptions, InviteError, InviteInput, grant_options, invite_user,
+    GrantOptions, InviteError, InviteInput, grant_options, invite_user, preview_invitation,
 };
 use crate::usecases::manage_users::{
     BulkOutcome, ManageUsersError, delete_users, reinvite_users, set_users_status,
@@ -16,15 +16,17 @@ use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
 use crate::web::flash;
+use crate::web::local_time::{LocalTime, LocalTimes};
+use crate::web::security::EMAIL_PREVIEW_CONTENT_SECURITY_POLICY;
 use crate::web::session::{ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use onestop_domain::UserId;
-use onestop_domain::{Permission, Timestamp, UserStatus};
+use onestop_domain::{Permission, PersonalMessage, UserStatus};
 
 /// The drop-down's views, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +115,25 @@ pub struct UserListItem {
     pub profile: String,
     pub status: &'static str,
     /// For Unconfirmed users: when and by whom, expiry, delivery.
-    pub invitation: Vec<String>,
+    pub invitation: Vec<InvitationLine>,
+}
+
+/// A line about a user's invitation: words, perhaps a time (shown relative, with the reader's
+/// local time in its title), more words.
+pub struct InvitationLine {
+    pub before: String,
+    pub time: Option<LocalTime>,
+    pub after: String,
+}
+
+impl InvitationLine {
+    fn text(text: impl Into<String>) -> Self {
+        Self {
+            before: text.into(),
+            time: None,
+            after: String::new(),
+        }
+    }
 }
 
 pub(super) fn full_name(first: Option<&str>, last: &str) -> String {
@@ -151,7 +171,7 @@ pub(super) fn avatar_class(user_id: &str) -> String {
     format!("avatar-{}", hash % 8)
 }
 
-fn list_item(row: DirectoryRow, now: Timestamp) -> UserListItem {
+fn list_item(row: DirectoryRow, times: &LocalTimes) -> UserListItem {
     let status = row.status.parse::<UserStatus>().ok();
     let mut invitation = Vec::new();
     if status == Some(UserStatus::Unconfirmed) {
@@ -164,22 +184,30 @@ fn list_item(row: DirectoryRow, now: Timestamp) -> UserListItem {
                         format!(" by {}", full_name(row.inviter_first_name.as_deref(), last))
                     })
                     .unwrap_or_default();
-                invitation.push(format!(
-                    "Invited {}{by}",
-                    Timestamp::from_unix_millis(invited_at)
-                ));
-                let expires_at = Timestamp::from_unix_millis(expires_at);
-                invitation.push(if now >= expires_at {
-                    "Invitation expired".to_owned()
-                } else {
-                    format!("Expires {expires_at}")
+                invitation.push(InvitationLine {
+                    before: "Invited ".to_owned(),
+                    time: Some(times.at(invited_at)),
+                    after: by,
                 });
-                invitation.extend(delivery_label(
-                    row.delivery_state.as_deref(),
-                    row.delivery_error.as_deref(),
-                ));
+                let expires_at = times.at(expires_at);
+                invitation.push(InvitationLine {
+                    before: if expires_at.is_past() {
+                        "Invitation expired "
+                    } else {
+                        "Expires "
+                    }
+                    .to_owned(),
+                    time: Some(expires_at),
+                    after: String::new(),
+                });
+                invitation.extend(
+                    delivery_label(row.delivery_state.as_deref(), row.delivery_error.as_deref())
+                        .map(InvitationLine::text),
+                );
             }
-            _ => invitation.push("No live invitation; reinvite to send one".to_owned()),
+            _ => invitation.push(InvitationLine::text(
+                "No live invitation; reinvite to send one",
+            )),
         }
     }
     UserListItem {
@@ -207,6 +235,8 @@ pub struct UsersPage {
     view: &'static str,
     unconfirmed_view: bool,
     search: String,
+    /// For the Personal Message box beside Reinvite.
+    personal_message_limit: usize,
     users: Vec<UserListItem>,
     paging: Paging,
     notice: Option<String>,
@@ -265,7 +295,7 @@ async fn users_page(
         total,
     )
     .await?;
-    let now = state.services.clock.now();
+    let times = LocalTimes::for_reader(user, &state.services);
     let ids: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
     let mut pictures = store.picture_digests(&user.scope, &ids).await?;
     let users = rows
@@ -276,7 +306,7 @@ async fn users_page(
                 .map(|digest| super::pictures::picture_url(&row.id, &digest));
             UserListItem {
                 picture_url,
-                ..list_item(row, now)
+                ..list_item(row, &times)
             }
         })
         .collect();
@@ -295,6 +325,7 @@ async fn users_page(
         view: view.key(),
         unconfirmed_view: view == View::Unconfirmed,
         search: search.to_owned(),
+        personal_message_limit: PersonalMessage::MAX_LENGTH,
         users,
         paging,
         notice,
@@ -354,6 +385,9 @@ pub struct BulkForm {
     view: String,
     #[serde(default)]
     q: String,
+    /// Sent with Reinvite, the same to every selected user.
+    #[serde(default)]
+    personal_message: String,
 }
 
 impl CarriesCsrfToken for BulkForm {
@@ -379,7 +413,9 @@ pub async fn bulk(
         })
     } else {
         match form.action.as_str() {
-            "reinvite" => reinvite_users(services, &user, &form.ids, ip).await,
+            "reinvite" => {
+                reinvite_users(services, &user, &form.ids, &form.personal_message, ip).await
+            }
             "delete" => delete_users(services, &user, &form.ids, ip).await,
             "deactivate" => set_users_status(services, &user, &form.ids, true, ip).await,
             "activate" => set_users_status(services, &user, &form.ids, false, ip).await,
@@ -392,7 +428,10 @@ pub async fn bulk(
     };
     let outcome = match outcome {
         Ok(outcome) => outcome,
-        Err(error @ ManageUsersError::TooManySelected) => BulkOutcome {
+        Err(
+            error @ (ManageUsersError::TooManySelected
+            | ManageUsersError::InvalidPersonalMessage(_)),
+        ) => BulkOutcome {
             summary: error.to_string(),
             skipped: Vec::new(),
         },
@@ -442,6 +481,17 @@ pub struct NewUserPage {
     profiles: Vec<ProfileChoice>,
     roles: Vec<RoleRow>,
     errors: FieldErrors,
+    personal_message_limit: usize,
+    /// After Preview email: what Save would send.
+    preview: Option<EmailPreview>,
+}
+
+/// The email New User's Save would send, as Preview email shows it.
+pub struct EmailPreview {
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
 }
 
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -458,6 +508,21 @@ pub struct NewUserForm {
     profile_id: String,
     #[serde(default)]
     role_id: String,
+    #[serde(default)]
+    personal_message: String,
+}
+
+impl NewUserForm {
+    fn input(&self) -> InviteInput {
+        InviteInput {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: self.email.clone(),
+            profile_id: self.profile_id.clone(),
+            role_id: self.role_id.clone(),
+            personal_message: self.personal_message.clone(),
+        }
+    }
 }
 
 impl CarriesCsrfToken for NewUserForm {
@@ -480,6 +545,8 @@ fn new_user_page(
         profiles: options.profiles.into_iter().map(profile_choice).collect(),
         roles: options.roles,
         errors,
+        personal_message_limit: PersonalMessage::MAX_LENGTH,
+        preview: None,
     }
 }
 
@@ -511,13 +578,7 @@ pub async fn create(
     client: Client,
     CsrfForm(form): CsrfForm<NewUserForm>,
 ) -> Result<Response, WebError> {
-    let input = InviteInput {
-        first_name: form.first_name.clone(),
-        last_name: form.last_name.clone(),
-        email: form.email.clone(),
-        profile_id: form.profile_id.clone(),
-        role_id: form.role_id.clone(),
-    };
+    let input = form.input();
     let (status, errors) = match invite_user(&state.services, &user, &input, Some(&client.ip)).await
     {
         Ok(user_id) => {
@@ -531,4 +592,37 @@ pub async fn create(
     };
     let options = grant_options(&state.services, &user).await?;
     Ok((status, new_user_page(&user, options, form, errors)).into_response())
+}
+
+/// New User's "Preview email" (`formaction`, so it works without JavaScript): the same form,
+/// with the email Save would send below it. Saves nothing.
+pub async fn preview(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageUsers>,
+    CsrfForm(form): CsrfForm<NewUserForm>,
+) -> Result<Response, WebError> {
+    let (status, errors, preview) =
+        match preview_invitation(&state.services, &user, &form.input()).await {
+            Ok(email) => (
+                StatusCode::OK,
+                FieldErrors::default(),
+                Some(EmailPreview {
+                    recipient: email.recipient,
+                    subject: email.subject,
+                    text: email.body_text,
+                    html: email.body_html,
+                }),
+            ),
+            Err(InviteError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors, None),
+            Err(InviteError::EmailTaken(errors)) => (StatusCode::CONFLICT, errors, None),
+            Err(InviteError::Internal(error)) => return Err(WebError::Internal(error)),
+        };
+    let options = grant_options(&state.services, &user).await?;
+    let mut page = new_user_page(&user, options, form, errors);
+    page.preview = preview;
+    let policy = [(
+        header::CONTENT_SECURITY_POLICY,
+        EMAIL_PREVIEW_CONTENT_SECURITY_POLICY,
+    )];
+    Ok((status, policy, page).into_response())
 }
