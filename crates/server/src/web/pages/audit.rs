@@ -156,8 +156,8 @@ pub async fn show(
                 )
             })
             .collect(),
-        from: query.from.clone(),
-        until: query.until.clone(),
+        from: shown_date(&query.from),
+        until: shown_date(&query.until),
         previous_link: (page > 1).then(|| link(page - 1)),
         next_link: (page < pages).then(|| link(page + 1)),
         page,
@@ -165,6 +165,15 @@ pub async fn show(
         total,
         error,
     })
+}
+
+/// A date input's value: the date asked for, or empty when it is not a date (a date input
+/// cannot hold anything else; the error above the table says what was wrong).
+fn shown_date(text: &str) -> String {
+    match parse_day(text) {
+        Some(_) => text.trim().to_owned(),
+        None => String::new(),
+    }
 }
 
 fn serde_html_query(query: &AuditQuery) -> String {
