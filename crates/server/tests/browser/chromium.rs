@@ -28,7 +28,8 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
-        if !self.closed && self.tools.is_some() && !std::thread::panicking() {
+        let visited = self.audited.get_mut().is_ok_and(|pages| !pages.is_empty());
+        if !self.closed && visited && !std::thread::panicking() {
             panic!(
                 "a browser test ends with `browser.close().await`, which runs the accessibility \
                  and HTML checks of the pages it visited"
