@@ -156,8 +156,10 @@ pub fn validate_html(tools: &Tools, pages: &[(String, String)]) -> Vec<String> {
         std::fs::write(&file, html).expect("the page is written");
         files.push(file);
     }
+    // The checker needs a deep stack; the client compiler alone and the serial collector start
+    // the JVM in a third of the time, which is most of a run over a test's few pages.
     let output = Command::new(&tools.java)
-        .arg("-Xss4m")
+        .args(["-Xss4m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"])
         .arg("-jar")
         .arg(&tools.vnu_jar)
         .args(["--errors-only", "--format", "json"])

@@ -84,7 +84,10 @@ async fn every_page_a_person_reaches_is_accessible_and_valid_html() {
     browser.wait_for_text("Forgot password?").await;
     browser.fill("Username or Email", "sam").await;
     browser.click_button("Send Reset Link").await;
-    browser.wait_for_text("Forgot password?").await;
+    browser
+        .wait_for_text("a link to choose a new password is on its way")
+        .await;
+    app.background_work_done().await;
     let reset_link = last_link_to(&app, "sam@example.com").await;
     browser.open(&reset_link).await;
     browser.wait_for_text("Choose a new password").await;
