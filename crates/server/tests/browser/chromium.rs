@@ -188,7 +188,8 @@ impl Browser {
         let seen = self
             .client
             .execute(
-                "if (!location.protocol.startsWith('http') || window.__pageAudited) return null; \
+                "if (!location.protocol.startsWith('http') || document.contentType !== 'text/html' \
+                     || window.__pageAudited) return null; \
                  window.__pageAudited = true; return location.href;",
                 vec![],
             )
@@ -297,7 +298,8 @@ impl Browser {
             .to_owned()
     }
 
-    /// Types into the input whose label reads `label`.
+    /// Types into the input whose label reads `label` (a required field's label may add its
+    /// " *" marker).
     pub async fn fill(&self, label: &str, value: &str) {
         let label_element = self
             .find(Locator::XPath(&format!(

@@ -10,7 +10,8 @@
 //! the parser's repairs that `outerHTML` would show. When the test closes the browser, the Nu HTML
 //! Checker (npm `vnu-jar`, on Java) validates all recorded pages in one JVM start, and the test
 //! fails on any axe violation of impact serious or critical, or any HTML error, listing each with
-//! its page.
+//! its page. Documents that are not HTML served over HTTP (a CSV download, Chromium's own pages)
+//! are left out.
 //!
 //! The tools live in `.tools/node_modules` at the workspace root (not committed; `scripts/test`
 //! installs them, pinned) or in the directory `WEB_TOOLS_DIR` names. Missing tools fail in CI and
