@@ -83,6 +83,8 @@ impl Browser {
             );
             return None;
         }
+        // Before chromedriver starts: in CI, missing tools fail here and leave no process behind.
+        let tools = Tools::find();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -132,7 +134,7 @@ impl Browser {
             client,
             driver,
             _profile: profile,
-            tools: Tools::find(),
+            tools,
             audited: Mutex::new(Vec::new()),
             closed: false,
             javascript_enabled,
