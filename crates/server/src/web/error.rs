@@ -1,7 +1,7 @@
 //! One error type for every page: it logs the cause inside the request's span and shows the
 //! visitor a safe page, never SQL, paths or stack traces.
 
-use super::pages::ErrorPage;
+use super::pages::{ErrorPage, Shell};
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -96,9 +96,31 @@ impl IntoResponse for WebError {
     }
 }
 
+/// What an error page says, kept on its response so that the session layer can render it again
+/// with the signed-in header ([`with_header`]).
+#[derive(Debug, Clone)]
+pub struct ErrorPageContent {
+    title: String,
+    message: String,
+}
+
 pub fn render_error(status: StatusCode, title: &str, message: &str) -> Response {
+    let mut response = render_error_page(status, title, message, None);
+    response.extensions_mut().insert(ErrorPageContent {
+        title: title.to_owned(),
+        message: message.to_owned(),
+    });
+    response
+}
+
+fn render_error_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    shell: Option<Shell>,
+) -> Response {
     let page = ErrorPage {
-        shell: None,
+        shell,
         title,
         message,
     };
@@ -109,6 +131,23 @@ pub fn render_error(status: StatusCode, title: &str, message: &str) -> Response 
             (status, title.to_owned()).into_response()
         }
     }
+}
+
+/// An error page for a signed-in visitor keeps the header (account, Sign Out, Setup), so the
+/// way back is where it always is; its status and headers stay as they were.
+pub fn with_header(response: Response, shell: Shell) -> Response {
+    let Some(content) = response.extensions().get::<ErrorPageContent>().cloned() else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    let rendered = render_error_page(parts.status, &content.title, &content.message, Some(shell));
+    let (rendered_parts, body) = rendered.into_parts();
+    if let Some(length) = rendered_parts.headers.get(header::CONTENT_LENGTH) {
+        parts.headers.insert(header::CONTENT_LENGTH, length.clone());
+    } else {
+        parts.headers.remove(header::CONTENT_LENGTH);
+    }
+    Response::from_parts(parts, body)
 }
 
 /// A panic in a handler becomes an ordinary 500 page; the panic message goes to the log only.

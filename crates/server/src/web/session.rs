@@ -5,6 +5,7 @@
 use super::AppState;
 use super::cookies;
 use super::error::WebError;
+use super::pages::Shell;
 use crate::usecases::sessions::{SignedInSession, resolve_session};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -40,8 +41,14 @@ pub async fn load_session(
         },
         None => None,
     };
-    request.extensions_mut().insert(CurrentSession(session));
-    next.run(request).await
+    request
+        .extensions_mut()
+        .insert(CurrentSession(session.clone()));
+    let response = next.run(request).await;
+    match session {
+        Some(session) => super::error::with_header(response, Shell::of(&session)),
+        None => response,
+    }
 }
 
 fn current(parts: &Parts) -> Option<Arc<SignedInSession>> {

@@ -165,7 +165,9 @@ pub async fn spawn_app_with_options(
     // A fixed, recent moment: tests move it forward explicitly.
     let start = Timestamp::from_unix_millis(1_795_752_000_000);
     let (app, config, listener) = prepare_app(backend, start, adjust, configure).await?;
-    listener.set_nonblocking(true).expect("a non-blocking listener");
+    listener
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
     let listener = tokio::net::TcpListener::from_std(listener).expect("the test listener");
     let application =
         Application::with_listener(listener, app_state(app.services.clone(), &config));

@@ -6,6 +6,7 @@
 mod helpers;
 mod smtp;
 
+mod accessible_markup;
 mod authorization;
 mod bad_input;
 mod cli;

@@ -1,8 +1,10 @@
 //! Starting chromedriver and a headless Chromium, and the few actions the tests need, each
 //! finding elements the way a person does: by label or visible text.
 
+use crate::page_checks::{self, AuditedPage, Tools};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -12,12 +14,52 @@ pub struct Browser {
     client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
+    /// axe-core and the Nu HTML Checker; `None` when they are missing outside CI.
+    tools: Option<Tools>,
+    /// Every document audited so far (see [`page_checks`]).
+    audited: Mutex<Vec<AuditedPage>>,
+    /// Whether [`Browser::close`] ran the checks; a test that forgets it fails.
+    closed: bool,
+    /// Whether the pages' own scripts run.
+    javascript_enabled: bool,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let visited = self.audited.get_mut().is_ok_and(|pages| !pages.is_empty());
+        if !self.closed && visited && !std::thread::panicking() {
+            panic!(
+                "a browser test ends with `browser.close().await`, which runs the accessibility \
+                 and HTML checks of the pages it visited"
+            );
+        }
+    }
+}
+
+/// A chromedriver command outside the W3C protocol: one DevTools protocol call.
+#[derive(Debug)]
+struct DevTools {
+    method: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (reqwest::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.method, "params": self.params });
+        (reqwest::Method::POST, Some(body.to_string()))
     }
 }
 
@@ -55,6 +97,8 @@ impl Browser {
             );
             return None;
         }
+        // Before chromedriver starts: in CI, missing tools fail here and leave no process behind.
+        let tools = Tools::find();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -95,12 +139,6 @@ impl Browser {
                 2.into(),
             );
         }
-        if !javascript_enabled {
-            prefs.insert(
-                "profile.default_content_setting_values.javascript".into(),
-                2.into(),
-            );
-        }
         options["prefs"] = prefs.into();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "chrome".into());
@@ -110,11 +148,142 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session starts");
-        Some(Self {
+        let browser = Self {
             client,
             driver,
             _profile: profile,
-        })
+            tools,
+            audited: Mutex::new(Vec::new()),
+            closed: false,
+            javascript_enabled,
+        };
+        if !javascript_enabled {
+            // Through DevTools rather than the content setting, so that the checks can run
+            // axe-core for a moment in a page whose own scripts never ran.
+            browser.disable_scripts(true).await;
+        }
+        browser
+            .devtools("Network.enable", serde_json::json!({}))
+            .await;
+        Some(browser)
+    }
+
+    async fn devtools(&self, method: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.client
+            .issue_cmd(DevTools { method, params })
+            .await
+            .unwrap_or_else(|error| panic!("DevTools {method}: {error}"))
+    }
+
+    async fn disable_scripts(&self, disabled: bool) {
+        self.devtools(
+            "Emulation.setScriptExecutionDisabled",
+            serde_json::json!({ "value": disabled }),
+        )
+        .await;
+    }
+
+    /// Shows the page in the dark (`true`) or the light color scheme (`prefers-color-scheme`).
+    async fn emulate_dark_mode(&self, dark: bool) {
+        let features = if dark {
+            serde_json::json!([{ "name": "prefers-color-scheme", "value": "dark" }])
+        } else {
+            serde_json::json!([{ "name": "prefers-color-scheme", "value": "light" }])
+        };
+        self.devtools(
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({ "features": features }),
+        )
+        .await;
+    }
+
+    /// Audits the document shown now, once per document: axe-core in the page (every rule in the
+    /// light color scheme, then the color rules again in the dark one), and its served HTML kept
+    /// for the Nu HTML Checker at [`Browser::close`]. Every helper that finds something in a page
+    /// calls this, so no visited page escapes the checks.
+    pub async fn audit_page(&self) {
+        let Some(tools) = &self.tools else {
+            return;
+        };
+        let seen = self
+            .client
+            .execute(
+                "if (!location.protocol.startsWith('http') || document.contentType !== 'text/html' \
+                     || window.__pageAudited) return null; \
+                 window.__pageAudited = true; return location.href;",
+                vec![],
+            )
+            .await;
+        let Ok(serde_json::Value::String(address)) = seen else {
+            return;
+        };
+        let served_html = self.served_html().await;
+        if !self.javascript_enabled {
+            self.disable_scripts(false).await;
+        }
+        let has_axe = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await
+            .unwrap();
+        if has_axe != serde_json::Value::Bool(true) {
+            let install = format!("{}\n;window.axe = axe; return true;", tools.axe_source());
+            self.client
+                .execute(&install, vec![])
+                .await
+                .expect("axe-core loads into the page");
+        }
+        let light = self
+            .client
+            .execute_async(page_checks::RUN_AXE, vec![page_checks::every_rule(false)])
+            .await
+            .expect("axe-core runs");
+        self.emulate_dark_mode(true).await;
+        let dark = self
+            .client
+            .execute_async(page_checks::RUN_AXE, vec![page_checks::color_rules(true)])
+            .await
+            .expect("axe-core runs");
+        self.emulate_dark_mode(false).await;
+        if !self.javascript_enabled {
+            self.disable_scripts(true).await;
+        }
+        let title = self.client.title().await.unwrap_or_default();
+        let mut violations = page_checks::describe_violations(&light);
+        violations.extend(
+            page_checks::describe_violations(&dark)
+                .into_iter()
+                .map(|violation| format!("{violation}\n      (in the dark color scheme)")),
+        );
+        self.audited.lock().unwrap().push(AuditedPage {
+            name: format!("{address} \"{title}\""),
+            served_html,
+            violations,
+        });
+    }
+
+    /// The main frame's HTML as the server sent it, from Chromium's DevTools: the body of the
+    /// document's own request (whose id is the frame's loader id), the last one after redirects.
+    async fn served_html(&self) -> Result<String, String> {
+        let tree = self
+            .devtools("Page.getFrameTree", serde_json::json!({}))
+            .await;
+        let frame = &tree["frameTree"]["frame"];
+        let content = self
+            .client
+            .issue_cmd(DevTools {
+                method: "Network.getResponseBody",
+                params: serde_json::json!({ "requestId": frame["loaderId"] }),
+            })
+            .await
+            .map_err(|error| format!("Chromium no longer has the served HTML: {error}"))?;
+        if content["base64Encoded"].as_bool() == Some(true) {
+            return Err("the page is not text".to_owned());
+        }
+        content["body"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("Chromium answered no body: {content}"))
     }
 
     /// Finds an element, waiting up to 10 s for it to appear (pages load after clicks).
@@ -122,18 +291,25 @@ impl Browser {
         &self,
         locator: Locator<'_>,
     ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
-        self.client
+        let element = self
+            .client
             .wait()
             .at_most(Duration::from_secs(10))
             .for_element(locator)
-            .await
+            .await;
+        if element.is_ok() {
+            self.audit_page().await;
+        }
+        element
     }
 
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("the page opens");
+        self.audit_page().await;
     }
 
     pub async fn current_path(&self) -> String {
+        self.audit_page().await;
         self.client
             .current_url()
             .await
@@ -142,11 +318,12 @@ impl Browser {
             .to_owned()
     }
 
-    /// Types into the input whose label reads `label`.
+    /// Types into the input whose label reads `label` (a required field's label may add its
+    /// " *" marker).
     pub async fn fill(&self, label: &str, value: &str) {
         let label_element = self
             .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}']"
+                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
             )))
             .await
             .unwrap_or_else(|_| panic!("a field labelled {label:?}"));
@@ -228,7 +405,7 @@ impl Browser {
     pub async fn check(&self, label: &str) {
         let label_element = self
             .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}']"
+                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
             )))
             .await
             .unwrap_or_else(|_| panic!("a check box labelled {label:?}"));
@@ -249,7 +426,7 @@ impl Browser {
     pub async fn select(&self, label: &str, option: &str) {
         let label_element = self
             .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}']"
+                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
             )))
             .await
             .unwrap_or_else(|_| panic!("a drop-down labelled {label:?}"));
@@ -268,6 +445,44 @@ impl Browser {
         .unwrap();
     }
 
+    /// Focuses the drop-down whose label reads `label` and presses `keys` in it.
+    pub async fn press_keys_in(&self, label: &str, keys: &str) {
+        let label_element = self
+            .find(Locator::XPath(&format!(
+                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
+            )))
+            .await
+            .unwrap_or_else(|_| panic!("a field labelled {label:?}"));
+        let id = label_element
+            .attr("for")
+            .await
+            .unwrap()
+            .expect("the label names its field");
+        self.client
+            .find(Locator::Id(&id))
+            .await
+            .expect("the labelled field")
+            .send_keys(keys)
+            .await
+            .unwrap();
+    }
+
+    /// Whether the page shown now fits a window `width` pixels wide without scrolling sideways
+    /// (wide tables scroll inside their own container); the window size is restored after.
+    pub async fn fits_width(&self, width: u32) -> bool {
+        self.client.set_window_size(width, 800).await.unwrap();
+        let fits = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        self.client.set_window_size(1280, 900).await.unwrap();
+        fits == serde_json::Value::Bool(true)
+    }
+
     pub async fn click_link(&self, text: &str) {
         self.find(Locator::XPath(&format!("//a[normalize-space()='{text}']")))
             .await
@@ -279,6 +494,7 @@ impl Browser {
 
     /// Whether the button with this text is shown (it may be in the page but hidden).
     pub async fn button_is_displayed(&self, text: &str) -> bool {
+        self.audit_page().await;
         self.client
             .find(Locator::XPath(&format!(
                 "//button[normalize-space()='{text}']"
@@ -308,6 +524,7 @@ impl Browser {
     }
 
     pub async fn click_css(&self, selector: &str) {
+        self.audit_page().await;
         self.client
             .find(Locator::Css(selector))
             .await
@@ -328,6 +545,7 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        self.audit_page().await;
     }
 
     /// Waits up to 10 s for `text` to appear in the page.
@@ -339,6 +557,7 @@ impl Browser {
                 && let Ok(shown) = body.text().await
                 && shown.contains(text)
             {
+                self.audit_page().await;
                 return;
             }
             if Instant::now() >= deadline {
@@ -351,6 +570,7 @@ impl Browser {
 
     /// The text the page shows now.
     pub async fn page_text(&self) -> String {
+        self.audit_page().await;
         self.client
             .find(Locator::Css("body"))
             .await
@@ -369,8 +589,59 @@ impl Browser {
         values
     }
 
-    /// Ends the Chromium session; dropping the browser then stops chromedriver.
-    pub async fn close(self) {
+    /// Audits the last page, ends the Chromium session, and fails the test on any serious or
+    /// critical axe-core violation or HTML error in the pages it visited, listing them all.
+    pub async fn close(mut self) {
+        self.audit_page().await;
         let _ = self.client.clone().close().await;
+        self.closed = true;
+        let Some(tools) = &self.tools else {
+            return;
+        };
+        let audited = std::mem::take(&mut *self.audited.lock().unwrap());
+        let audited_count = audited.len();
+        let mut report = String::new();
+        for page in &audited {
+            if !page.violations.is_empty() {
+                report.push_str(&format!(
+                    "axe-core: {} serious or critical violation(s) on {}\n{}\n",
+                    page.violations.len(),
+                    page.name,
+                    page.violations.join("\n")
+                ));
+            }
+        }
+        let mut served: Vec<(String, String)> = Vec::new();
+        for page in audited {
+            match page.served_html {
+                Ok(html) => {
+                    if !served.iter().any(|(_, seen)| *seen == html) {
+                        served.push((page.name, html));
+                    }
+                }
+                Err(error) => report.push_str(&format!(
+                    "the served HTML of {} could not be validated: {error}\n",
+                    page.name
+                )),
+            }
+        }
+        let errors = page_checks::validate_html(tools, &served);
+        eprintln!(
+            "page checks: axe-core audited {} page(s); the Nu HTML Checker validated {} served page(s)",
+            audited_count,
+            served.len()
+        );
+        if !errors.is_empty() {
+            report.push_str(&format!(
+                "Nu HTML Checker: {} error(s) in {} page(s)\n{}\n",
+                errors.len(),
+                served.len(),
+                errors.join("\n")
+            ));
+        }
+        assert!(
+            report.is_empty(),
+            "the pages this test visited are not accessible or not valid HTML:\n{report}"
+        );
     }
 }

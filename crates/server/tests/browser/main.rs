@@ -14,8 +14,10 @@ mod smtp;
 
 mod chromium;
 mod invitation_messages;
+mod page_checks;
 mod pictures;
 mod time_zones;
+mod tour;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
@@ -283,7 +285,7 @@ async fn arriving_from_another_site_with_cookies_on_never_shows_the_cookie_messa
         .unwrap();
     assert!(link.starts_with("http://127.0.0.1:"), "{link}");
     let webmail = serve_another_site(format!(
-        "<!doctype html><title>Webmail</title><p>You are invited.</p>\
+        "<!doctype html><html lang=\"en\"><title>Webmail</title><p>You are invited.</p>\
          <p><a href=\"{link}\" rel=\"noopener noreferrer\">Join Now</a></p>"
     ))
     .await;

@@ -178,8 +178,8 @@ pub async fn show(
                 })
             ),
         }),
-        from: query.from.clone(),
-        until: query.until.clone(),
+        from: shown_date(&query.from),
+        until: shown_date(&query.until),
         previous_link: (page > 1).then(|| link(page - 1)),
         next_link: (page < pages).then(|| link(page + 1)),
         page,
@@ -187,6 +187,15 @@ pub async fn show(
         total,
         error,
     })
+}
+
+/// A date input's value: the date asked for, or empty when it is not a date (a date input
+/// cannot hold anything else; the error above the table says what was wrong).
+fn shown_date(text: &str) -> String {
+    match text.trim().parse::<jiff::civil::Date>() {
+        Ok(_) => text.trim().to_owned(),
+        Err(_) => String::new(),
+    }
 }
 
 fn serde_html_query(query: &AuditQuery) -> String {

@@ -54,7 +54,8 @@ pub struct JoinPage {
 #[template(path = "join_outcome.html")]
 pub struct JoinOutcomePage {
     shell: Option<Shell>,
-    title: &'static str,
+    /// The heading without its full stop: each outcome has a title of its own.
+    title: String,
     heading: String,
     message: String,
     advice: Option<String>,
@@ -67,10 +68,11 @@ pub struct JoinOutcomePage {
 }
 
 fn outcome(heading: impl Into<String>, message: impl Into<String>) -> JoinOutcomePage {
+    let heading = heading.into();
     JoinOutcomePage {
         shell: None,
-        title: "Join 1Stop",
-        heading: heading.into(),
+        title: heading.trim_end_matches('.').to_owned(),
+        heading,
         message: message.into(),
         advice: None,
         sign_in_link: false,

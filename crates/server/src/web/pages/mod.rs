@@ -48,7 +48,8 @@ impl Shell {
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    /// Always `None`: error pages must render even when the session is the problem.
+    /// `None` when rendered; the session layer renders the page again with the header for a
+    /// signed-in visitor (error pages must render even when the session is the problem).
     pub shell: Option<Shell>,
     pub title: &'a str,
     pub message: &'a str,
