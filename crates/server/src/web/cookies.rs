@@ -12,6 +12,9 @@ pub const JOIN: &str = "onestop_join";
 /// Carries a password reset token from `/password/reset/{token}` to `/password/reset`.
 pub const RESET: &str = "onestop_reset";
 
+/// Carries a bulk action's outcome from its POST to the Users list it redirects to, for a minute.
+pub const OUTCOME: &str = "onestop_outcome";
+
 /// `__Host-` binds a cookie to this exact host, HTTPS and path `/`: a sibling subdomain cannot
 /// plant or overwrite it.
 pub fn name(base: &str, https: bool) -> String {

@@ -169,14 +169,18 @@ fn routes() -> Routes {
         .post("/terms/decline", SignedIn, pages::terms::decline)
         .post("/first-steps", SignedIn, pages::home::mark_first_step)
         .get("/setup", Setup(ViewSetup), pages::setup::show)
-        .get("/setup/users", Setup(ManageUsers), pages::users::list)
+        .get("/setup/users", Setup(ManageUsers), pages::users_list::list)
         .get(
             "/setup/users/new",
             Setup(ManageUsers),
             pages::users::new_form,
         )
         .post("/setup/users/new", Setup(ManageUsers), pages::users::create)
-        .post("/setup/users/bulk", Setup(ManageUsers), pages::users::bulk)
+        .post(
+            "/setup/users/bulk",
+            Setup(ManageUsers),
+            pages::users_bulk::bulk,
+        )
         .get(
             "/setup/users/{user_id}",
             Setup(ManageUsers),

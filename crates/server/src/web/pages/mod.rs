@@ -9,11 +9,14 @@ pub mod join;
 pub mod login;
 pub mod password;
 pub mod profiles;
+pub mod role_choices;
 pub mod roles;
 pub mod setup;
 pub mod terms;
 pub mod terms_admin;
 pub mod users;
+pub mod users_bulk;
+pub mod users_list;
 pub mod users_paging;
 
 use super::error::WebError;
