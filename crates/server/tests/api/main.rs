@@ -29,4 +29,5 @@ mod sign_in;
 mod terms;
 mod timing;
 mod tokens;
+mod users_list;
 mod users_page;
