@@ -13,6 +13,7 @@ mod helpers;
 mod smtp;
 
 mod chromium;
+mod users_list;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
