@@ -474,7 +474,11 @@ async fn two_administrators_demoting_or_deactivating_each_other_at_once_leave_on
             if deactivating {
                 browser
                     .post(app.url(&format!("/setup/users/{other}/actions")))
-                    .form(&[("csrf_token", csrf.as_str()), ("action", "deactivate")])
+                    .form(&[
+                        ("csrf_token", csrf.as_str()),
+                        ("action", "deactivate"),
+                        ("confirmed", "1"),
+                    ])
                     .send()
             } else {
                 browser

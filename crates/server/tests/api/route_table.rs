@@ -488,7 +488,9 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("profile_id", standard),
             ("role_id", manager),
         ],
-        "/setup/users/{user_id}/actions" => vec![("action", "deactivate".into())],
+        "/setup/users/{user_id}/actions" => {
+            vec![("action", "deactivate".into()), ("confirmed", "1".into())]
+        }
         "/setup/profiles" => vec![
             ("name", "Estimators".into()),
             ("description", "Price the jobs".into()),

@@ -3,6 +3,7 @@
 
 use super::Shell;
 use super::role_choices::{RoleChoice, role_choices};
+use super::users_bulk::{ConfirmFrom, confirm_page};
 use super::users_list::{ListState, UsersQuery, users_page};
 use super::users_paging::PageRequest;
 use crate::store::ProfileRow;
@@ -11,8 +12,8 @@ use crate::usecases::invite_user::{
     GrantOptions, InviteError, InviteInput, grant_options, invite_user,
 };
 use crate::usecases::manage_users::{
-    BulkOutcome, EditError, EditInput, delete_users, edit_user, reinvite_users, set_users_status,
-    user_to_edit,
+    BulkAction, BulkOutcome, EditError, EditInput, Selection, bulk_preview, delete_users,
+    edit_user, reinvite_users, set_users_status, user_to_edit,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
@@ -294,6 +295,9 @@ pub struct UserActionForm {
     /// "deactivate", "activate", "reinvite" or "delete".
     #[serde(default)]
     action: String,
+    /// Set by the confirmation page that Delete and Deactivate show first.
+    #[serde(default)]
+    confirmed: Option<String>,
 }
 
 impl CarriesCsrfToken for UserActionForm {
@@ -317,6 +321,22 @@ pub async fn act(
         .await
         .map_err(not_found)?;
     let ids = [user_id.to_string()];
+    if let Some(action) = BulkAction::parse(&form.action)
+        && action.needs_confirmation()
+        && form.confirmed.is_none()
+    {
+        let affected = bulk_preview(services, &user, action, &Selection::Ids(ids.to_vec()))
+            .await
+            .map_err(|error| WebError::Internal(anyhow::anyhow!("{error}")))?;
+        if !affected.is_empty() {
+            let from = ConfirmFrom {
+                post_to: format!("/setup/users/{user_id}/actions"),
+                back: String::new(),
+                cancel: format!("/setup/users/{user_id}"),
+            };
+            return Ok(confirm_page(&user, action, affected, from).into_response());
+        }
+    }
     let ip = Some(client.ip.as_str());
     let outcome = match form.action.as_str() {
         "reinvite" => reinvite_users(services, &user, &ids, ip).await,

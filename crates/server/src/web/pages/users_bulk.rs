@@ -184,6 +184,8 @@ pub struct ConfirmPage {
     action: &'static str,
     verb: &'static str,
     consequence: &'static str,
+    /// Where Confirm posts: the bulk actions, or one user's buttons (Edit User).
+    post_to: String,
     /// Every affected id, posted again by Confirm (what was listed is what is changed).
     ids: Vec<String>,
     shown: Vec<Affected>,
@@ -220,9 +222,12 @@ pub async fn bulk(
     if action.needs_confirmation() && form.confirmed.is_none() {
         let outcome = match bulk_preview(services, &user, action, &selection).await {
             Ok(affected) if !affected.is_empty() => {
-                return Ok(
-                    confirm_page(&user, action, affected, &form.back, back_to).into_response()
-                );
+                let from = ConfirmFrom {
+                    post_to: "/setup/users/bulk".to_owned(),
+                    back: form.back.clone(),
+                    cancel: back_to,
+                };
+                return Ok(confirm_page(&user, action, affected, from).into_response());
             }
             Ok(_) => BulkOutcome {
                 summary: format!(
@@ -264,12 +269,20 @@ fn redirect_with(jar: CookieJar, outcome: &BulkOutcome, https: bool, to: &str) -
     (jar.add(outcome_cookie(outcome, https)), Redirect::to(to)).into_response()
 }
 
-fn confirm_page(
+/// Where a confirmation page came from: where Confirm posts, the list to come back to, and
+/// where Cancel leads.
+pub struct ConfirmFrom {
+    pub post_to: String,
+    pub back: String,
+    pub cancel: String,
+}
+
+/// "Delete 3 users?" or "Deactivate 1 user?", naming them, with Confirm and Cancel.
+pub fn confirm_page(
     user: &crate::usecases::sessions::SignedInSession,
     action: BulkAction,
     affected: Vec<crate::store::BulkTarget>,
-    back: &str,
-    cancel: String,
+    from: ConfirmFrom,
 ) -> ConfirmPage {
     let (verb, consequence) = match action {
         BulkAction::Delete => (
@@ -304,8 +317,9 @@ fn confirm_page(
         ids,
         shown,
         more: total.saturating_sub(NAMES_SHOWN),
-        back: back.to_owned(),
-        cancel,
+        post_to: from.post_to,
+        back: from.back,
+        cancel: from.cancel,
     }
 }
 
