@@ -51,6 +51,10 @@ pub enum PasswordError {
     Repetitive,
     #[error("This password contains your {0}; choose one that does not.")]
     ContainsPersonalWord(&'static str),
+    /// The strength estimator guesses it too easily; the reason is its own ("This is a top-10
+    /// common password.") with its suggestion, when it gives them.
+    #[error("This password is too easy to guess. {0}")]
+    Guessable(String),
     #[error("The passwords do not match.")]
     ConfirmationMismatch,
 }
@@ -89,6 +93,9 @@ impl Password {
                 return Err(PasswordError::ContainsPersonalWord(what));
             }
         }
+        if let Some(reason) = too_guessable(&password.0, personal) {
+            return Err(PasswordError::Guessable(reason));
+        }
         Ok(password)
     }
 
@@ -107,6 +114,42 @@ impl Password {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// zxcvbn's score below which a password is refused. Score 3 means about 10^10 guesses: beyond
+/// an online attack by far (sign-in is throttled) and costly offline against argon2id, while
+/// 2 (10^8) falls to one GPU in a day if the hashes leak. Three or four uncommon words reach 3.
+pub const MIN_STRENGTH_SCORE: u8 = 3;
+/// How much of a password the estimator reads.
+const ESTIMATED_LENGTH: usize = 100;
+
+/// Why zxcvbn finds `password` too easy to guess (its warning and first suggestion), if it does.
+/// The person's own words (name, email, username, company) are given to it as a dictionary, so
+/// a password built around them scores low.
+fn too_guessable(password: &str, personal: &PersonalWords<'_>) -> Option<String> {
+    let mut inputs: Vec<&str> = Vec::new();
+    for (_, word) in &personal.words {
+        inputs.push(word);
+        // An email address's local part and domain are guessable words of their own.
+        inputs.extend(word.split(['@', '.', ' ']).filter(|part| part.len() >= 3));
+    }
+    // zxcvbn's matching grows faster than the length: like its authors advise, it reads the
+    // first 100 characters (which, if they are strong, make the whole password strong).
+    let head: String = password.chars().take(ESTIMATED_LENGTH).collect();
+    let estimate = zxcvbn::zxcvbn(&head, &inputs);
+    if u8::from(estimate.score()) >= MIN_STRENGTH_SCORE {
+        return None;
+    }
+    let feedback = estimate.feedback();
+    let warning = feedback.and_then(zxcvbn::feedback::Feedback::warning);
+    let suggestion = feedback.and_then(|feedback| feedback.suggestions().first().copied());
+    let reason = match (warning, suggestion) {
+        (Some(warning), Some(suggestion)) => format!("{warning} {suggestion}"),
+        (Some(warning), None) => warning.to_string(),
+        (None, Some(suggestion)) => suggestion.to_string(),
+        (None, None) => "Add another word or two. Uncommon words are better.".to_owned(),
+    };
+    Some(reason)
 }
 
 /// True for one short chunk said again and again ("abcabcabc...", "aaaaaaaa...") or a run of
@@ -179,6 +222,26 @@ mod tests {
             Password::choose("correct horse battery staple", &nobody()),
             Err(PasswordError::Common)
         );
+    }
+
+    #[test]
+    fn passwords_the_estimator_guesses_easily_are_refused_with_its_reason() {
+        assert_eq!(
+            Password::choose("asdfghjklqwerty1", &nobody()),
+            Err(PasswordError::Guessable(
+                "This is similar to a commonly used password. Add another word or two. \
+                 Uncommon words are better."
+                    .to_owned()
+            ))
+        );
+        let Err(PasswordError::Guessable(reason)) = Password::choose("monkeymonkey1234", &nobody())
+        else {
+            panic!("a repeated word with a sequence is too easy to guess");
+        };
+        assert!(reason.starts_with("Repeats like"), "{reason}");
+        for strong in ["purple tractor lemonade", "granite harbour sunrise"] {
+            assert!(Password::choose(strong, &nobody()).is_ok(), "{strong}");
+        }
     }
 
     #[test]

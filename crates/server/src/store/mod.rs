@@ -57,7 +57,10 @@ pub use throttle::{ThrottleKey, ThrottleLimit};
 pub use user_admin::{
     Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
 };
-pub use user_directory::{DirectoryRow, PageStart, RowKey, ViewCounts, ViewFilter};
+pub use user_directory::{
+    DirectoryRow, PageStart, RowKey, SortColumn, SortOrder, SortValue, UserFilters, UserMatch,
+    ViewCounts, ViewFilter,
+};
 pub use user_record::{EmailHistoryRow, InvitationHistoryRow, SessionSummary, UserRecord};
 pub use users::{NewActiveUser, SignInCandidate};
 

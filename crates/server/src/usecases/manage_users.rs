@@ -7,7 +7,7 @@ use super::invite_user::{
 };
 use super::sessions::SignedInSession;
 use super::{FieldErrors, Services};
-use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError};
+use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError, UserMatch};
 use onestop_domain::{
     EmailAddress, FirstName, LastName, PersonalMessage, SecretToken, Timestamp, UserId, UserStatus,
 };
@@ -53,6 +53,10 @@ pub enum ManageUsersError {
     /// reinvited.
     #[error("{0} Nobody was reinvited.")]
     InvalidPersonalMessage(String),
+    #[error(
+        "More than {MAX_SELECTION} users match; a bulk action takes at most {MAX_SELECTION} at a time. Narrow the view, search or filters and try again."
+    )]
+    TooManyMatching,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -61,6 +65,128 @@ impl From<StoreError> for ManageUsersError {
     fn from(error: StoreError) -> Self {
         Self::Internal(error.into())
     }
+}
+
+/// The buttons above the Users list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkAction {
+    Reinvite,
+    Delete,
+    Deactivate,
+    Activate,
+}
+
+impl BulkAction {
+    pub fn parse(key: &str) -> Option<Self> {
+        match key {
+            "reinvite" => Some(Self::Reinvite),
+            "delete" => Some(Self::Delete),
+            "deactivate" => Some(Self::Deactivate),
+            "activate" => Some(Self::Activate),
+            _ => None,
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Reinvite => "reinvite",
+            Self::Delete => "delete",
+            Self::Deactivate => "deactivate",
+            Self::Activate => "activate",
+        }
+    }
+
+    /// Delete cannot be undone and Deactivate ends sessions: both are confirmed first.
+    pub fn needs_confirmation(self) -> bool {
+        matches!(self, Self::Delete | Self::Deactivate)
+    }
+
+    /// Whether this action would change `target` (others are skipped with a reason).
+    fn applies_to(self, target: &BulkTarget, admin: &SignedInSession) -> bool {
+        let status = target.status().ok();
+        match self {
+            Self::Reinvite => status == Some(UserStatus::Unconfirmed),
+            Self::Delete => status == Some(UserStatus::Unconfirmed),
+            Self::Deactivate => {
+                status != Some(UserStatus::Deactivated) && target.id != admin.user_id
+            }
+            Self::Activate => status == Some(UserStatus::Deactivated),
+        }
+    }
+}
+
+/// Which users a bulk action is for: ticked ones, or every user that matches the list's view,
+/// search and filters ("Select all matching users").
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Ids(Vec<String>),
+    Matching(UserMatch),
+}
+
+/// The ids a selection names. Every match is at most [`MAX_SELECTION`] users, like ticked ones:
+/// one more is looked for to tell "too many" from "exactly enough".
+async fn selected_ids(
+    services: &Services,
+    admin: &SignedInSession,
+    selection: &Selection,
+) -> Result<Vec<String>, ManageUsersError> {
+    match selection {
+        Selection::Ids(ids) => Ok(ids.clone()),
+        Selection::Matching(matching) => {
+            let bound = i64::try_from(MAX_SELECTION).unwrap_or(i64::MAX) + 1;
+            let ids = services
+                .store
+                .matching_user_ids(&admin.scope, matching, bound)
+                .await?;
+            if ids.len() > MAX_SELECTION {
+                return Err(ManageUsersError::TooManyMatching);
+            }
+            Ok(ids)
+        }
+    }
+}
+
+/// One bulk action on a selection: the same use cases (and set-based statements, caps and grant
+/// rule) whether the users were ticked or matched. `personal_message` goes with a Reinvite.
+pub async fn bulk_action(
+    services: &Services,
+    admin: &SignedInSession,
+    action: BulkAction,
+    selection: &Selection,
+    personal_message: &str,
+    ip: Option<&str>,
+) -> Result<BulkOutcome, ManageUsersError> {
+    let ids = selected_ids(services, admin, selection).await?;
+    if ids.is_empty() {
+        return Ok(BulkOutcome {
+            summary: "Select at least one user first.".to_owned(),
+            skipped: Vec::new(),
+        });
+    }
+    match action {
+        BulkAction::Reinvite => reinvite_users(services, admin, &ids, personal_message, ip).await,
+        BulkAction::Delete => delete_users(services, admin, &ids, ip).await,
+        BulkAction::Deactivate => set_users_status(services, admin, &ids, true, ip).await,
+        BulkAction::Activate => set_users_status(services, admin, &ids, false, ip).await,
+    }
+}
+
+/// Who `action` would change among the selection, for the page that asks to confirm it: the
+/// users this administrator may manage and the action applies to. Nothing is written.
+pub async fn bulk_preview(
+    services: &Services,
+    admin: &SignedInSession,
+    action: BulkAction,
+    selection: &Selection,
+) -> Result<Vec<BulkTarget>, ManageUsersError> {
+    let ids = selected_ids(services, admin, selection).await?;
+    let (targets, _) = selection_of(services, admin, &ids).await?;
+    let mut affected: Vec<BulkTarget> = targets
+        .into_iter()
+        .filter(|target| action.applies_to(target, admin))
+        .collect();
+    affected.sort_by(|a, b| (&a.last_name, &a.first_name).cmp(&(&b.last_name, &b.first_name)));
+    Ok(affected)
 }
 
 /// A new invitation in `letter` for an existing user, with its rendered email.
@@ -104,7 +230,7 @@ fn actor<'a>(services: &Services, admin: &'a SignedInSession, ip: Option<&'a str
 
 /// The selected users of the administrator's organization (others are ignored without a word:
 /// their ids reveal nothing), split into those the administrator may manage and the skips.
-async fn selection(
+async fn selection_of(
     services: &Services,
     admin: &SignedInSession,
     ids: &[String],
@@ -170,7 +296,7 @@ pub async fn reinvite_users(
     let personal_message = PersonalMessage::parse(personal_message)
         .map_err(|error| ManageUsersError::InvalidPersonalMessage(error.to_string()))?;
     let letter = InvitationLetter::from_session(admin, personal_message.as_ref());
-    let (targets, mut skipped) = selection(services, admin, ids).await?;
+    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
     let now = services.clock.now();
     let limits = services.reinvite_limits;
     let lifetime = invitation_lifetime(services, &admin.scope).await?;
@@ -243,7 +369,7 @@ pub async fn delete_users(
     ids: &[String],
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
-    let (targets, mut skipped) = selection(services, admin, ids).await?;
+    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
     let mut deletable = Vec::new();
     for target in targets {
         if target.status()? == UserStatus::Unconfirmed {
@@ -274,7 +400,7 @@ pub async fn set_users_status(
     deactivate: bool,
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
-    let (targets, mut skipped) = selection(services, admin, ids).await?;
+    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
     let mut administrators_left = services
         .store
         .active_administrator_count(&admin.scope)
@@ -369,7 +495,7 @@ pub async fn user_to_edit(
     admin: &SignedInSession,
     user_id: &UserId,
 ) -> Result<BulkTarget, EditError> {
-    let (mut targets, _) = selection(services, admin, &[user_id.to_string()])
+    let (mut targets, _) = selection_of(services, admin, &[user_id.to_string()])
         .await
         .map_err(|error| EditError::Internal(anyhow::anyhow!("{error}")))?;
     targets.pop().ok_or(EditError::NotFound)

@@ -28,7 +28,7 @@ pub fn parse_every_form(body: &[u8]) -> usize {
         accepts::<pages::home::FirstStepForm>(body),
         accepts::<pages::users::NewUserForm>(body),
         accepts::<pages::edit_user::EditUserForm>(body),
-        accepts::<pages::users::BulkForm>(body),
+        accepts::<pages::users_bulk::BulkForm>(body),
         accepts::<pages::user_page::UserActionForm>(body),
         accepts::<pages::profiles::ProfileForm>(body),
         accepts::<pages::profiles::DeleteForm>(body),

@@ -193,7 +193,7 @@ fn routes() -> Routes {
         )
         .get("/users/{user_id}/picture", SignedIn, pages::pictures::serve)
         .get("/setup", Setup(ViewSetup), pages::setup::show)
-        .get("/setup/users", Setup(ManageUsers), pages::users::list)
+        .get("/setup/users", Setup(ManageUsers), pages::users_list::list)
         .get(
             "/setup/users/new",
             Setup(ManageUsers),
@@ -205,7 +205,11 @@ fn routes() -> Routes {
             Setup(ManageUsers),
             pages::users::preview,
         )
-        .post("/setup/users/bulk", Setup(ManageUsers), pages::users::bulk)
+        .post(
+            "/setup/users/bulk",
+            Setup(ManageUsers),
+            pages::users_bulk::bulk,
+        )
         .get(
             "/setup/users/{user_id}",
             Setup(ManageUsers),

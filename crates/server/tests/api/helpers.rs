@@ -1024,10 +1024,69 @@ impl TestApp {
     }
 }
 
-/// The `value` of the `<option>` whose text is `label`.
+/// What a bulk action's redirect carries to the Users list (its outcome cookie), as the list
+/// shows it: the summary, then the skipped users in `<ul class="skipped">`.
+pub fn bulk_outcome_in(response: &reqwest::Response) -> Option<String> {
+    let value = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|header| header.to_str().ok())
+        .find_map(|cookie| {
+            let (name, rest) = cookie.split_once('=')?;
+            name.ends_with("onestop_outcome")
+                .then(|| rest.split(';').next().unwrap_or_default().to_owned())
+        })?;
+    // The cookie jar percent-encodes the value once more on its way (`=` among others).
+    let value = percent_decoded(&value);
+    let mut summary = String::new();
+    let mut skipped = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(value.as_bytes()) {
+        match name.as_ref() {
+            "s" => summary = value.into_owned(),
+            "k" => skipped.push(format!("<li>{value}</li>")),
+            _ => {}
+        }
+    }
+    let list = if skipped.is_empty() {
+        String::new()
+    } else {
+        format!("<ul class=\"skipped\">{}</ul>", skipped.concat())
+    };
+    Some(format!("<p class=\"outcome-summary\">{summary}</p>{list}"))
+}
+
+/// `%XX` sequences decoded, nothing else (a `+` stays a `+`).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let hex = bytes
+            .get(index + 1..index + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[index], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                index += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `value` of the `<option>` whose text is `label` (after the indentation of a role).
 pub fn option_value(html: &str, label: &str) -> String {
+    let text = format!("{label}</option>");
     let end = html
-        .find(&format!(">{label}</option>"))
+        .match_indices(&text)
+        .map(|(at, _)| at)
+        .find(|at| html[..*at].trim_end_matches('\u{a0}').ends_with('>'))
         .unwrap_or_else(|| panic!("an option {label:?}"));
     let start = html[..end]
         .rfind("value=\"")

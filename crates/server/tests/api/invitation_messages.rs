@@ -2,8 +2,8 @@
 //! bounded), and Preview email, which shows exactly what Save sends and writes nothing.
 
 use crate::helpers::{
-    Backend, TestApp, csrf_token_in, html_escaped, location, on_both_backends, on_both_databases,
-    option_value, save_new_user, spawn_app_with_mail,
+    Backend, TestApp, bulk_outcome_in, csrf_token_in, html_escaped, location, on_both_backends,
+    on_both_databases, option_value, save_new_user, spawn_app_with_mail,
 };
 use crate::smtp::RealSmtpServer;
 use onestop_server::usecases::invite_user::PREVIEW_TOKEN;
@@ -239,7 +239,8 @@ async fn an_overlong_personal_message_is_refused_naming_the_field_and_nothing_is
             ],
         )
         .await;
-    let page = response.text().await.unwrap();
+    // The list says why, after the redirect back to it.
+    let page = bulk_outcome_in(&response).expect("the outcome travels to the list");
     assert!(
         page.contains(
             "at most 1000 characters; this one has 1001. Shorten it. Nobody was reinvited."
@@ -283,7 +284,7 @@ async fn a_bulk_reinvite_sends_one_personal_message_to_everyone_selected(app: Te
             ],
         )
         .await;
-    let page = response.text().await.unwrap();
+    let page = bulk_outcome_in(&response).expect("the outcome travels to the list");
     assert!(page.contains("Invitation resent to 2 users."), "{page}");
     for email in ["grace@example.com", "alan@example.com"] {
         // The first, unsent email was withdrawn; the new one carries the message.

@@ -764,6 +764,11 @@ async fn weak_passwords_are_refused_with_the_reason(app: TestApp) {
             "hopper rocks the whole fleet",
             "This password contains your last name",
         ),
+        // Past the rules above, the strength estimator (zxcvbn) says why.
+        (
+            "asdfghjklqwerty1",
+            "This password is too easy to guess. This is similar to a commonly used password.",
+        ),
     ] {
         let response = submit_join(&app, &browser, &page, "grace", password).await;
         assert_eq!(response.status().as_u16(), 422);

@@ -225,7 +225,7 @@ async fn twenty_concurrent_writers_for_a_minute_never_meet_a_locked_database(bac
     for (kind, wanted) in [
         ("New User", 303),
         ("Edit User", 303),
-        ("Reinvite", 200),
+        ("Reinvite", 303),
         ("sign-in", 303),
     ] {
         assert!(

@@ -34,4 +34,5 @@ mod time_zones;
 mod timing;
 mod tokens;
 mod user_page;
+mod users_list;
 mod users_page;

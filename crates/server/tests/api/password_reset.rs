@@ -284,17 +284,17 @@ async fn deactivation_kills_an_outstanding_reset_link(app: TestApp) {
             "/setup/users/bulk",
             &[
                 ("csrf_token", &csrf_token_in(&page)),
-                ("view", "active"),
+                ("back", "view=active"),
                 ("action", "deactivate"),
+                ("confirmed", "1"),
                 ("ids", &linus),
             ],
         )
         .await;
+    assert_eq!(response.status().as_u16(), 303);
     assert!(
-        response
-            .text()
+        app.get_text(&location(&response))
             .await
-            .unwrap()
             .contains("Deactivated 1 user.")
     );
     let page = app.get_text("/setup/users?view=deactivated").await;

@@ -32,7 +32,7 @@ where
 {
     for argument in arguments {
         query = match argument {
-            SampleArgument::Text(text) => query.bind(*text),
+            SampleArgument::Text(text) => query.bind(text.as_str()),
             SampleArgument::Integer(number) => query.bind(*number),
         };
     }
@@ -140,7 +140,7 @@ async fn every_hot_query_uses_an_index(app: TestApp) {
     let unindexed = HotQuery {
         name: "users by first name".to_owned(),
         sql: "SELECT id FROM users WHERE first_name = $1".to_owned(),
-        arguments: vec![SampleArgument::Text("Ada")],
+        arguments: vec![SampleArgument::Text("Ada".to_owned())],
         ordered_by_index: false,
     };
     assert!(problems_of(&app, &unindexed).await.is_some());
@@ -150,7 +150,7 @@ async fn every_hot_query_uses_an_index(app: TestApp) {
         sql: "SELECT page.id FROM (SELECT id, first_name FROM users WHERE org_id = $1 \
               ORDER BY first_name LIMIT 51) page ORDER BY page.first_name"
             .to_owned(),
-        arguments: vec![SampleArgument::Text("org")],
+        arguments: vec![SampleArgument::Text("org".to_owned())],
         ordered_by_index: true,
     };
     if app.store.kind() == DatabaseKind::Sqlite {
@@ -228,7 +228,9 @@ async fn every_reference_to_a_deleted_user_is_found_by_an_index(app: TestApp) {
         .map(|key| HotQuery {
             name: format!("{}.{} refers to {}", key.child, key.column, key.parent),
             sql: format!("SELECT 1 FROM {} WHERE {} = $1", key.child, key.column),
-            arguments: vec![SampleArgument::Text("01900000-0000-7000-8000-000000000002")],
+            arguments: vec![SampleArgument::Text(
+                "01900000-0000-7000-8000-000000000002".to_owned(),
+            )],
             ordered_by_index: false,
         })
         .collect();

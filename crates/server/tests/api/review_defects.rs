@@ -179,6 +179,7 @@ async fn a_clone_of_administrator_cannot_mint_administrators_on_any_path(app: Te
         .form(&[
             ("csrf_token", csrf_token_in(&form).as_str()),
             ("action", "deactivate"),
+            ("confirmed", "1"),
             ("ids", organization.admin_id.as_str()),
         ])
         .send()

@@ -506,6 +506,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
         "/account" => vec![("time_zone", "Asia/Tokyo".into())],
         "/setup/users/bulk" => vec![
             ("action", "deactivate".into()),
+            ("confirmed", "1".into()),
             ("ids", company.ken.clone()),
             ("view", "all".into()),
             ("q", String::new()),
@@ -517,7 +518,9 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("profile_id", standard),
             ("role_id", manager),
         ],
-        "/setup/users/{user_id}/actions" => vec![("action", "deactivate".into())],
+        "/setup/users/{user_id}/actions" => {
+            vec![("action", "deactivate".into()), ("confirmed", "1".into())]
+        }
         "/setup/profiles" => vec![
             ("name", "Estimators".into()),
             ("description", "Price the jobs".into()),
@@ -604,11 +607,11 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/users/{user_id}/picture"
         | "/setup/users/{user_id}/picture/remove" => Answer::RedirectUnder("/setup/users/"),
         "/account" => Answer::Redirect("/account?saved=1"),
+        "/setup/users/bulk" => Answer::RedirectUnder("/setup/users?"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
         "/password/forgot"
         | "/join/request"
-        | "/setup/users/bulk"
         | "/setup/profiles"
         | "/setup/profiles/{profile_id}/delete"
         | "/setup/roles/{role_id}/delete"
@@ -629,10 +632,14 @@ struct Reply {
 }
 
 impl Reply {
+    /// A bulk action's redirect: its body is the outcome it carries to the list.
     async fn of(response: reqwest::Response) -> Self {
         let status = response.status().as_u16();
         let location = location(&response);
-        let body = response.text().await.unwrap_or_default();
+        let body = match crate::helpers::bulk_outcome_in(&response) {
+            Some(outcome) => outcome,
+            None => response.text().await.unwrap_or_default(),
+        };
         Self {
             status,
             location,
@@ -1407,8 +1414,8 @@ async fn another_companys_administrator_gets_404_on_every_id_route_and_changes_n
     for action in USER_ACTIONS {
         let mut form: Form = vec![
             ("action", action.to_owned()),
-            ("view", "all".to_owned()),
-            ("q", String::new()),
+            ("confirmed", "1".to_owned()),
+            ("back", "view=all".to_owned()),
         ];
         form.extend(a.users().into_iter().map(|id| ("ids", id)));
         let what = format!("another company's administrator: bulk {action} of its users");
@@ -1421,7 +1428,7 @@ async fn another_companys_administrator_gets_404_on_every_id_route_and_changes_n
             &[],
         )
         .await;
-        reply.assert_page(200, " 0 users.", &what);
+        reply.assert_page(303, " 0 users.", &what);
         reveals_nothing(&reply, &what);
         assert_unchanged(&before, &snapshot.take(&app).await, &what);
     }

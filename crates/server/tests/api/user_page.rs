@@ -35,9 +35,28 @@ async fn user_id(app: &TestApp, email: &str) -> String {
 /// Presses a button of the user's page as the signed-in administrator; returns the answer.
 async fn press(app: &TestApp, user: &str, action: &str) -> reqwest::Response {
     let page = app.get_text(&format!("/setup/users/{user}")).await;
+    let token = csrf_token_in(&page);
+    let path = format!("/setup/users/{user}/actions");
+    let response = app
+        .post_form(&path, &[("csrf_token", &token), ("action", action)])
+        .await;
+    if !matches!(action, "delete" | "deactivate") {
+        return response;
+    }
+    // Delete and Deactivate first ask, naming who they change; Confirm posts again.
+    assert_eq!(response.status().as_u16(), 200, "{action} asks first");
+    let confirmation = response.text().await.unwrap();
+    assert!(
+        confirmation.contains("name=\"confirmed\"") && confirmation.contains("Cancel"),
+        "{confirmation}"
+    );
     app.post_form(
-        &format!("/setup/users/{user}/actions"),
-        &[("csrf_token", &csrf_token_in(&page)), ("action", action)],
+        &path,
+        &[
+            ("csrf_token", &token),
+            ("action", action),
+            ("confirmed", "1"),
+        ],
     )
     .await
 }

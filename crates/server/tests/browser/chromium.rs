@@ -435,8 +435,10 @@ impl Browser {
             .await
             .unwrap()
             .expect("the label names its select");
+        // A role's option is indented by its level with no-break spaces, which XPath's
+        // normalize-space() keeps.
         self.find(Locator::XPath(&format!(
-            "//select[@id='{id}']/option[normalize-space()='{option}']"
+            "//select[@id='{id}']/option[normalize-space(translate(., '\u{a0}', ' '))='{option}']"
         )))
         .await
         .unwrap_or_else(|_| panic!("an option {option:?} in {label:?}"))
@@ -566,6 +568,11 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The page's markup now.
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap_or_default()
     }
 
     /// The text the page shows now.

@@ -2,9 +2,9 @@
 //! email. Its buttons (Deactivate, Activate, Reinvite, Delete) are the user's page's actions.
 
 use super::Shell;
+use super::role_choices::{RoleChoice, role_choices};
 use super::user_page::user_page_path;
 use super::users::{ProfileChoice, profile_choice};
-use crate::store::RoleRow;
 use crate::usecases::FieldErrors;
 use crate::usecases::invite_user::grant_options;
 use crate::usecases::manage_users::{EditError, EditInput, edit_user, user_to_edit};
@@ -36,7 +36,7 @@ pub struct EditUserPage {
     deactivated: bool,
     form: EditUserForm,
     profiles: Vec<ProfileChoice>,
-    roles: Vec<RoleRow>,
+    roles: Vec<RoleChoice>,
     errors: FieldErrors,
 }
 
@@ -102,7 +102,7 @@ async fn edit_page(
         deactivated: status == UserStatus::Deactivated,
         form,
         profiles: options.profiles.into_iter().map(profile_choice).collect(),
-        roles: options.roles,
+        roles: role_choices(&options.roles),
         errors,
     })
 }

@@ -12,12 +12,15 @@ pub mod login;
 pub mod password;
 pub mod pictures;
 pub mod profiles;
+pub mod role_choices;
 pub mod roles;
 pub mod setup;
 pub mod terms;
 pub mod terms_admin;
 pub mod user_page;
 pub mod users;
+pub mod users_bulk;
+pub mod users_list;
 pub mod users_paging;
 
 use super::error::WebError;

@@ -3,7 +3,7 @@
 //! partial), and the picture itself (`/users/{user_id}/picture`), served to the signed-in
 //! users of the same company only.
 
-use super::users::{avatar_class, initials};
+use super::users_list::{avatar_class, initials};
 use crate::pictures::PictureError;
 use crate::usecases::FieldErrors;
 use crate::usecases::pictures::{

@@ -7,10 +7,12 @@ use super::Shell;
 use super::audit::{LogLine, line};
 use super::edit_user::not_found;
 use super::pictures::{PictureQuery, PictureView};
-use super::users::{avatar_class, full_name, initials};
+use super::users_bulk::{ConfirmFrom, confirm_page};
+use super::users_list::{avatar_class, full_name, initials};
 use crate::store::{EmailHistoryRow, InvitationHistoryRow, SessionSummary};
 use crate::usecases::manage_users::{
-    BulkOutcome, ManageUsersError, delete_users, reinvite_users, set_users_status, user_to_edit,
+    BulkAction, BulkOutcome, ManageUsersError, Selection, bulk_preview, delete_users,
+    reinvite_users, set_users_status, user_to_edit,
 };
 use crate::usecases::password_reset::ACCOUNT_LIMIT;
 use crate::usecases::pictures::Whose;
@@ -357,6 +359,9 @@ pub struct UserActionForm {
     /// Sent with Reinvite.
     #[serde(default)]
     personal_message: String,
+    /// Set by the confirmation page that Delete and Deactivate show first.
+    #[serde(default)]
+    confirmed: Option<String>,
 }
 
 impl CarriesCsrfToken for UserActionForm {
@@ -393,6 +398,23 @@ pub async fn act(
             user_to_edit(services, &user, &user_id)
                 .await
                 .map_err(not_found)?;
+            // Delete and Deactivate name who they change and wait for Confirm, as on the list.
+            if let Some(bulk) = BulkAction::parse(action)
+                && bulk.needs_confirmation()
+                && form.confirmed.is_none()
+            {
+                let affected = bulk_preview(services, &user, bulk, &Selection::Ids(ids.to_vec()))
+                    .await
+                    .map_err(internal)?;
+                if !affected.is_empty() {
+                    let from = ConfirmFrom {
+                        post_to: format!("{page}/actions"),
+                        back: String::new(),
+                        cancel: page.clone(),
+                    };
+                    return Ok(confirm_page(&user, bulk, affected, from).into_response());
+                }
+            }
             let message = &form.personal_message;
             let outcome = match action {
                 "reinvite" => reinvite_users(services, &user, &ids, message, Some(ip)).await,

@@ -1,15 +1,18 @@
 //! Paging of the Users page by keyset. A link carries the id and last name of the row to go on
-//! from (`after=` for Next, `before=` for Previous, `last=1` for Last), never an offset, so every
-//! page is one index seek: page 2,000 of 100,000 users costs what page 1 costs.
+//! from (`after=` for Next, `before=` for Previous, `last=1` for Last), and the value of its sort
+//! column (`at=`) when the page is sorted by another column than the name, never an offset, so
+//! every page is one index seek: page 2,000 of 100,000 users costs what page 1 costs.
 //!
-//! "Showing 51–100 of 12345 users": the total is exact (the counts table) except for a search,
-//! which counts at most [`SEARCH_COUNT_LIMIT`] matches and then says "more than". The position
+//! "Showing 51–100 of 12345 users": the total is exact (the counts table) except for a search or
+//! a filter, which counts at most [`SEARCH_COUNT_LIMIT`] matches and then says "more than". The position
 //! travels in the link (`first_row=`) because finding it would mean counting the rows before it;
 //! the first and the last page compute it, so it is exact there, and in between it is off only if
 //! users were added or removed since the link was made (or the link was edited by hand).
 //! Malformed cursors and positions are ignored: the first page, never an error.
 
-use crate::store::{DirectoryRow, PageStart, RowKey, Store, StoreError, ViewFilter};
+use crate::store::{
+    DirectoryRow, PageStart, RowKey, SortColumn, SortOrder, SortValue, Store, StoreError, UserMatch,
+};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::UserId;
 
@@ -64,16 +67,17 @@ impl PageRequest {
         first_row: 1,
     };
 
-    /// Reads the link's parameters; anything malformed means the first page.
+    /// Reads the link's parameters for a page sorted by `column`; anything malformed means the
+    /// first page.
     pub fn parse(
-        after: Option<&str>,
-        before: Option<&str>,
-        last: Option<&str>,
+        (after, before, last): (Option<&str>, Option<&str>, Option<&str>),
+        at: Option<&str>,
         first_row: Option<&str>,
+        column: SortColumn,
     ) -> Self {
         let start = match (after, before, last) {
-            (Some(cursor), None, None) => parse_cursor(cursor).map(PageStart::After),
-            (None, Some(cursor), None) => parse_cursor(cursor).map(PageStart::Before),
+            (Some(cursor), None, None) => parse_cursor(cursor, at, column).map(PageStart::After),
+            (None, Some(cursor), None) => parse_cursor(cursor, at, column).map(PageStart::Before),
             (None, None, Some("1")) => Some(PageStart::Last),
             _ => None,
         };
@@ -90,19 +94,34 @@ impl PageRequest {
 /// The longest last name a cursor may carry; longer is not a name this server stored.
 const LONGEST_CURSOR_NAME: usize = 1000;
 
-/// `{id}:{last name}`; an id never holds a colon, a last name may.
-fn parse_cursor(text: &str) -> Option<RowKey> {
+/// `{id}:{last name}`, and the sort column's value: an id never holds a colon, a last name may.
+/// A page sorted by another column than the name needs its value, of the column's type.
+fn parse_cursor(text: &str, at: Option<&str>, column: SortColumn) -> Option<RowKey> {
     let (id, last_name) = text.split_once(':')?;
     let id = UserId::parse(id)?;
+    let sort_value = match (column, at) {
+        (SortColumn::Name, _) => None,
+        (column, Some(at)) if column.is_time() => Some(SortValue::Time(at.parse().ok()?)),
+        (_, Some(at)) if at.len() <= LONGEST_CURSOR_NAME => Some(SortValue::Text(at.to_owned())),
+        (_, _) => return None,
+    };
     (last_name.len() <= LONGEST_CURSOR_NAME).then(|| RowKey {
+        sort_value,
         last_name: last_name.to_owned(),
         id: id.as_str().to_owned(),
     })
 }
 
-fn cursor(row: &DirectoryRow) -> String {
-    let key = row.key();
-    format!("{}:{}", key.id, key.last_name)
+/// The link parameters that go on from `row`: the cursor, and the sort column's value.
+fn cursor(row: &DirectoryRow, column: SortColumn) -> Vec<(&'static str, String)> {
+    let key = row.key(column);
+    let mut pairs = vec![("cursor", format!("{}:{}", key.id, key.last_name))];
+    match key.sort_value {
+        Some(SortValue::Text(text)) => pairs.push(("at", text)),
+        Some(SortValue::Time(time)) => pairs.push(("at", time.to_string())),
+        None => {}
+    }
+    pairs
 }
 
 /// One page's rows and whether more lie before and after them.
@@ -117,12 +136,11 @@ struct Window {
 async fn fetch(
     store: &Store,
     scope: &OrganizationScope,
-    view: ViewFilter,
-    search: &str,
+    (matching, sort): (&UserMatch, SortOrder),
     start: &PageStart,
 ) -> Result<Vec<DirectoryRow>, StoreError> {
     store
-        .user_page(scope, view, search, start, PAGE_SIZE + 1)
+        .sorted_user_page(scope, matching, sort, start, PAGE_SIZE + 1)
         .await
 }
 
@@ -175,16 +193,60 @@ fn first_row_position(request: &PageRequest, window: &Window, total: Total) -> i
     }
 }
 
-fn link(view: &str, search: &str, extra: &[(&str, String)]) -> String {
+/// A link to the Users page: the list's state (view, search, filters, sort), then `extra`.
+pub fn link(state: &[(&'static str, String)], extra: &[(&str, String)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query.append_pair("view", view).append_pair("q", search);
-    for (name, value) in extra {
+    for (name, value) in state.iter().chain(extra) {
         query.append_pair(name, value);
     }
     format!("/setup/users?{}", query.finish())
 }
 
-fn paging(view: &str, search: &str, window: &Window, first_row: i64, total: Total) -> Paging {
+/// `cursor` renamed for the direction (`after` or `before`), with the position.
+fn going(
+    direction: &'static str,
+    row: &DirectoryRow,
+    column: SortColumn,
+    first_row: i64,
+) -> Vec<(&'static str, String)> {
+    let mut pairs: Vec<(&'static str, String)> = cursor(row, column)
+        .into_iter()
+        .map(|(name, value)| (if name == "cursor" { direction } else { name }, value))
+        .collect();
+    pairs.push(("first_row", first_row.to_string()));
+    pairs
+}
+
+/// Where the page stands, as link parameters (the bulk actions come back to it).
+pub fn position(request: &PageRequest) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    let mut key_pairs = |direction: &'static str, key: &RowKey| {
+        pairs.push((direction, format!("{}:{}", key.id, key.last_name)));
+        match &key.sort_value {
+            Some(SortValue::Text(text)) => pairs.push(("at", text.clone())),
+            Some(SortValue::Time(time)) => pairs.push(("at", time.to_string())),
+            None => {}
+        }
+    };
+    match &request.start {
+        PageStart::First => {}
+        PageStart::After(key) => key_pairs("after", key),
+        PageStart::Before(key) => key_pairs("before", key),
+        PageStart::Last => pairs.push(("last", "1".to_owned())),
+    }
+    if request.start != PageStart::First {
+        pairs.push(("first_row", request.first_row.to_string()));
+    }
+    pairs
+}
+
+fn paging(
+    state: &[(&'static str, String)],
+    column: SortColumn,
+    window: &Window,
+    first_row: i64,
+    total: Total,
+) -> Paging {
     let shown = i64::try_from(window.rows.len()).unwrap_or(PAGE_SIZE);
     let summary = match (window.rows.first(), window.rows.last()) {
         (Some(_), Some(_)) => format!(
@@ -197,25 +259,14 @@ fn paging(view: &str, search: &str, window: &Window, first_row: i64, total: Tota
     let next = window.rows.last().filter(|_| window.more_after);
     Paging {
         summary,
-        first_link: window.more_before.then(|| link(view, search, &[])),
+        first_link: window.more_before.then(|| link(state, &[])),
         previous_link: previous.map(|row| {
-            let first_row = (first_row - PAGE_SIZE).max(1).to_string();
-            link(
-                view,
-                search,
-                &[("before", cursor(row)), ("first_row", first_row)],
-            )
+            let first_row = (first_row - PAGE_SIZE).max(1);
+            link(state, &going("before", row, column, first_row))
         }),
-        next_link: next.map(|row| {
-            let first_row = (first_row + shown).to_string();
-            link(
-                view,
-                search,
-                &[("after", cursor(row)), ("first_row", first_row)],
-            )
-        }),
+        next_link: next.map(|row| link(state, &going("after", row, column, first_row + shown))),
         last_link: (window.more_after && total.is_exact())
-            .then(|| link(view, search, &[("last", "1".to_owned())])),
+            .then(|| link(state, &[("last", "1".to_owned())])),
     }
 }
 
@@ -225,8 +276,8 @@ fn paging(view: &str, search: &str, window: &Window, first_row: i64, total: Tota
 pub async fn load_page(
     store: &Store,
     scope: &OrganizationScope,
-    (view, view_key): (ViewFilter, &str),
-    search: &str,
+    (matching, sort): (&UserMatch, SortOrder),
+    state: &[(&'static str, String)],
     request: &PageRequest,
     total: Total,
 ) -> Result<(Vec<DirectoryRow>, Paging), StoreError> {
@@ -240,7 +291,7 @@ pub async fn load_page(
         PageStart::Last => nearest_end.clone(),
         other => other.clone(),
     };
-    let mut rows = fetch(store, scope, view, search, &start).await?;
+    let mut rows = fetch(store, scope, (matching, sort), &start).await?;
     let page_size = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
     let fallback = match &start {
         PageStart::After(_) if rows.is_empty() => Some(nearest_end),
@@ -249,11 +300,11 @@ pub async fn load_page(
     };
     if let Some(fallback) = fallback {
         start = fallback;
-        rows = fetch(store, scope, view, search, &start).await?;
+        rows = fetch(store, scope, (matching, sort), &start).await?;
     }
     let window = window(&start, rows);
     let first_row = first_row_position(request, &window, total);
-    let paging = paging(view_key, search, &window, first_row, total);
+    let paging = paging(state, sort.column, &window, first_row, total);
     Ok((window.rows, paging))
 }
 
@@ -273,6 +324,8 @@ mod tests {
             status: "active".to_owned(),
             profile_name: String::new(),
             role_name: String::new(),
+            created_at: 0,
+            last_sign_in_at: None,
             invited_at: None,
             invitation_expires_at: None,
             inviter_first_name: None,
@@ -290,11 +343,18 @@ mod tests {
 
     #[test]
     fn a_cursor_is_an_id_and_a_last_name_that_may_hold_colons() {
-        let request = PageRequest::parse(Some(&format!("{ID}:O:Brien")), None, None, Some("51"));
+        let cursor = format!("{ID}:O:Brien");
+        let request = PageRequest::parse(
+            (Some(&cursor), None, None),
+            None,
+            Some("51"),
+            SortColumn::Name,
+        );
         assert_eq!(
             request,
             PageRequest {
                 start: PageStart::After(RowKey {
+                    sort_value: None,
                     last_name: "O:Brien".to_owned(),
                     id: ID.to_owned(),
                 }),
@@ -315,15 +375,41 @@ mod tests {
             (None, None, Some("yes")),
         ] {
             assert_eq!(
-                PageRequest::parse(after, before, last, Some("-5")),
+                PageRequest::parse((after, before, last), None, Some("-5"), SortColumn::Name),
                 PageRequest::FIRST
             );
         }
     }
 
     #[test]
+    fn a_sorted_page_needs_the_sort_value_of_its_type() {
+        let cursor = format!("{ID}:Lovelace");
+        let parse = |at, column| {
+            PageRequest::parse((Some(cursor.as_str()), None, None), at, None, column).start
+        };
+        assert_eq!(parse(None, SortColumn::Invited), PageStart::First);
+        assert_eq!(
+            parse(Some("yesterday"), SortColumn::Invited),
+            PageStart::First
+        );
+        assert_eq!(parse(None, SortColumn::Role), PageStart::First);
+        let PageStart::After(key) = parse(Some("1700000000000"), SortColumn::LastSignIn) else {
+            panic!("a time is a cursor of a sort by last sign-in");
+        };
+        assert_eq!(key.sort_value, Some(SortValue::Time(1_700_000_000_000)));
+        let PageStart::After(key) = parse(Some("Sales: West"), SortColumn::Role) else {
+            panic!("a role name is a cursor of a sort by role");
+        };
+        assert_eq!(
+            key.sort_value,
+            Some(SortValue::Text("Sales: West".to_owned()))
+        );
+    }
+
+    #[test]
     fn a_backwards_window_drops_its_extra_row_at_the_front() {
         let before = PageStart::Before(RowKey {
+            sort_value: None,
             last_name: "Z".to_owned(),
             id: ID.to_owned(),
         });
@@ -351,6 +437,7 @@ mod tests {
         );
         let middle = window(
             &PageStart::After(RowKey {
+                sort_value: None,
                 last_name: "A".to_owned(),
                 id: ID.to_owned(),
             }),
