@@ -5,12 +5,19 @@ use crate::chromium::Browser;
 use crate::helpers::{ADMIN_PASSWORD, Backend, html_escaped, spawn_app};
 use crate::sign_in;
 
-#[tokio::test]
-async fn without_javascript_preview_email_shows_the_message_and_save_sends_it_escaped() {
+crate::helpers::on_both_backends!(
+    without_javascript_preview_email_shows_the_message_and_save_sends_it_escaped,
+);
+
+async fn without_javascript_preview_email_shows_the_message_and_save_sends_it_escaped(
+    backend: Backend,
+) {
     let Some(browser) = Browser::start_with(true, false).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;

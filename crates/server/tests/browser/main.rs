@@ -2,7 +2,8 @@
 
 // A failing test is meant to panic with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! These run on SQLite; the HTTP-level suite covers both databases.
+//! Each runs on SQLite and on PostgreSQL (`name::sqlite`, `name::postgres`), one Chromium at a
+//! time.
 
 #[allow(dead_code, unused_macros, unused_imports)]
 #[path = "../api/helpers.rs"]
@@ -25,12 +26,30 @@ use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
 use onestop_server::usecases::first_run::issue_first_run_code;
 use smtp::RealSmtpServer;
 
-#[tokio::test]
-async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs_out() {
+helpers::on_both_backends!(
+    an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs_out,
+    a_wrong_password_shows_the_generic_message,
+    the_first_run_link_leads_through_the_terms_to_the_homepage,
+    a_browser_that_refuses_cookies_is_told_to_enable_them,
+    the_articles_invitation_steps_work_from_new_user_to_the_role_homepage,
+    a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_link_stays_valid,
+    arriving_from_another_site_with_cookies_on_never_shows_the_cookie_message,
+    the_articles_resend_steps_work_with_javascript,
+    the_articles_resend_steps_work_without_javascript,
+    an_administrator_clones_a_profile_and_assigns_it_to_a_new_user,
+    new_terms_are_published_and_another_user_agrees_to_them,
+    an_administrator_reads_a_users_history_signs_them_out_everywhere_and_sends_a_reset_link,
+);
+
+async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs_out(
+    backend: Backend,
+) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     app.create_organization().await;
 
     browser.open(&app.url("/")).await;
@@ -52,12 +71,13 @@ async fn an_administrator_signs_in_agrees_opens_setup_through_the_gear_and_signs
     browser.close().await;
 }
 
-#[tokio::test]
-async fn a_wrong_password_shows_the_generic_message() {
+async fn a_wrong_password_shows_the_generic_message(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     app.create_organization().await;
 
     sign_in(&browser, &app, "ada", "this is not the password").await;
@@ -68,12 +88,13 @@ async fn a_wrong_password_shows_the_generic_message() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn the_first_run_link_leads_through_the_terms_to_the_homepage() {
+async fn the_first_run_link_leads_through_the_terms_to_the_homepage(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let code = issue_first_run_code(&app.services).await.unwrap().unwrap();
 
     browser
@@ -98,12 +119,13 @@ async fn the_first_run_link_leads_through_the_terms_to_the_homepage() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn a_browser_that_refuses_cookies_is_told_to_enable_them() {
+async fn a_browser_that_refuses_cookies_is_told_to_enable_them(backend: Backend) {
     let Some(browser) = Browser::start(false).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     app.create_organization().await;
 
     sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
@@ -115,17 +137,16 @@ async fn a_browser_that_refuses_cookies_is_told_to_enable_them() {
 }
 
 /// The help article's "Send Invitation Instructions", step by step, in Chromium.
-#[tokio::test]
-async fn the_articles_invitation_steps_work_from_new_user_to_the_role_homepage() {
+async fn the_articles_invitation_steps_work_from_new_user_to_the_role_homepage(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
     let Some(smtp) = RealSmtpServer::start().await else {
         return;
     };
-    let app = spawn_app_with_mail(Backend::Sqlite, None, Some(smtp.url()))
-        .await
-        .unwrap();
+    let Some(app) = spawn_app_with_mail(backend, None, Some(smtp.url())).await else {
+        return;
+    };
     app.create_organization().await;
 
     sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
@@ -191,12 +212,15 @@ async fn the_articles_invitation_steps_work_from_new_user_to_the_role_homepage()
     browser.close().await;
 }
 
-#[tokio::test]
-async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_link_stays_valid() {
+async fn a_browser_that_refuses_cookies_sees_the_cookie_message_on_join_and_the_link_stays_valid(
+    backend: Backend,
+) {
     let Some(browser) = Browser::start(false).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let response = helpers::save_new_user(
@@ -262,12 +286,15 @@ async fn serve_another_site(page: String) -> u16 {
 /// An invitee reads the invitation in a webmail on another site (`localhost` against the
 /// application's `127.0.0.1`) and clicks Join Now: with cookies on, the join form appears, never
 /// the cookie message, and joining works from there.
-#[tokio::test]
-async fn arriving_from_another_site_with_cookies_on_never_shows_the_cookie_message() {
+async fn arriving_from_another_site_with_cookies_on_never_shows_the_cookie_message(
+    backend: Backend,
+) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let response = helpers::save_new_user(
@@ -326,11 +353,13 @@ async fn arriving_from_another_site_with_cookies_on_never_shows_the_cookie_messa
 }
 
 /// The help article's "Resend Invitation Instructions", word for word.
-async fn resend_steps(javascript_enabled: bool) {
+async fn resend_steps(backend: Backend, javascript_enabled: bool) {
     let Some(browser) = Browser::start_with(true, javascript_enabled).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let saved = helpers::save_new_user(
@@ -395,14 +424,12 @@ async fn resend_steps(javascript_enabled: bool) {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn the_articles_resend_steps_work_with_javascript() {
-    resend_steps(true).await;
+async fn the_articles_resend_steps_work_with_javascript(backend: Backend) {
+    resend_steps(backend, true).await;
 }
 
-#[tokio::test]
-async fn the_articles_resend_steps_work_without_javascript() {
-    resend_steps(false).await;
+async fn the_articles_resend_steps_work_without_javascript(backend: Backend) {
+    resend_steps(backend, false).await;
 }
 
 pub(crate) async fn sign_in(
@@ -417,12 +444,13 @@ pub(crate) async fn sign_in(
     browser.click_button("Sign In").await;
 }
 
-#[tokio::test]
-async fn an_administrator_clones_a_profile_and_assigns_it_to_a_new_user() {
+async fn an_administrator_clones_a_profile_and_assigns_it_to_a_new_user(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
@@ -469,12 +497,13 @@ async fn an_administrator_clones_a_profile_and_assigns_it_to_a_new_user() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn new_terms_are_published_and_another_user_agrees_to_them() {
+async fn new_terms_are_published_and_another_user_agrees_to_them(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.add_active_user(
         &organization.org_id,
@@ -534,17 +563,18 @@ async fn new_terms_are_published_and_another_user_agrees_to_them() {
 /// A user's page from the Users page: Grace's invitation history, then Sam's sessions ended
 /// with "Sign out everywhere", and a password reset link sent to Sam that arrives by email and
 /// works, without the administrator ever seeing it.
-#[tokio::test]
-async fn an_administrator_reads_a_users_history_signs_them_out_everywhere_and_sends_a_reset_link() {
+async fn an_administrator_reads_a_users_history_signs_them_out_everywhere_and_sends_a_reset_link(
+    backend: Backend,
+) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
     let Some(smtp) = RealSmtpServer::start().await else {
         return;
     };
-    let app = spawn_app_with_mail(Backend::Sqlite, None, Some(smtp.url()))
-        .await
-        .unwrap();
+    let Some(app) = spawn_app_with_mail(backend, None, Some(smtp.url())).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
     let saved = helpers::save_new_user(

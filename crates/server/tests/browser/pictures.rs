@@ -6,12 +6,15 @@ use crate::chromium::Browser;
 use crate::helpers::{ADMIN_PASSWORD, Backend, decompression_bomb, encoded_image, png, spawn_app};
 use crate::sign_in;
 
-#[tokio::test]
-async fn pictures_are_uploaded_refused_and_removed_through_the_forms() {
+crate::helpers::on_both_backends!(pictures_are_uploaded_refused_and_removed_through_the_forms,);
+
+async fn pictures_are_uploaded_refused_and_removed_through_the_forms(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let organization = app.create_organization().await;
     let grace = app
         .add_active_user(

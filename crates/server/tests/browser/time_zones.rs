@@ -4,6 +4,12 @@
 use crate::chromium::Browser;
 use crate::helpers::{Backend, TestApp, save_new_user, spawn_app};
 
+crate::helpers::on_both_backends!(
+    a_browser_in_tokyo_is_offered_tokyo_at_join_and_keeps_it,
+    without_javascript_the_join_page_offers_the_companys_zone,
+    readers_in_tokyo_and_los_angeles_see_the_same_invitation_at_their_local_times,
+);
+
 /// A Join Now link for Grace, from an administrator of a company in `company_zone`.
 async fn invitation_link(app: &TestApp, company_zone: &str) -> String {
     let organization = app.create_organization().await;
@@ -47,12 +53,13 @@ async fn graces_time_zone(app: &TestApp) -> Option<String> {
     .await
 }
 
-#[tokio::test]
-async fn a_browser_in_tokyo_is_offered_tokyo_at_join_and_keeps_it() {
+async fn a_browser_in_tokyo_is_offered_tokyo_at_join_and_keeps_it(backend: Backend) {
     let Some(browser) = Browser::start_in_time_zone("Asia/Tokyo", true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let link = invitation_link(&app, "Europe/Berlin").await;
 
     browser.open(&link).await;
@@ -63,12 +70,13 @@ async fn a_browser_in_tokyo_is_offered_tokyo_at_join_and_keeps_it() {
     browser.close().await;
 }
 
-#[tokio::test]
-async fn without_javascript_the_join_page_offers_the_companys_zone() {
+async fn without_javascript_the_join_page_offers_the_companys_zone(backend: Backend) {
     let Some(browser) = Browser::start_in_time_zone("America/Los_Angeles", false).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let link = invitation_link(&app, "Europe/Berlin").await;
 
     browser.open(&link).await;
@@ -103,12 +111,15 @@ async fn users_page_as(
     (text, titles)
 }
 
-#[tokio::test]
-async fn readers_in_tokyo_and_los_angeles_see_the_same_invitation_at_their_local_times() {
+async fn readers_in_tokyo_and_los_angeles_see_the_same_invitation_at_their_local_times(
+    backend: Backend,
+) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     invitation_link(&app, "UTC").await;
     let organization_id = app
         .text_value(

@@ -2,13 +2,14 @@
 //! accessibility (axe-core) and HTML (Nu HTML Checker) checks every browser test runs cover them
 //! all (the checks see every page in the light and in the dark color scheme).
 //!
-//! The tour runs on SQLite only: the pages are the same templates on both databases, and what is
-//! stored is checked on both by the HTTP-level suite.
+//! Like every browser test, it runs on SQLite and on PostgreSQL.
 
 use crate::chromium::Browser;
 use crate::helpers::{self, ADMIN_PASSWORD, Backend, MEMBER_PASSWORD, spawn_app};
 use fantoccini::key::Key;
 use onestop_server::usecases::first_run::issue_first_run_code;
+
+crate::helpers::on_both_backends!(every_page_a_person_reaches_is_accessible_and_valid_html,);
 
 const CORRECT_THE_FIELDS: &str = "Please correct the fields marked below.";
 
@@ -39,12 +40,13 @@ async fn last_link_to(app: &helpers::TestApp, recipient: &str) -> String {
         .expect("a message with a link")
 }
 
-#[tokio::test]
-async fn every_page_a_person_reaches_is_accessible_and_valid_html() {
+async fn every_page_a_person_reaches_is_accessible_and_valid_html(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
 
     // First run, before there is a company: the form and its errors, and a used-up link.
     let code = issue_first_run_code(&app.services).await.unwrap().unwrap();

@@ -6,6 +6,11 @@ use crate::helpers::{ADMIN_PASSWORD, Backend, Organization, TestApp, spawn_app};
 use onestop_domain::{Clock, RoleId, UserId};
 use onestop_server::store::SeedPlan;
 
+crate::helpers::on_both_backends!(
+    an_administrator_sorts_filters_and_reinvites_every_match_across_pages,
+    delete_asks_for_confirmation_without_javascript,
+);
+
 /// Ada and 1,000 seeded users; every fourth of them in a new Sales role (under Manager).
 async fn thousand_users(app: &TestApp) -> (Organization, String) {
     let organization = app.create_organization().await;
@@ -49,12 +54,13 @@ async fn thousand_users(app: &TestApp) -> (Organization, String) {
     (organization, sales)
 }
 
-#[tokio::test]
-async fn an_administrator_sorts_filters_and_reinvites_every_match_across_pages() {
+async fn an_administrator_sorts_filters_and_reinvites_every_match_across_pages(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let (organization, sales) = thousand_users(&app).await;
     let matching = app
         .number(&format!(
@@ -138,12 +144,13 @@ async fn an_administrator_sorts_filters_and_reinvites_every_match_across_pages()
     browser.close().await;
 }
 
-#[tokio::test]
-async fn delete_asks_for_confirmation_without_javascript() {
+async fn delete_asks_for_confirmation_without_javascript(backend: Backend) {
     let Some(browser) = Browser::start_with(true, false).await else {
         return;
     };
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
     let (organization, _) = thousand_users(&app).await;
     let victim = app
         .text_values(&format!(
