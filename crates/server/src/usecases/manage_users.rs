@@ -45,6 +45,27 @@ pub struct BulkOutcome {
     pub skipped: Vec<String>,
 }
 
+impl BulkOutcome {
+    /// The summary, then each skipped user: as it travels to the page a redirect leads to.
+    pub fn lines(&self) -> Vec<String> {
+        std::iter::once(self.summary.clone())
+            .chain(self.skipped.iter().cloned())
+            .collect()
+    }
+
+    /// What [`lines`](Self::lines) made, back; `None` for no lines.
+    pub fn from_lines(mut lines: Vec<String>) -> Option<Self> {
+        if lines.is_empty() {
+            return None;
+        }
+        let summary = lines.remove(0);
+        Some(Self {
+            summary,
+            skipped: lines,
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManageUsersError {
     #[error("Select at most {MAX_SELECTION} users at a time.")]

@@ -14,9 +14,6 @@ pub const RESET: &str = "onestop_reset";
 /// Carries what an action said to the page it redirects to (see `web::flash`); short-lived.
 pub const FLASH: &str = "onestop_notice";
 
-/// Carries a bulk action's outcome from its POST to the Users list it redirects to, for a minute.
-pub const OUTCOME: &str = "onestop_outcome";
-
 /// `__Host-` binds a cookie to this exact host, HTTPS and path `/`: a sibling subdomain cannot
 /// plant or overwrite it.
 pub fn name(base: &str, https: bool) -> String {

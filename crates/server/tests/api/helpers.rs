@@ -1024,8 +1024,8 @@ impl TestApp {
     }
 }
 
-/// What a bulk action's redirect carries to the Users list (its outcome cookie), as the list
-/// shows it: the summary, then the skipped users in `<ul class="skipped">`.
+/// What a bulk action's redirect carries to the Users list (the `web::flash` cookie), as the
+/// list shows it: the summary, then the skipped users in `<ul class="skipped">`.
 pub fn bulk_outcome_in(response: &reqwest::Response) -> Option<String> {
     let value = response
         .headers()
@@ -1034,24 +1034,28 @@ pub fn bulk_outcome_in(response: &reqwest::Response) -> Option<String> {
         .filter_map(|header| header.to_str().ok())
         .find_map(|cookie| {
             let (name, rest) = cookie.split_once('=')?;
-            name.ends_with("onestop_outcome")
+            name.ends_with("onestop_notice")
                 .then(|| rest.split(';').next().unwrap_or_default().to_owned())
         })?;
     // The cookie jar percent-encodes the value once more on its way (`=` among others).
     let value = percent_decoded(&value);
-    let mut summary = String::new();
-    let mut skipped = Vec::new();
+    let mut lines = Vec::new();
     for (name, value) in url::form_urlencoded::parse(value.as_bytes()) {
         match name.as_ref() {
-            "s" => summary = value.into_owned(),
-            "k" => skipped.push(format!("<li>{value}</li>")),
+            "line" => lines.push(value.into_owned()),
+            "more" => lines.push(format!("…and {value} more.")),
             _ => {}
         }
     }
+    let (summary, skipped) = lines.split_first()?;
     let list = if skipped.is_empty() {
         String::new()
     } else {
-        format!("<ul class=\"skipped\">{}</ul>", skipped.concat())
+        let items: String = skipped
+            .iter()
+            .map(|line| format!("<li>{line}</li>"))
+            .collect();
+        format!("<ul class=\"skipped\">{items}</ul>")
     };
     Some(format!("<p class=\"outcome-summary\">{summary}</p>{list}"))
 }

@@ -370,12 +370,6 @@ impl CarriesCsrfToken for UserActionForm {
     }
 }
 
-fn said(outcome: BulkOutcome) -> Vec<String> {
-    std::iter::once(outcome.summary)
-        .chain(outcome.skipped)
-        .collect()
-}
-
 /// The buttons of the user's page and of Edit User. A user of another organization, an unknown
 /// id, or someone this administrator may not manage is not found, whichever button was pressed
 /// (as on Edit User).
@@ -432,10 +426,10 @@ pub async fn act(
             };
             if action == "delete" && outcome.skipped.is_empty() {
                 // Their page is gone with them: the Users page says what happened.
-                let jar = flash::leave(jar, https, "/setup/users", &said(outcome));
+                let jar = flash::leave(jar, https, "/setup/users", &outcome.lines());
                 return Ok((jar, Redirect::to("/setup/users")).into_response());
             }
-            said(outcome)
+            outcome.lines()
         }
         "sign_out_everywhere" => {
             let ended = sign_out_everywhere(services, &user, &user_id, ip)

@@ -2,7 +2,7 @@
 //! "every user that matches" (then the list's view, search and filters, read from `back`, pick
 //! the users). Delete and Deactivate first show who they will change, with Confirm and Cancel,
 //! a page that needs no JavaScript. Every action ends in a redirect to the list as it was
-//! (POST-redirect-GET: reloading never repeats it), and its outcome travels in a short cookie.
+//! (POST-redirect-GET: reloading never repeats it), and its outcome travels there in `web::flash`.
 
 use super::Shell;
 use super::users_list::{ListState, UsersQuery, full_name};
@@ -12,16 +12,15 @@ use crate::usecases::manage_users::{
 };
 use crate::web::AppState;
 use crate::web::client::Client;
-use crate::web::cookies;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
+use crate::web::flash;
 use crate::web::session::{ManageUsers, RequirePermission};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::Cookie;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct BulkForm {
@@ -79,94 +78,6 @@ impl BulkForm {
 /// The address of the list the form came from, at the same page.
 fn list_address(list: &ListState, query: &UsersQuery) -> String {
     link(&list.pairs(), &position(&query.page_request(list)))
-}
-
-/// At most this many of the outcome's lines travel in the cookie (browsers keep 4 KB a cookie);
-/// the rest are counted.
-const OUTCOME_LINES: usize = 10;
-const OUTCOME_LINE_LENGTH: usize = 200;
-
-fn shortened(line: &str) -> String {
-    if line.chars().count() <= OUTCOME_LINE_LENGTH {
-        line.to_owned()
-    } else {
-        let mut short: String = line.chars().take(OUTCOME_LINE_LENGTH - 1).collect();
-        short.push('…');
-        short
-    }
-}
-
-/// The longest cookie value we write: well under the 4 KB browsers keep, whatever the script of
-/// the names (a non-Latin letter takes 6 to 9 bytes percent-encoded).
-const OUTCOME_BYTES: usize = 3000;
-
-fn pair(name: &str, value: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair(name, value)
-        .finish()
-}
-
-/// The outcome as a cookie value: `s=` the summary, `k=` each skipped line shown, `m=` how many
-/// more were skipped. Percent-encoded, so it holds only characters a cookie may.
-fn encode_outcome(outcome: &BulkOutcome) -> String {
-    let mut value = pair("s", &shortened(&outcome.summary));
-    let mut shown = 0;
-    for line in outcome.skipped.iter().take(OUTCOME_LINES) {
-        let piece = pair("k", &shortened(line));
-        if value.len() + piece.len() + 1 > OUTCOME_BYTES {
-            break;
-        }
-        value.push('&');
-        value.push_str(&piece);
-        shown += 1;
-    }
-    let more = outcome.skipped.len() - shown;
-    if more > 0 {
-        value.push('&');
-        value.push_str(&pair("m", &more.to_string()));
-    }
-    value
-}
-
-/// The outcome a redirect carried; `None` for a missing or malformed cookie.
-pub fn decode_outcome(value: &str) -> Option<BulkOutcome> {
-    let mut summary = None;
-    let mut skipped = Vec::new();
-    let mut more = 0usize;
-    for (name, value) in url::form_urlencoded::parse(value.as_bytes()) {
-        match name.as_ref() {
-            "s" => summary = Some(shortened(&value)),
-            "k" if skipped.len() < OUTCOME_LINES => skipped.push(shortened(&value)),
-            "m" => more = value.parse().ok()?,
-            _ => {}
-        }
-    }
-    if more > 0 {
-        skipped.push(format!("…and {more} more skipped."));
-    }
-    summary.map(|summary| BulkOutcome { summary, skipped })
-}
-
-/// The cookie that carries an outcome to the next page, for a minute.
-fn outcome_cookie(outcome: &BulkOutcome, https: bool) -> Cookie<'static> {
-    cookies::build_expiring(
-        cookies::OUTCOME,
-        encode_outcome(outcome),
-        https,
-        std::time::Duration::from_secs(60),
-    )
-}
-
-/// The outcome a bulk action left for this page, and the jar that forgets it (shown once).
-pub fn take_outcome(jar: CookieJar, https: bool) -> (CookieJar, Option<BulkOutcome>) {
-    let name = cookies::name(cookies::OUTCOME, https);
-    match jar.get(&name).map(|cookie| cookie.value().to_owned()) {
-        Some(value) => (
-            jar.add(cookies::removal(cookies::OUTCOME, https)),
-            decode_outcome(&value),
-        ),
-        None => (jar, None),
-    }
 }
 
 /// One user the confirmation page names.
@@ -277,8 +188,10 @@ fn refusal(error: ManageUsersError) -> Result<BulkOutcome, WebError> {
     }
 }
 
+/// Back to the list at `to`, which then says what happened (`web::flash`).
 fn redirect_with(jar: CookieJar, outcome: &BulkOutcome, https: bool, to: &str) -> Response {
-    (jar.add(outcome_cookie(outcome, https)), Redirect::to(to)).into_response()
+    let jar = flash::leave(jar, https, "/setup/users", &outcome.lines());
+    (jar, Redirect::to(to)).into_response()
 }
 
 /// Where a confirmation page came from: where Confirm posts, the list to come back to, and
@@ -332,47 +245,5 @@ pub fn confirm_page(
         post_to: from.post_to,
         back: from.back,
         cancel: from.cancel,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_outcome_survives_the_cookie_with_its_longest_lines_cut() {
-        let outcome = BulkOutcome {
-            summary: "Deactivated 3 users.".to_owned(),
-            skipped: (0..12)
-                .map(|index| format!("User {index} is already deactivated; {}", "x".repeat(300)))
-                .collect(),
-        };
-        let value = encode_outcome(&outcome);
-        assert!(value.len() <= OUTCOME_BYTES, "{} bytes", value.len());
-        assert!(
-            value
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || b"%&=+*-._".contains(&byte))
-        );
-        let back = decode_outcome(&value).unwrap();
-        assert_eq!(back.summary, "Deactivated 3 users.");
-        assert_eq!(back.skipped.len(), OUTCOME_LINES + 1);
-        assert!(back.skipped[0].ends_with('…'));
-        assert_eq!(back.skipped[OUTCOME_LINES], "…and 2 more skipped.");
-        assert!(decode_outcome("k=no+summary").is_none());
-        let in_japanese = BulkOutcome {
-            summary: "Deactivated 0 users.".to_owned(),
-            skipped: vec!["山田太郎はすでに無効です".repeat(20); 10],
-        };
-        let value = encode_outcome(&in_japanese);
-        assert!(value.len() <= OUTCOME_BYTES, "{} bytes", value.len());
-        assert!(
-            decode_outcome(&value)
-                .unwrap()
-                .skipped
-                .last()
-                .unwrap()
-                .contains("more skipped")
-        );
     }
 }

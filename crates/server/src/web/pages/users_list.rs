@@ -4,7 +4,6 @@
 
 use super::Shell;
 use super::role_choices::{RoleChoice, role_choices};
-use super::users_bulk::take_outcome;
 use super::users_paging::{
     PageRequest, Paging, SEARCH_COUNT_LIMIT, Total, link, load_page, position,
 };
@@ -547,8 +546,6 @@ pub async fn list(
     jar: CookieJar,
     Query(query): Query<UsersQuery>,
 ) -> Result<Response, WebError> {
-    // What an action that ends here said (Delete on a user's page).
-    let (jar, said) = flash::take(jar, state.settings.https, "/setup/users");
     let notice = match &query.invited {
         Some(user_id) => state
             .services
@@ -559,9 +556,11 @@ pub async fn list(
             )
             .await?
             .map(|email| invited_notice(&email)),
-        None => (!said.is_empty()).then(|| said.join(" ")),
+        None => None,
     };
-    let (jar, outcome) = take_outcome(jar, state.settings.https);
+    // What an action that ends here did: a bulk action, or Delete on a user's page.
+    let (jar, said) = flash::take(jar, state.settings.https, "/setup/users");
+    let outcome = BulkOutcome::from_lines(said);
     let list = ListState::parse(&query);
     let request = query.page_request(&list);
     let page = users_page(&state, &user, &list, &request, notice, outcome).await?;
