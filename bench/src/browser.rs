@@ -149,7 +149,8 @@ pub fn option_value(html: &str, select: &str, label: &str) -> anyhow::Result<Str
         .find_map(|option| {
             let (value, rest) = option.split_once('"')?;
             let text = rest.split_once('>')?.1.split('<').next()?;
-            (text == label).then(|| value.to_owned())
+            // Role pickers indent each level of the tree with no-break spaces.
+            (text.trim_start_matches('\u{a0}') == label).then(|| value.to_owned())
         })
         .with_context(|| format!("no option {label} in {select}"))
 }
@@ -166,7 +167,7 @@ mod tests {
     fn reads_hidden_fields_and_options() {
         let html = r#"<input type="hidden" name="csrf_token" value="abc">
             <select id="role_id" name="role_id"><option value="r1">CEO</option>
-            <option value="r2" selected>Manager</option></select>"#;
+            <option value="r2" selected>   Manager</option></select>"#;
         assert_eq!(hidden(html, "csrf_token").unwrap(), "abc");
         assert_eq!(option_value(html, "role_id", "Manager").unwrap(), "r2");
         assert!(option_value(html, "role_id", "Intern").is_err());
