@@ -39,45 +39,80 @@ where
     query
 }
 
-/// The plan's lines, from the database the app runs on.
-async fn plan_of(app: &TestApp, sql: &str, arguments: &[SampleArgument]) -> Vec<PlanLine> {
-    match &app.store {
-        Store::Sqlite(pools) => {
-            let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
-            let rows = bind_all(sqlx::query(explain), arguments)
-                .fetch_all(&pools.reader)
-                .await
-                .expect("SQLite explains it");
-            rows.iter()
-                .map(|row| PlanLine {
-                    id: row.get("id"),
-                    parent: row.get("parent"),
-                    detail: row.get("detail"),
-                })
-                .collect()
-        }
-        Store::Postgres(_) => {
-            // A connection of its own, so the setting stays out of the app's pool.
-            let mut connection = sqlx::PgConnection::connect(&app.database_url)
-                .await
-                .unwrap();
-            sqlx::query("SET enable_seqscan = off")
-                .execute(&mut connection)
-                .await
-                .unwrap();
+/// Asks the app's database for plans: SQLite through the app's readers, PostgreSQL through one
+/// connection of its own (so `enable_seqscan = off` stays out of the app's pool), opened once for
+/// the hundreds of statements a test explains.
+struct Planner<'a> {
+    app: &'a TestApp,
+    postgres: Option<sqlx::PgConnection>,
+}
+
+impl<'a> Planner<'a> {
+    async fn new(app: &'a TestApp) -> Self {
+        let postgres = match &app.store {
+            Store::Sqlite(_) => None,
+            Store::Postgres(_) => {
+                let mut connection = sqlx::PgConnection::connect(&app.database_url)
+                    .await
+                    .unwrap();
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                Some(connection)
+            }
+        };
+        Self { app, postgres }
+    }
+
+    /// The plan's lines.
+    async fn plan_of(&mut self, sql: &str, arguments: &[SampleArgument]) -> Vec<PlanLine> {
+        if let Some(connection) = &mut self.postgres {
             let explain = sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"));
             let rows = bind_all(sqlx::query(explain), arguments)
-                .fetch_all(&mut connection)
+                .fetch_all(connection)
                 .await
                 .expect("PostgreSQL explains it");
-            rows.iter()
+            return rows
+                .iter()
                 .map(|row| PlanLine {
                     id: 0,
                     parent: 0,
                     detail: row.get(0),
                 })
-                .collect()
+                .collect();
         }
+        let Store::Sqlite(pools) = &self.app.store else {
+            unreachable!("a PostgreSQL app has its planner connection");
+        };
+        let explain = sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"));
+        let rows = bind_all(sqlx::query(explain), arguments)
+            .fetch_all(&pools.reader)
+            .await
+            .expect("SQLite explains it");
+        rows.iter()
+            .map(|row| PlanLine {
+                id: row.get("id"),
+                parent: row.get("parent"),
+                detail: row.get("detail"),
+            })
+            .collect()
+    }
+
+    /// What is wrong with `query`'s plan, if anything.
+    async fn problems_of(&mut self, query: &HotQuery) -> Option<String> {
+        let plan = self.plan_of(&query.sql, &query.arguments).await;
+        let scans = full_scans(self.app.store.kind(), &plan, query.ordered_by_index);
+        let plan: Vec<String> = plan
+            .iter()
+            .map(|line| format!("{} {} {}", line.id, line.parent, line.detail))
+            .collect();
+        (!scans.is_empty()).then(|| {
+            format!(
+                "{}: {scans:?}\n  plan: {plan:#?}\n  sql: {}",
+                query.name, query.sql
+            )
+        })
     }
 }
 
@@ -120,22 +155,8 @@ fn full_scans(kind: DatabaseKind, plan: &[PlanLine], ordered_by_index: bool) -> 
         .collect()
 }
 
-async fn problems_of(app: &TestApp, query: &HotQuery) -> Option<String> {
-    let plan = plan_of(app, &query.sql, &query.arguments).await;
-    let scans = full_scans(app.store.kind(), &plan, query.ordered_by_index);
-    let plan: Vec<String> = plan
-        .iter()
-        .map(|line| format!("{} {} {}", line.id, line.parent, line.detail))
-        .collect();
-    (!scans.is_empty()).then(|| {
-        format!(
-            "{}: {scans:?}\n  plan: {plan:#?}\n  sql: {}",
-            query.name, query.sql
-        )
-    })
-}
-
 async fn every_hot_query_uses_an_index(app: TestApp) {
+    let mut planner = Planner::new(&app).await;
     // The check itself can fail: a lookup by a column without an index is a full scan.
     let unindexed = HotQuery {
         name: "users by first name".to_owned(),
@@ -143,7 +164,7 @@ async fn every_hot_query_uses_an_index(app: TestApp) {
         arguments: vec![SampleArgument::Text("Ada".to_owned())],
         ordered_by_index: false,
     };
-    assert!(problems_of(&app, &unindexed).await.is_some());
+    assert!(planner.problems_of(&unindexed).await.is_some());
     // ...and on SQLite so can a page that sorts its view before it limits it.
     let sorted_page = HotQuery {
         name: "a page of users by first name".to_owned(),
@@ -154,7 +175,7 @@ async fn every_hot_query_uses_an_index(app: TestApp) {
         ordered_by_index: true,
     };
     if app.store.kind() == DatabaseKind::Sqlite {
-        assert!(problems_of(&app, &sorted_page).await.is_some());
+        assert!(planner.problems_of(&sorted_page).await.is_some());
     }
 
     let queries = hot_queries(app.store.kind());
@@ -164,7 +185,7 @@ async fn every_hot_query_uses_an_index(app: TestApp) {
     );
     let mut problems = Vec::new();
     for query in &queries {
-        problems.extend(problems_of(&app, query).await);
+        problems.extend(planner.problems_of(query).await);
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
@@ -244,9 +265,10 @@ async fn every_reference_to_a_deleted_user_is_found_by_an_index(app: TestApp) {
             .map(|lookup| &lookup.name)
             .collect::<Vec<_>>()
     );
+    let mut planner = Planner::new(&app).await;
     let mut problems = Vec::new();
     for lookup in &lookups {
-        problems.extend(problems_of(&app, lookup).await);
+        problems.extend(planner.problems_of(lookup).await);
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
