@@ -318,48 +318,46 @@ impl Browser {
             .to_owned()
     }
 
-    /// Types into the input whose label reads `label` (a required field's label may add its
-    /// " *" marker).
-    pub async fn fill(&self, label: &str, value: &str) {
-        let label_element = self
-            .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
-            )))
+    /// The `<label>` reading `label` (a required field's label may add its " *" marker).
+    async fn label(&self, label: &str, what: &str) -> fantoccini::elements::Element {
+        self.find(Locator::XPath(&format!(
+            "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("a {what} labelled {label:?}"))
+    }
+
+    /// The id of the control that the label reading `label` names.
+    async fn labelled_id(&self, label: &str, what: &str) -> String {
+        self.label(label, what)
             .await
-            .unwrap_or_else(|_| panic!("a field labelled {label:?}"));
-        let id = label_element
             .attr("for")
             .await
             .unwrap()
-            .expect("the label names its input");
-        let input = self
-            .client
+            .expect("the label names its control")
+    }
+
+    /// The control that the label reading `label` names.
+    async fn labelled(&self, label: &str, what: &str) -> fantoccini::elements::Element {
+        let id = self.labelled_id(label, what).await;
+        self.client
             .find(Locator::Id(&id))
             .await
-            .expect("the labelled input");
+            .expect("the labelled control")
+    }
+
+    /// Types into the input whose label reads `label` (a required field's label may add its
+    /// " *" marker).
+    pub async fn fill(&self, label: &str, value: &str) {
+        let input = self.labelled(label, "field").await;
         input.clear().await.unwrap();
         input.send_keys(value).await.unwrap();
     }
 
     /// Chooses the file at `path` in the file input whose label reads `label`.
     pub async fn choose_file(&self, label: &str, path: &std::path::Path) {
-        let label_element = self
-            .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}']"
-            )))
+        self.labelled(label, "file field")
             .await
-            .unwrap_or_else(|_| panic!("a file field labelled {label:?}"));
-        let id = label_element
-            .attr("for")
-            .await
-            .unwrap()
-            .expect("the label names its input");
-        let input = self
-            .client
-            .find(Locator::Id(&id))
-            .await
-            .expect("the labelled input");
-        input
             .send_keys(path.to_str().expect("a UTF-8 path"))
             .await
             .unwrap();
@@ -403,13 +401,7 @@ impl Browser {
 
     /// Ticks (or unticks) the check box whose label reads `label`.
     pub async fn check(&self, label: &str) {
-        let label_element = self
-            .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
-            )))
-            .await
-            .unwrap_or_else(|_| panic!("a check box labelled {label:?}"));
-        label_element.click().await.unwrap();
+        self.label(label, "check box").await.click().await.unwrap();
     }
 
     /// Clicks the element whose visible text is `text` (a `<summary>`, say).
@@ -424,17 +416,7 @@ impl Browser {
 
     /// Chooses `option` in the drop-down whose label reads `label`.
     pub async fn select(&self, label: &str, option: &str) {
-        let label_element = self
-            .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
-            )))
-            .await
-            .unwrap_or_else(|_| panic!("a drop-down labelled {label:?}"));
-        let id = label_element
-            .attr("for")
-            .await
-            .unwrap()
-            .expect("the label names its select");
+        let id = self.labelled_id(label, "drop-down").await;
         // A role's option is indented by its level with no-break spaces, which XPath's
         // normalize-space() keeps.
         self.find(Locator::XPath(&format!(
@@ -449,21 +431,8 @@ impl Browser {
 
     /// Focuses the drop-down whose label reads `label` and presses `keys` in it.
     pub async fn press_keys_in(&self, label: &str, keys: &str) {
-        let label_element = self
-            .find(Locator::XPath(&format!(
-                "//label[normalize-space()='{label}' or normalize-space(text()[1])='{label}']"
-            )))
+        self.labelled(label, "field")
             .await
-            .unwrap_or_else(|_| panic!("a field labelled {label:?}"));
-        let id = label_element
-            .attr("for")
-            .await
-            .unwrap()
-            .expect("the label names its field");
-        self.client
-            .find(Locator::Id(&id))
-            .await
-            .expect("the labelled field")
             .send_keys(keys)
             .await
             .unwrap();
