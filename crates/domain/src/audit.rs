@@ -33,11 +33,14 @@ pub enum AuditAction {
     TermsDeclined,
     PictureChanged,
     PictureRemoved,
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    ApiTokenUsed,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 33] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -68,6 +71,9 @@ impl AuditAction {
         Self::PasswordReset,
         Self::PictureChanged,
         Self::PictureRemoved,
+        Self::ApiTokenCreated,
+        Self::ApiTokenRevoked,
+        Self::ApiTokenUsed,
     ];
 
     /// The words shown in the Audit Log.
@@ -103,6 +109,9 @@ impl AuditAction {
             Self::RoleDeleted => "Role deleted",
             Self::PictureChanged => "Profile picture changed",
             Self::PictureRemoved => "Profile picture removed",
+            Self::ApiTokenCreated => "API token created",
+            Self::ApiTokenRevoked => "API token revoked",
+            Self::ApiTokenUsed => "API token used",
         }
     }
 
@@ -142,6 +151,9 @@ impl AuditAction {
             Self::TermsDeclined => "terms_declined",
             Self::PictureChanged => "picture_changed",
             Self::PictureRemoved => "picture_removed",
+            Self::ApiTokenCreated => "api_token_created",
+            Self::ApiTokenRevoked => "api_token_revoked",
+            Self::ApiTokenUsed => "api_token_used",
         }
     }
 }
