@@ -33,11 +33,12 @@ pub enum AuditAction {
     TermsDeclined,
     PictureChanged,
     PictureRemoved,
+    UsersExported,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -68,6 +69,7 @@ impl AuditAction {
         Self::PasswordReset,
         Self::PictureChanged,
         Self::PictureRemoved,
+        Self::UsersExported,
     ];
 
     /// The words shown in the Audit Log.
@@ -103,6 +105,7 @@ impl AuditAction {
             Self::RoleDeleted => "Role deleted",
             Self::PictureChanged => "Profile picture changed",
             Self::PictureRemoved => "Profile picture removed",
+            Self::UsersExported => "Users exported",
         }
     }
 
@@ -142,6 +145,7 @@ impl AuditAction {
             Self::TermsDeclined => "terms_declined",
             Self::PictureChanged => "picture_changed",
             Self::PictureRemoved => "picture_removed",
+            Self::UsersExported => "users_exported",
         }
     }
 }

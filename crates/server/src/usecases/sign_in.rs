@@ -49,6 +49,20 @@ pub async fn sign_in(
     services: &Services,
     request: SignInRequest<'_>,
 ) -> Result<SessionTokens, SignInError> {
+    let result = attempt_sign_in(services, request).await;
+    crate::metrics::record_sign_in(match &result {
+        Ok(_) => "success",
+        Err(SignInError::InvalidCredentials) => "invalid_credentials",
+        Err(SignInError::TooManyAttempts(_)) => "throttled",
+        Err(SignInError::Internal(_)) => "error",
+    });
+    result
+}
+
+async fn attempt_sign_in(
+    services: &Services,
+    request: SignInRequest<'_>,
+) -> Result<SessionTokens, SignInError> {
     let store = &services.store;
     let login: String = request
         .login

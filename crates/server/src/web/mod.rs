@@ -10,6 +10,7 @@ mod flash;
 #[doc(hidden)]
 pub mod form_bodies;
 pub mod local_time;
+pub mod metrics_endpoint;
 mod operations;
 mod pages;
 mod security;
@@ -47,6 +48,8 @@ pub struct WebSettings {
     pub https: bool,
     /// Reverse proxies whose forwarding headers name the client.
     pub trusted_proxies: onestop_domain::TrustedProxies,
+    /// The bearer token of `/metrics` (`ONESTOP_METRICS_TOKEN`); `None`: `/metrics` is 404.
+    pub metrics_token: Option<crate::config::Secret>,
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +69,9 @@ pub enum Access {
     SignedIn,
     /// A Setup page: signed in, Terms accepted, View Setup, and this permission.
     Setup(Permission),
+    /// The operator's monitoring: `Authorization: Bearer` with `ONESTOP_METRICS_TOKEN`; 404
+    /// when no token is configured. Sessions play no part.
+    MetricsToken,
 }
 
 /// One method of one route, as the router serves it.
@@ -194,6 +200,11 @@ fn routes() -> Routes {
         .get("/users/{user_id}/picture", SignedIn, pages::pictures::serve)
         .get("/setup", Setup(ViewSetup), pages::setup::show)
         .get("/setup/users", Setup(ManageUsers), pages::users_list::list)
+        .get(
+            "/setup/users/export.csv",
+            Setup(ManageUsers),
+            pages::users_export::export_csv,
+        )
         .get(
             "/setup/users/new",
             Setup(ManageUsers),
@@ -330,6 +341,11 @@ fn routes() -> Routes {
         .post("/first-run", Public, pages::first_run::submit)
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)
+        .get(
+            "/metrics",
+            Access::MetricsToken,
+            metrics_endpoint::metrics_with_token,
+        )
         .get("/static/app.css", Public, assets::stylesheet)
         .get("/static/favicon.svg", Public, assets::favicon)
         .get("/static/new_user.js", Public, assets::new_user_script)
@@ -342,6 +358,7 @@ fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
+    crate::metrics::install();
     routes()
         .router
         .fallback(pages::not_found)
@@ -363,6 +380,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::add_security_headers,
         ))
+        .layer(axum::middleware::from_fn(metrics_endpoint::measure_request))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }
