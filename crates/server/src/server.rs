@@ -241,14 +241,20 @@ fn start_outbox_worker(
     Ok((stop, tokio::spawn(worker.run(stopped))))
 }
 
-/// `onestop worker`: the outbox worker alone, until SIGTERM.
+/// `onestop worker`: the outbox worker alone (and `/metrics` on `ONESTOP_METRICS_LISTEN`, if
+/// set), until SIGTERM.
 pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let services = Services::start(store.clone(), &config).await?;
     let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
+    let (stop_metrics, metrics) = start_metrics_listener(&config, &services).await?;
     shutdown_signal().await;
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = stop_metrics.send(true);
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     store.close().await;
     Ok(())
 }

@@ -7,10 +7,11 @@
 //! compare a counter before and after, never its value.
 
 use crate::helpers::{
-    ADMIN_PASSWORD, Backend, TestApp, app_for_binary, free_port, on_both_backends,
-    on_both_databases, spawn_app_with_options,
+    Backend, TestApp, app_for_binary, free_port, on_both_backends, on_both_databases,
+    spawn_app_with_options, wait_until,
 };
 use crate::invitations::{open_join_link, submit_join};
+use std::time::Duration;
 
 on_both_databases!(metrics_on_the_main_port_are_not_there_without_a_token_setting,);
 
@@ -18,6 +19,7 @@ on_both_backends!(
     metrics_need_the_token_and_then_list_every_metric,
     signing_in_inviting_joining_and_throttling_move_their_counters,
     the_separate_metrics_listener_serves_metrics_without_a_token,
+    a_worker_alone_serves_its_delivery_counts_on_the_metrics_listener,
 );
 
 const TOKEN: &str = "scrape-token-0123456789abcdef";
@@ -166,7 +168,6 @@ async fn signing_in_inviting_joining_and_throttling_move_their_counters(backend:
     // Routes are patterns: no token of a link reaches the metrics.
     assert!(!after.contains(link.rsplit('/').next().unwrap()));
     assert!(after.contains("route=\"/join/{token}\""), "{after}");
-    let _ = ADMIN_PASSWORD;
 }
 
 async fn the_separate_metrics_listener_serves_metrics_without_a_token(backend: Backend) {
@@ -205,4 +206,35 @@ async fn the_separate_metrics_listener_serves_metrics_without_a_token(backend: B
     let main = client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(main.status().as_u16(), 404);
     server.stop();
+}
+
+async fn a_worker_alone_serves_its_delivery_counts_on_the_metrics_listener(backend: Backend) {
+    let Some(app) = app_for_binary(backend).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    crate::helpers::invite_crew(&app, &organization, 1).await;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut worker = app.start_worker(&[("ONESTOP_METRICS_LISTEN", &listen)]);
+    let client = app.new_client();
+    let url = format!("http://{listen}/metrics");
+    let sent = "onestop_email_deliveries_total{outcome=\"sent\"}";
+    wait_until(
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        "the worker sends the invitation and its metrics count it",
+        || {
+            let request = client.get(&url).send();
+            async move {
+                match request.await {
+                    Ok(response) => sample(&response.text().await.unwrap_or_default(), sent) >= 1.0,
+                    Err(_) => false,
+                }
+            }
+        },
+    )
+    .await;
+    let text = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(sample(&text, "onestop_outbox_depth"), 0.0, "{text}");
+    worker.stop();
 }
