@@ -136,7 +136,8 @@ pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration)
     }
 }
 
-/// One sign-in attempt: `success`, `invalid_credentials`, `throttled` or `error`.
+/// One sign-in attempt: `success`, `wrong_password`, `unknown_login`, `inactive_account`,
+/// `throttled` or `error`.
 pub fn record_sign_in(outcome: &'static str) {
     ::metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
 }

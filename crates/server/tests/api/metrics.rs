@@ -117,9 +117,11 @@ async fn signing_in_inviting_joining_and_throttling_move_their_counters(backend:
     let organization = app.create_organization().await;
     let before = scrape(&app).await;
 
-    // A wrong password, then the right one.
+    // A wrong password, a login nobody has, then the right one.
     let wrong = app.sign_in("ada", "not the password at all").await;
     assert_eq!(wrong.status().as_u16(), 401);
+    let unknown = app.sign_in("nobody", "not the password at all").await;
+    assert_eq!(unknown.status().as_u16(), 401);
     app.sign_in_as_admin(&organization).await;
     // An invitation: queued, then delivered, then accepted.
     let link = app.invite("Grace", "Hopper", "grace@example.com").await;
@@ -153,7 +155,8 @@ async fn signing_in_inviting_joining_and_throttling_move_their_counters(backend:
         let (from, to) = (sample(&before, series), sample(&after, series));
         assert!(to > from, "{series} moved from {from} to {to}:\n{after}");
     };
-    moved("onestop_sign_ins_total{outcome=\"invalid_credentials\"}");
+    moved("onestop_sign_ins_total{outcome=\"wrong_password\"}");
+    moved("onestop_sign_ins_total{outcome=\"unknown_login\"}");
     moved("onestop_sign_ins_total{outcome=\"success\"}");
     moved("onestop_email_deliveries_total{outcome=\"sent\"}");
     moved("onestop_joins_total{outcome=\"joined\"}");
