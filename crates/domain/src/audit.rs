@@ -36,11 +36,12 @@ pub enum AuditAction {
     ApiTokenCreated,
     ApiTokenRevoked,
     ApiTokenUsed,
+    UsersExported,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -74,6 +75,7 @@ impl AuditAction {
         Self::ApiTokenCreated,
         Self::ApiTokenRevoked,
         Self::ApiTokenUsed,
+        Self::UsersExported,
     ];
 
     /// The words shown in the Audit Log.
@@ -112,6 +114,7 @@ impl AuditAction {
             Self::ApiTokenCreated => "API token created",
             Self::ApiTokenRevoked => "API token revoked",
             Self::ApiTokenUsed => "API token used",
+            Self::UsersExported => "Users exported",
         }
     }
 
@@ -154,6 +157,7 @@ impl AuditAction {
             Self::ApiTokenCreated => "api_token_created",
             Self::ApiTokenRevoked => "api_token_revoked",
             Self::ApiTokenUsed => "api_token_used",
+            Self::UsersExported => "users_exported",
         }
     }
 }

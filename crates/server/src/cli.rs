@@ -3,6 +3,7 @@
 
 use crate::config::{Config, Options, unknown_variables};
 use crate::server::{init_logging, open_store, run_worker, send_test_email, serve};
+use crate::store::{SortOrder, UserMatch, ViewFilter};
 use crate::tenancy::OrganizationScope;
 use crate::usecases::Services;
 use crate::usecases::api_tokens::{
@@ -12,9 +13,12 @@ use crate::usecases::create_organization::{
     CreateError, OrganizationInput, create_organization,
     create_organization_inviting_administrator, field,
 };
+use crate::usecases::export_users::{Exporter, start_export};
 use crate::usecases::invite_user::join_url;
 use crate::usecases::seed::seed_organization;
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use onestop_domain::OrganizationId;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -52,6 +56,28 @@ enum Command {
         #[arg(long)]
         to: String,
     },
+    /// Export an organization's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Write every user of an organization as CSV, with the columns of Setup > Users > Export
+    /// CSV (standard output unless --output names a file).
+    Export(UsersExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct UsersExportArgs {
+    /// The organization's id.
+    #[arg(long)]
+    org: String,
+    /// Write the CSV to this file instead of standard output.
+    #[arg(long)]
+    output: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +224,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::ApiToken {
             command: ApiTokenCommand::Create(args),
         } => create_api_token(args, &config).await,
+        Command::Users {
+            command: UsersCommand::Export(args),
+        } => export_users(args, &config).await,
         Command::Worker => run_worker(config).await.map(|()| ExitCode::SUCCESS),
         Command::SendTestEmail { to } => match send_test_email(&config, &to).await {
             Ok(answer) => {
@@ -413,6 +442,58 @@ async fn invite_first_administrator(
         }
         Err(error) => report_create_error(error),
     }
+}
+
+/// `onestop users export`: as the operator, every user in name order.
+async fn export_users(args: UsersExportArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(organization) = OrganizationId::parse(args.org.trim()) else {
+        eprintln!(
+            "onestop: --org: {:?} is not an organization id; use the id `onestop org create` printed",
+            args.org
+        );
+        return Ok(ExitCode::from(2));
+    };
+    let store = open_store(config).await?;
+    if !store.organization_exists(&organization).await? {
+        store.close().await;
+        eprintln!("onestop: --org: there is no organization with the id {organization}");
+        return Ok(ExitCode::from(2));
+    }
+    let services = Services::start(store.clone(), config).await?;
+    let scope = OrganizationScope::operator(organization);
+    let result = write_export(&services, &scope, args.output.as_deref()).await;
+    store.close().await;
+    let written = result?;
+    eprintln!("Exported {written} users.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn write_export(
+    services: &Services,
+    scope: &OrganizationScope,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<u64> {
+    let export = start_export(
+        services,
+        scope,
+        Exporter::Operator,
+        UserMatch::view(ViewFilter::All),
+        SortOrder::BY_NAME,
+    )
+    .await?;
+    let written = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("--output: could not create {}", path.display()))?;
+            export.write_all(&mut std::io::BufWriter::new(file)).await?
+        }
+        None => {
+            export
+                .write_all(&mut std::io::BufWriter::new(std::io::stdout().lock()))
+                .await?
+        }
+    };
+    Ok(written)
 }
 
 fn report_create_error(error: CreateError) -> anyhow::Result<ExitCode> {

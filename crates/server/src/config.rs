@@ -24,7 +24,12 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "ONESTOP_SECRET_KEY",
     "ONESTOP_INVITATIONS_PER_HOUR",
     "ONESTOP_INVITATIONS_PER_ADMINISTRATOR_PER_HOUR",
+    "ONESTOP_METRICS_TOKEN",
+    "ONESTOP_METRICS_LISTEN",
 ];
+
+/// The shortest metrics token accepted: a bearer token an attacker could guess is no lock.
+const SHORTEST_METRICS_TOKEN: usize = 16;
 
 /// The settings as given (flags and environment), before checking.
 #[derive(Debug, Clone, Args)]
@@ -111,6 +116,19 @@ pub struct Options {
         global = true
     )]
     pub invitations_per_administrator_per_hour: i64,
+    /// When set, GET /metrics on the main port requires `Authorization: Bearer <this token>`;
+    /// unset, /metrics on the main port is 404.
+    #[arg(
+        long,
+        env = "ONESTOP_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// A second address (HOST:PORT) serving only /metrics, without a token: for a private
+    /// network that Prometheus scrapes.
+    #[arg(long, env = "ONESTOP_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -152,6 +170,10 @@ pub struct Config {
     pub secret_key: Option<SealingKey>,
     /// The hourly invitation caps and the reinvite cooldown.
     pub invitation_limits: crate::usecases::manage_users::ReinviteLimits,
+    /// The bearer token of /metrics on the main port; `None`: /metrics there is 404.
+    pub metrics_token: Option<Secret>,
+    /// Where /metrics is served without a token, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +200,14 @@ pub enum ConfigError {
     Log(String),
     #[error("ONESTOP_TRUSTED_PROXIES / --trusted-proxies: {0}")]
     TrustedProxies(TrustedProxiesError),
+    #[error(
+        "ONESTOP_METRICS_TOKEN / --metrics-token: use at least 16 characters without spaces, for example from `openssl rand -hex 32`; or unset it to keep /metrics off the main port"
+    )]
+    MetricsToken,
+    #[error(
+        "ONESTOP_METRICS_LISTEN / --metrics-listen: {0:?} is not an address to bind apart from ONESTOP_LISTEN; use HOST:PORT on a private network, such as 10.0.0.5:9090"
+    )]
+    MetricsListen(String),
     #[error(
         "ONESTOP_SECRET_KEY / --secret-key: use 64 hexadecimal digits (32 random bytes), for example from `openssl rand -hex 32`; or unset it to use the key file in the data directory"
     )]
@@ -246,6 +276,25 @@ impl Options {
             Some(text) => Some(SealingKey::from_hex(text.trim()).ok_or(ConfigError::SecretKey)?),
             None => None,
         };
+        let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token)
+                if token.len() >= SHORTEST_METRICS_TOKEN
+                    && !token.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+            {
+                Some(Secret(token.to_owned()))
+            }
+            Some(_) => return Err(ConfigError::MetricsToken),
+        };
+        let metrics_listen = match self.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(
+                text.parse::<SocketAddr>()
+                    .ok()
+                    .filter(|address| *address != listen)
+                    .ok_or_else(|| ConfigError::MetricsListen(text.to_owned()))?,
+            ),
+        };
         Ok(Config {
             listen,
             data_dir: self.data_dir.clone(),
@@ -262,6 +311,8 @@ impl Options {
                 per_administrator_per_hour: self.invitations_per_administrator_per_hour,
                 ..Default::default()
             },
+            metrics_token,
+            metrics_listen,
         })
     }
 }
@@ -302,7 +353,7 @@ impl Config {
             redact_url_password(self.database_url.expose())
         };
         format!(
-            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\nproxies      {}\nsecret key   {}\ninvitations  {} an hour per organization, {} per administrator\n",
+            "listen       {}\ndata dir     {}\ndatabase     {}\npublic URL   {}\nemail        {}\nmail from    {}\nlog          {} ({:?})\nproxies      {}\nsecret key   {}\ninvitations  {} an hour per organization, {} per administrator\nmetrics      {}\n",
             self.listen,
             self.data_dir.display(),
             database,
@@ -330,6 +381,13 @@ impl Config {
             },
             self.invitation_limits.per_organization_per_hour,
             self.invitation_limits.per_administrator_per_hour,
+            match (&self.metrics_token, &self.metrics_listen) {
+                (None, None) => "off".to_owned(),
+                (Some(_), None) => "/metrics on the main port with a token".to_owned(),
+                (None, Some(address)) => format!("/metrics on {address} (no token)"),
+                (Some(_), Some(address)) =>
+                    format!("/metrics on the main port with a token, and on {address} (no token)"),
+            },
         )
     }
 }
@@ -364,6 +422,8 @@ mod tests {
             secret_key: None,
             invitations_per_hour: 5000,
             invitations_per_administrator_per_hour: 2000,
+            metrics_token: None,
+            metrics_listen: None,
         }
     }
 
@@ -407,6 +467,37 @@ mod tests {
         let mut bad = options();
         bad.secret_key = Some("abc".into());
         assert!(matches!(bad.check(), Err(ConfigError::SecretKey)));
+    }
+
+    #[test]
+    fn metrics_settings_are_checked_and_the_token_never_prints() {
+        let config = options().check().unwrap();
+        assert!(config.metrics_token.is_none() && config.metrics_listen.is_none());
+        let mut good = options();
+        good.metrics_token = Some("scrape-me-0123456789abcdef".into());
+        good.metrics_listen = Some("127.0.0.1:9090".into());
+        let config = good.check().unwrap();
+        assert_eq!(
+            config.metrics_token.as_ref().map(Secret::expose),
+            Some("scrape-me-0123456789abcdef")
+        );
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9090".parse().unwrap())
+        );
+        let printed = format!("{config:?} {}", config.describe());
+        assert!(!printed.contains("scrape-me"), "{printed}");
+        let mut bad = options();
+        bad.metrics_token = Some("short".into());
+        let message = bad.check().unwrap_err().to_string();
+        assert!(message.starts_with("ONESTOP_METRICS_TOKEN"), "{message}");
+        let mut bad = options();
+        bad.metrics_listen = Some("127.0.0.1:8080".into());
+        let message = bad.check().unwrap_err().to_string();
+        assert!(message.starts_with("ONESTOP_METRICS_LISTEN"), "{message}");
+        let mut bad = options();
+        bad.metrics_listen = Some("private-network".into());
+        assert!(matches!(bad.check(), Err(ConfigError::MetricsListen(_))));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod csv_safety;
 pub mod defaults;
 pub mod mail;
+pub mod metrics;
 pub mod passwords;
 pub mod pictures;
 pub mod sealing;

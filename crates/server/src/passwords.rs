@@ -75,12 +75,14 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashingError> {
+        let waiting_since = std::time::Instant::now();
         let permit = self
             .permits
             .clone()
             .acquire_owned()
             .await
             .map_err(|error| HashingError(error.to_string()))?;
+        crate::metrics::record_password_hash_wait(waiting_since.elapsed());
         let running = self.running.clone();
         let most_running = self.most_running.clone();
         tokio::task::spawn_blocking(move || {

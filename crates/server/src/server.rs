@@ -165,6 +165,7 @@ pub fn app_state(services: Services, config: &Config) -> AppState {
             public_url: config.public_url.clone(),
             https: config.uses_https(),
             trusted_proxies: config.trusted_proxies.clone(),
+            metrics_token: config.metrics_token.clone(),
         }),
     }
 }
@@ -188,12 +189,45 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     println!("1Stop is running at {}", config.public_url);
     tracing::info!(listen = %application.local_addr()?, public_url = %config.public_url, "serving");
     let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
+    let (stop_metrics, metrics) = start_metrics_listener(&config, &services).await?;
     application.run_until_stopped(shutdown_signal()).await?;
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = stop_metrics.send(true);
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves `/metrics` without a token on `ONESTOP_METRICS_LISTEN`, if set, until `true` is sent.
+async fn start_metrics_listener(
+    config: &Config,
+    services: &Services,
+) -> anyhow::Result<(watch::Sender<bool>, Option<JoinHandle<()>>)> {
+    let (stop, mut stopped) = watch::channel(false);
+    let Some(address) = config.metrics_listen else {
+        return Ok((stop, None));
+    };
+    let listener = TcpListener::bind(address).await.with_context(|| {
+        format!("could not listen on {address} for metrics (is another program using it? set ONESTOP_METRICS_LISTEN)")
+    })?;
+    tracing::info!(listen = %listener.local_addr()?, "serving /metrics without a token");
+    let router = crate::web::metrics_endpoint::private_router(services.clone());
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    });
+    Ok((stop, Some(task)))
 }
 
 /// Starts the outbox worker in the background; send `true` to stop it.
@@ -207,14 +241,20 @@ fn start_outbox_worker(
     Ok((stop, tokio::spawn(worker.run(stopped))))
 }
 
-/// `onestop worker`: the outbox worker alone, until SIGTERM.
+/// `onestop worker`: the outbox worker alone (and `/metrics` on `ONESTOP_METRICS_LISTEN`, if
+/// set), until SIGTERM.
 pub async fn run_worker(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let services = Services::start(store.clone(), &config).await?;
     let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
+    let (stop_metrics, metrics) = start_metrics_listener(&config, &services).await?;
     shutdown_signal().await;
     let _ = stop_worker.send(true);
     let _ = worker.await;
+    let _ = stop_metrics.send(true);
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     store.close().await;
     Ok(())
 }

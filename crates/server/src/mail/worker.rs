@@ -246,6 +246,12 @@ impl OutboxWorker {
 
     fn log(&self, attempt: &Attempt<'_>, recorded: DeliveryOutcome<'_>, held: bool) {
         let recipient = &attempt.email.recipient;
+        crate::metrics::record_delivery(match &attempt.outcome {
+            Outcome::Sent(_) => "sent",
+            Outcome::Blocked(_) => "blocked",
+            Outcome::Retrying(_) => "retrying",
+            Outcome::Failed(_) => "failed",
+        });
         match (&attempt.outcome, recorded) {
             (Outcome::Sent(_), _) if !held => {
                 tracing::warn!(%recipient, "email sent after its lease ran out; another worker owns it now")

@@ -262,4 +262,15 @@ impl Store {
         })?;
         Ok(count)
     }
+
+    /// Whether an organization with this id exists (the command line's `--org`).
+    pub async fn organization_exists(&self, id: &OrganizationId) -> Result<bool, StoreError> {
+        let found: Option<String> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(found.is_some())
+    }
 }

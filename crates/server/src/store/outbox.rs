@@ -336,4 +336,18 @@ impl Store {
         })?;
         Ok(emails)
     }
+
+    /// How many emails wait to be sent (queued, retrying or being sent), and when the oldest of
+    /// them was written: for `/metrics`. The `(state, next_attempt_at)` index finds them.
+    pub async fn outbox_backlog(&self) -> Result<(i64, Option<i64>), StoreError> {
+        let backlog = on_pool!(self, |pool| {
+            sqlx::query_as(
+                "SELECT COUNT(*), MIN(created_at) FROM outbox \
+                 WHERE state IN ('queued', 'retrying', 'sending')",
+            )
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(backlog)
+    }
 }

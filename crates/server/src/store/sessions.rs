@@ -185,4 +185,23 @@ impl Store {
         })?;
         Ok(count)
     }
+
+    /// Sessions of every organization that expire after `now` and were seen after
+    /// `seen_after` (the idle cut-off): for `/metrics`.
+    pub async fn live_session_count(
+        &self,
+        now: Timestamp,
+        seen_after: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let count = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND last_seen_at > $2",
+            )
+            .bind(now.unix_millis())
+            .bind(seen_after.unix_millis())
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(count)
+    }
 }

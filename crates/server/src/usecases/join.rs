@@ -89,6 +89,24 @@ pub async fn accept_invitation(
     input: &JoinInput,
     ip: &str,
 ) -> Result<SessionTokens, JoinError> {
+    let result = try_accept_invitation(services, token, input, ip).await;
+    crate::metrics::record_join(match &result {
+        Ok(_) => "joined",
+        Err(JoinError::Invalid(_)) => "invalid_input",
+        Err(JoinError::NotLive(InvitationState::Expired { .. })) => "expired",
+        Err(JoinError::NotLive(InvitationState::AlreadyAccepted)) => "already_accepted",
+        Err(JoinError::NotLive(_)) => "not_valid",
+        Err(JoinError::Internal(_)) => "error",
+    });
+    result
+}
+
+async fn try_accept_invitation(
+    services: &Services,
+    token: &SecretToken,
+    input: &JoinInput,
+    ip: &str,
+) -> Result<SessionTokens, JoinError> {
     let invitation = match look_up_invitation(services, token).await? {
         InvitationState::Live(invitation) => invitation,
         other => return Err(JoinError::NotLive(other)),

@@ -49,6 +49,24 @@ pub async fn sign_in(
     services: &Services,
     request: SignInRequest<'_>,
 ) -> Result<SessionTokens, SignInError> {
+    // Why the credentials were refused, for the operator's metrics only: the person is told the
+    // same for each.
+    let mut refusal = "wrong_password";
+    let result = attempt_sign_in(services, request, &mut refusal).await;
+    crate::metrics::record_sign_in(match &result {
+        Ok(_) => "success",
+        Err(SignInError::InvalidCredentials) => refusal,
+        Err(SignInError::TooManyAttempts(_)) => "throttled",
+        Err(SignInError::Internal(_)) => "error",
+    });
+    result
+}
+
+async fn attempt_sign_in(
+    services: &Services,
+    request: SignInRequest<'_>,
+    refusal: &mut &'static str,
+) -> Result<SessionTokens, SignInError> {
     let store = &services.store;
     let login: String = request
         .login
@@ -115,9 +133,15 @@ pub async fn sign_in(
         None => false,
     };
 
+    let active_with_password = stored_hash.is_some();
     let user = match candidate {
         Some(user) if verified => user,
         unverified => {
+            *refusal = match (&unverified, active_with_password) {
+                (None, _) => "unknown_login",
+                (Some(_), false) => "inactive_account",
+                (Some(_), true) => "wrong_password",
+            };
             let event = unverified.as_ref().map(|user| AuditEvent {
                 org_id: &user.org_id,
                 actor_user_id: None,

@@ -12,6 +12,7 @@ mod flash;
 #[doc(hidden)]
 pub mod form_bodies;
 pub mod local_time;
+pub mod metrics_endpoint;
 mod operations;
 mod pages;
 mod security;
@@ -49,6 +50,8 @@ pub struct WebSettings {
     pub https: bool,
     /// Reverse proxies whose forwarding headers name the client.
     pub trusted_proxies: onestop_domain::TrustedProxies,
+    /// The bearer token of `/metrics` (`ONESTOP_METRICS_TOKEN`); `None`: `/metrics` is 404.
+    pub metrics_token: Option<crate::config::Secret>,
 }
 
 #[derive(Clone, Debug)]
@@ -72,10 +75,14 @@ pub enum Access {
     ApiToken(Option<Permission>),
     /// SCIM: a SCIM token (never a session).
     ScimToken,
+    /// The operator's monitoring: `Authorization: Bearer` with `ONESTOP_METRICS_TOKEN`; 404
+    /// when no token is configured. Sessions play no part.
+    MetricsToken,
 }
 
 impl Access {
-    /// Authorized by a token in the `Authorization` header, not by a session cookie.
+    /// An API or SCIM route: authorized by a company's token in the `Authorization` header, not
+    /// by a session cookie (`/metrics`, the operator's, has its own rule).
     pub fn is_token(self) -> bool {
         matches!(self, Self::ApiToken(_) | Self::ScimToken)
     }
@@ -207,6 +214,11 @@ fn routes() -> Routes {
         .get("/users/{user_id}/picture", SignedIn, pages::pictures::serve)
         .get("/setup", Setup(ViewSetup), pages::setup::show)
         .get("/setup/users", Setup(ManageUsers), pages::users_list::list)
+        .get(
+            "/setup/users/export.csv",
+            Setup(ManageUsers),
+            pages::users_export::export_csv,
+        )
         .get(
             "/setup/users/new",
             Setup(ManageUsers),
@@ -344,6 +356,11 @@ fn routes() -> Routes {
         .get("/api/v1/me", ApiToken(None), api::me::show)
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)
+        .get(
+            "/metrics",
+            Access::MetricsToken,
+            metrics_endpoint::metrics_with_token,
+        )
         .get("/static/app.css", Public, assets::stylesheet)
         .get("/static/favicon.svg", Public, assets::favicon)
         .get("/static/new_user.js", Public, assets::new_user_script)
@@ -356,6 +373,7 @@ fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
+    crate::metrics::install();
     routes()
         .router
         .fallback(pages::not_found)
@@ -377,6 +395,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::add_security_headers,
         ))
+        .layer(axum::middleware::from_fn(metrics_endpoint::measure_request))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -227,6 +227,8 @@ async fn prepare_app(
             onestop_server::usecases::invite_user::INVITATIONS_PER_ORGANIZATION_PER_HOUR,
         invitations_per_administrator_per_hour:
             onestop_server::usecases::invite_user::INVITATIONS_PER_ADMINISTRATOR_PER_HOUR,
+        metrics_token: None,
+        metrics_listen: None,
     };
     adjust(&mut options);
     let config = options.check().expect("a valid test configuration");

@@ -1104,8 +1104,9 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
 
     let snapshot = Snapshot::plan(&app, Scope::Everything).await;
 
-    // GET: Setup and signed-in pages change nothing, whoever asks.
-    let before = snapshot.take(&app).await;
+    // GET: Setup and signed-in pages change nothing, whoever asks (but a download of users is
+    // on record: the allowed one adds its audit event, and nothing else).
+    let mut before = snapshot.take(&app).await;
     for route in table.iter().filter(|route| route.method.as_str() == "GET") {
         if route.access == Access::Public {
             continue;
@@ -1138,12 +1139,29 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
                         &format!("{permission:?} without View Setup: GET {path}"),
                     );
                 }
+                let audited = AUDITED_DOWNLOADS.contains(&route.path);
+                if audited {
+                    assert_unchanged(
+                        &before,
+                        &snapshot.take(&app).await,
+                        &format!("a refused GET {path}"),
+                    );
+                }
+                let exports_before = exports(&app).await;
                 let reply = get(&app, &mine.allowed.client, &path).await;
                 assert_eq!(
                     reply.status, 200,
                     "View Setup and {permission:?}: GET {path}: {}",
                     reply.body
                 );
+                if audited {
+                    assert_eq!(
+                        exports(&app).await,
+                        exports_before + 1,
+                        "GET {path} is audited"
+                    );
+                    before = snapshot.take(&app).await;
+                }
             }
             Access::SignedIn => {
                 assert_eq!(anonymous_reply.status, 303, "anonymous GET {path}");
@@ -1154,6 +1172,14 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
                 );
                 let reply = get(&app, &standard.client, &path).await;
                 assert_eq!(reply.status, 200, "signed in: GET {path}: {}", reply.body);
+            }
+            Access::MetricsToken => {
+                // The test server has no metrics token: /metrics is not there, for anyone.
+                assert_eq!(anonymous_reply.status, 404, "anonymous GET {path}");
+                for browser in [&standard, &visitors_of(Permission::ManageUsers).allowed] {
+                    let reply = get(&app, &browser.client, &path).await;
+                    assert_eq!(reply.status, 404, "signed in: GET {path}: {}", reply.body);
+                }
             }
             Access::Public => unreachable!("public pages are tried below"),
             Access::ApiToken(_) | Access::ScimToken => unreachable!("token routes are left out"),
@@ -1263,6 +1289,7 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
                     standard = signed_in(&app, &company.sam_username, MEMBER_PASSWORD).await;
                 }
             }
+            Access::MetricsToken => panic!("POST {path}: /metrics is read, never posted to"),
             Access::Public => {
                 // A browser that has never been here has no cookie: it is told to turn them on.
                 anonymous_reply.assert_page(
@@ -1297,6 +1324,17 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
             }
         }
     }
+}
+
+/// GET routes whose allowed answer records an audit event (a download of personal data).
+const AUDITED_DOWNLOADS: &[&str] = &["/setup/users/export.csv"];
+
+async fn exports(app: &TestApp) -> i64 {
+    app.number_value(
+        "SELECT COUNT(*) FROM audit_events WHERE action = $1",
+        "users_exported",
+    )
+    .await
 }
 
 async fn current_terms_version(app: &TestApp, org_id: &str) -> i64 {

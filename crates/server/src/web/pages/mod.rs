@@ -20,6 +20,7 @@ pub mod terms_admin;
 pub mod user_page;
 pub mod users;
 pub mod users_bulk;
+pub mod users_export;
 pub mod users_list;
 pub mod users_paging;
 

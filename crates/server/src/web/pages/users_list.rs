@@ -387,6 +387,8 @@ pub struct UsersPage {
     total: String,
     /// The page's own address parameters, which the bulk actions come back to.
     back: String,
+    /// "Export CSV": every user of this view, search, filters and sort.
+    export_link: String,
     paging: Paging,
     notice: Option<String>,
     outcome: Option<BulkOutcome>,
@@ -498,6 +500,12 @@ pub async fn users_page(
             },
         )
         .collect();
+    let export_link = format!(
+        "/setup/users/export.csv?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&pairs)
+            .finish()
+    );
     let mut back = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in pairs.iter().chain(&position(request)) {
         back.append_pair(name, value);
@@ -524,6 +532,7 @@ pub async fn users_page(
         users,
         total: total.to_string(),
         back: back.finish(),
+        export_link,
         paging,
         notice,
         outcome,
