@@ -33,11 +33,12 @@ pub enum AuditAction {
     TermsDeclined,
     PictureChanged,
     PictureRemoved,
+    UsersImported,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -57,6 +58,7 @@ impl AuditAction {
         Self::UserDeactivated,
         Self::UserActivated,
         Self::UserDeleted,
+        Self::UsersImported,
         Self::CompanyDetailsChanged,
         Self::ProfileCreated,
         Self::ProfileUpdated,
@@ -103,6 +105,7 @@ impl AuditAction {
             Self::RoleDeleted => "Role deleted",
             Self::PictureChanged => "Profile picture changed",
             Self::PictureRemoved => "Profile picture removed",
+            Self::UsersImported => "Users imported",
         }
     }
 
@@ -142,6 +145,7 @@ impl AuditAction {
             Self::TermsDeclined => "terms_declined",
             Self::PictureChanged => "picture_changed",
             Self::PictureRemoved => "picture_removed",
+            Self::UsersImported => "users_imported",
         }
     }
 }

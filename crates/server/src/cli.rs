@@ -34,6 +34,11 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Manage an organization's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Run the outbox worker alone (`serve` runs one too).
     Worker,
     /// Check the configuration and print it (secrets redacted).
@@ -55,6 +60,35 @@ enum OrgCommand {
     /// trials. Active seeded users sign in with the administrator's password, straight to their
     /// homepage (they have accepted the Terms).
     Seed(OrgSeedArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Invite the people of a CSV file (UTF-8, comma or semicolon separated, a header line naming
+    /// the columns: First Name, Last Name, Email, and optionally Profile and Role), as Setup >
+    /// Users > Import Users does. Every row is checked first and its errors printed; the rows
+    /// without errors are then imported, with a progress bar. Emails go out while `onestop
+    /// serve` (or `onestop worker`) runs.
+    Import(UsersImportArgs),
+}
+
+#[derive(Debug, Args)]
+struct UsersImportArgs {
+    /// The CSV file (at most 10 MB).
+    file: std::path::PathBuf,
+    /// The organization's id.
+    #[arg(long)]
+    org: String,
+    /// Check every row and print what would be imported; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The profile (by name) of rows that name none (default: the one granting the fewest
+    /// permissions, as New User suggests).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The role (by name) of rows that name none (default: the lowest role, as New User suggests).
+    #[arg(long)]
+    role: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +190,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Org {
             command: OrgCommand::Seed(args),
         } => seed_org(args, &config).await,
+        Command::Users {
+            command: UsersCommand::Import(args),
+        } => crate::cli_import::import_users(args.into(), &config).await,
         Command::Worker => run_worker(config).await.map(|()| ExitCode::SUCCESS),
         Command::SendTestEmail { to } => match send_test_email(&config, &to).await {
             Ok(answer) => {
@@ -310,5 +347,17 @@ fn flag_of(name: &str) -> &'static str {
         field::USERNAME => "--admin-username",
         field::PASSWORD => "password (standard input)",
         _ => "input",
+    }
+}
+
+impl From<UsersImportArgs> for crate::cli_import::ImportArgs {
+    fn from(args: UsersImportArgs) -> Self {
+        Self {
+            file: args.file,
+            org: args.org,
+            dry_run: args.dry_run,
+            profile: args.profile,
+            role: args.role,
+        }
     }
 }

@@ -4,7 +4,9 @@
 //! `onestop_domain` crate; nothing calls outward.
 
 pub mod cli;
+mod cli_import;
 pub mod config;
+pub mod csv_safety;
 pub mod defaults;
 pub mod mail;
 pub mod passwords;

@@ -33,6 +33,7 @@ mod terms;
 mod time_zones;
 mod timing;
 mod tokens;
+mod user_import;
 mod user_page;
 mod users_list;
 mod users_page;

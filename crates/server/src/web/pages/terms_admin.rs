@@ -2,6 +2,7 @@
 //! who accepted which version (with a CSV export).
 
 use super::Shell;
+use crate::csv_safety::quoted_csv_field;
 use crate::store::TermsHistoryEntry;
 use crate::usecases::FieldErrors;
 use crate::usecases::sessions::SignedInSession;
@@ -173,17 +174,6 @@ pub async fn publish(
     }
 }
 
-/// Quotes a CSV field; a field that a spreadsheet would read as a formula (starting with `=`,
-/// `+`, `-`, `@`, or a tab or carriage return, OWASP's list) gets a leading `'` so it stays text.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    format!("\"{}\"", value.replace('"', "\"\""))
-}
-
 /// Every acceptance: who, when, from where, which version and the SHA-256 of its text.
 pub async fn acceptances_csv(
     State(state): State<AppState>,
@@ -197,13 +187,13 @@ pub async fn acceptances_csv(
             None => record.last_name.clone(),
         };
         let row = [
-            csv_field(&name),
-            csv_field(&record.email),
+            quoted_csv_field(&name),
+            quoted_csv_field(&record.email),
             record.version.to_string(),
-            csv_field(&Timestamp::from_unix_millis(record.accepted_at).to_string()),
-            csv_field(&record.ip),
-            csv_field(&record.user_agent),
-            csv_field(&record.body_sha256),
+            quoted_csv_field(&Timestamp::from_unix_millis(record.accepted_at).to_string()),
+            quoted_csv_field(&record.ip),
+            quoted_csv_field(&record.user_agent),
+            quoted_csv_field(&record.body_sha256),
         ];
         csv.push_str(&row.join(","));
         csv.push_str("\r\n");
@@ -219,18 +209,4 @@ pub async fn acceptances_csv(
         csv,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_formulas_neutralized() {
-        assert_eq!(csv_field("O\"Brien"), "\"O\"\"Brien\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
-        assert_eq!(csv_field("\t=1+1"), "\"'\t=1+1\"");
-        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"");
-        assert_eq!(csv_field("Ada"), "\"Ada\"");
-    }
 }
