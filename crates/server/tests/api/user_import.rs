@@ -245,7 +245,7 @@ async fn the_import_invites_the_ready_rows_with_their_emails_and_audit_events(ap
             .headers()
             .get("refresh")
             .and_then(|v| v.to_str().ok()),
-        Some("2"),
+        Some("3"),
         "the progress page reloads itself while the import runs"
     );
     let page = progress.text().await.unwrap();

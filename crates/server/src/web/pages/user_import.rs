@@ -26,7 +26,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// How often the progress page reloads itself while the import runs.
-const REFRESH_SECONDS: &str = "2";
+const REFRESH_SECONDS: &str = "3";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "user_import.html")]
