@@ -190,6 +190,18 @@ impl Store {
         Ok(id)
     }
 
+    /// Deletes uploaded files never confirmed, kept since before `before`; returns how many.
+    pub async fn purge_abandoned_imports(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let purged = on_writer!(self, |pool| {
+            sqlx::query("DELETE FROM user_imports WHERE state = 'uploaded' AND created_at < $1")
+                .bind(before.unix_millis())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(purged)
+    }
+
     /// A job of the organization; another organization's is `None`, like an unknown one.
     pub async fn import_job(
         &self,

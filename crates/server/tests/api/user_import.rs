@@ -18,6 +18,7 @@ on_both_databases!(
     a_file_over_10_mb_is_refused_with_a_message_on_the_form,
     a_file_that_is_not_csv_text_gets_a_message_naming_the_fix,
     another_companys_administrator_cannot_see_the_import,
+    an_upload_never_confirmed_is_deleted_after_a_day,
     the_command_line_previews_with_dry_run_and_then_imports,
 );
 
@@ -696,5 +697,38 @@ async fn the_command_line_previews_with_dry_run_and_then_imports(app: TestApp) {
         .await,
         1,
         "audited without an actor, as the command line's other changes"
+    );
+}
+
+async fn an_upload_never_confirmed_is_deleted_after_a_day(app: TestApp) {
+    let organization = company(&app).await;
+    let file = "First Name,Last Name,Email\nAda,Byron,byron@example.com\n";
+    let abandoned = uploaded(&app, file).await;
+    app.clock.advance(Duration::from_secs(23 * 60 * 60));
+    let recent = app
+        .store
+        .create_import_draft(&organization.scope, None, file, app.now())
+        .await
+        .unwrap();
+    let runner = ImportRunner::new(app.services.clone());
+    runner.purge_abandoned().await;
+    assert_eq!(
+        app.count("user_imports").await,
+        2,
+        "both are within the day"
+    );
+    app.clock.advance(Duration::from_secs(2 * 60 * 60));
+    runner.purge_abandoned().await;
+    assert_eq!(
+        app.text_values("SELECT id FROM user_imports").await,
+        [recent],
+        "the upload of 25 hours ago is gone"
+    );
+    assert!(
+        app.store
+            .import_job(&organization.scope, &abandoned)
+            .await
+            .unwrap()
+            .is_none()
     );
 }

@@ -22,6 +22,11 @@ pub const CHUNK_ROWS: i64 = 500;
 pub const LEASE: Duration = Duration::from_secs(60);
 /// How often an idle runner looks for queued jobs (it is also woken when one is queued).
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
+/// An uploaded file not confirmed within this long is deleted (it may hold 10 MB of personal
+/// data nobody is going to import).
+pub const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often the runner looks for abandoned uploads.
+const PURGE_INTERVAL: Duration = Duration::from_secs(10 * 60);
 /// The caps' window, and a minute more: the counts are kept per whole minute.
 const EMAIL_HOUR: Duration = Duration::from_secs(61 * 60);
 
@@ -74,7 +79,12 @@ impl ImportRunner {
     /// unfinished job is resumed by the next runner once its lease runs out).
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         tracing::info!("import runner started");
+        let mut purged_at: Option<tokio::time::Instant> = None;
         loop {
+            if purged_at.is_none_or(|at| at.elapsed() >= PURGE_INTERVAL) {
+                purged_at = Some(tokio::time::Instant::now());
+                self.purge_abandoned().await;
+            }
             match self.step(None).await {
                 Ok(Step::Idle) => {}
                 Ok(Step::Finished { import_id }) => {
@@ -102,6 +112,16 @@ impl ImportRunner {
             }
         }
         tracing::info!("import runner stopped");
+    }
+
+    /// Deletes uploads never confirmed within [`ABANDONED_AFTER`].
+    pub async fn purge_abandoned(&self) {
+        let before = self.services.clock.now().minus(ABANDONED_AFTER);
+        match self.services.store.purge_abandoned_imports(before).await {
+            Ok(purged) if purged > 0 => tracing::info!(purged, "abandoned import uploads deleted"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "could not delete abandoned import uploads"),
+        }
     }
 
     /// One step: claims a job if this runner holds none (any, or only `only`), then invites its
