@@ -222,6 +222,28 @@ impl Store {
         Ok(job)
     }
 
+    /// The organization's newest imports that were confirmed, newest first (the upload page
+    /// links them, so an administrator finds a running import again).
+    pub async fn recent_imports(
+        &self,
+        scope: &OrganizationScope,
+        limit: i64,
+    ) -> Result<Vec<ImportJob>, StoreError> {
+        let jobs = on_pool!(self, |pool| {
+            sqlx::query_as::<_, ImportJob>(
+                "SELECT id, state, skipped_rows, total_rows, invited_rows, failed_rows, created_at, \
+                        started_at, finished_at \
+                   FROM user_imports WHERE org_id = $1 AND state <> 'uploaded' \
+                  ORDER BY created_at DESC LIMIT $2",
+            )
+            .bind(scope.id())
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(jobs)
+    }
+
     /// The uploaded file of a job still to be confirmed.
     pub async fn import_file(
         &self,

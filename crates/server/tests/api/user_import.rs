@@ -331,6 +331,13 @@ async fn the_import_invites_the_ready_rows_with_their_emails_and_audit_events(ap
     let page = response.text().await.unwrap();
     assert!(page.contains("<strong>3</strong> invited"), "{page}");
     assert!(page.contains("<strong>1</strong> left out"), "{page}");
+    // The upload page links it among the earlier imports.
+    let page = app.get_text("/setup/users/import").await;
+    assert!(
+        page.contains(&format!("href=\"/setup/users/import/{import_id}\"")),
+        "{page}"
+    );
+    assert!(page.contains("3 invited, 0 failed, 1 left out"), "{page}");
     let result = app
         .get(&format!("/setup/users/import/{import_id}/result.csv"))
         .await;

@@ -88,6 +88,10 @@ async fn an_administrator_imports_users_from_a_csv_file_through_the_pages(backen
         )]
     );
     assert_eq!(app.emails_to("grace@example.com").await.len(), 1);
+    browser.open(&app.url("/setup/users/import")).await;
+    browser
+        .wait_for_text("2 invited, 0 failed, 1 left out")
+        .await;
     browser
         .open(&app.url("/setup/users?view=unconfirmed"))
         .await;

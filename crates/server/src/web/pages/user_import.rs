@@ -17,6 +17,7 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
+use crate::web::local_time::{LocalTime, LocalTimes};
 use crate::web::session::{ManageUsers, RequirePermission};
 use crate::web::uploads::{CsrfCsvUpload, Upload};
 use askama::Template;
@@ -35,19 +36,64 @@ pub struct UploadPage {
     title: &'static str,
     csrf_token: String,
     error: Option<String>,
+    recent: Vec<RecentImport>,
 }
 
-fn upload_page(user: &SignedInSession, error: Option<String>) -> UploadPage {
-    UploadPage {
+/// An earlier import, linked from the upload page.
+pub struct RecentImport {
+    id: String,
+    started: LocalTime,
+    summary: String,
+}
+
+/// How many earlier imports the upload page lists.
+const RECENT_IMPORTS: i64 = 5;
+
+async fn upload_page(
+    state: &AppState,
+    user: &SignedInSession,
+    error: Option<String>,
+) -> Result<UploadPage, WebError> {
+    let times = LocalTimes::for_reader(user, &state.services);
+    let recent = state
+        .services
+        .store
+        .recent_imports(&user.scope, RECENT_IMPORTS)
+        .await?
+        .into_iter()
+        .map(|job| RecentImport {
+            started: times.at(job.created_at),
+            summary: if job.is_done() {
+                format!(
+                    "{} invited, {} failed, {} left out",
+                    thousands(job.invited_rows),
+                    thousands(job.failed_rows),
+                    thousands(job.skipped_rows)
+                )
+            } else {
+                format!(
+                    "running: {} of {} rows",
+                    thousands(job.processed_rows()),
+                    thousands(job.total_rows)
+                )
+            },
+            id: job.id,
+        })
+        .collect();
+    Ok(UploadPage {
         shell: Some(Shell::of(user)),
         title: "Import Users",
         csrf_token: user.csrf_token.clone(),
         error,
-    }
+        recent,
+    })
 }
 
-pub async fn upload_form(user: RequirePermission<ManageUsers>) -> UploadPage {
-    upload_page(&user, None)
+pub async fn upload_form(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageUsers>,
+) -> Result<UploadPage, WebError> {
+    upload_page(&state, &user, None).await
 }
 
 /// Keeps the file and goes on to the mapping; a file that cannot be read gets the form back
@@ -60,12 +106,17 @@ pub async fn upload(
     let bytes = match upload {
         Upload::File(bytes) => bytes,
         Upload::TooLarge => {
-            let page = upload_page(&user, Some(CsvFileError::TooLarge.to_string()));
+            let page = upload_page(&state, &user, Some(CsvFileError::TooLarge.to_string())).await?;
             return Ok((StatusCode::PAYLOAD_TOO_LARGE, page).into_response());
         }
     };
     if bytes.is_empty() {
-        let page = upload_page(&user, Some("Choose a CSV file to upload.".to_owned()));
+        let page = upload_page(
+            &state,
+            &user,
+            Some("Choose a CSV file to upload.".to_owned()),
+        )
+        .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     match user_import::upload(&state.services, Importer::Administrator(&user), &bytes).await {
@@ -78,7 +129,8 @@ pub async fn upload(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            Ok((status, upload_page(&user, Some(error.to_string()))).into_response())
+            let page = upload_page(&state, &user, Some(error.to_string())).await?;
+            Ok((status, page).into_response())
         }
         Err(UploadError::Store(error)) => Err(error.into()),
     }
