@@ -34,11 +34,14 @@ pub enum AuditAction {
     PictureChanged,
     PictureRemoved,
     UsersImported,
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    ApiTokenUsed,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -70,6 +73,9 @@ impl AuditAction {
         Self::PasswordReset,
         Self::PictureChanged,
         Self::PictureRemoved,
+        Self::ApiTokenCreated,
+        Self::ApiTokenRevoked,
+        Self::ApiTokenUsed,
     ];
 
     /// The words shown in the Audit Log.
@@ -106,6 +112,9 @@ impl AuditAction {
             Self::PictureChanged => "Profile picture changed",
             Self::PictureRemoved => "Profile picture removed",
             Self::UsersImported => "Users imported",
+            Self::ApiTokenCreated => "API token created",
+            Self::ApiTokenRevoked => "API token revoked",
+            Self::ApiTokenUsed => "API token used",
         }
     }
 
@@ -146,6 +155,9 @@ impl AuditAction {
             Self::PictureChanged => "picture_changed",
             Self::PictureRemoved => "picture_removed",
             Self::UsersImported => "users_imported",
+            Self::ApiTokenCreated => "api_token_created",
+            Self::ApiTokenRevoked => "api_token_revoked",
+            Self::ApiTokenUsed => "api_token_used",
         }
     }
 }

@@ -93,6 +93,8 @@ id_type! {
     RoleId,
     /// One invitation link of a user.
     InvitationId,
+    /// An API or SCIM token (its id, never its secret).
+    ApiTokenId,
 }
 
 #[cfg(test)]

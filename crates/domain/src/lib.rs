@@ -4,6 +4,7 @@
 //! parsed into these types once, at the edge, and the rest of the program trusts them. Each type has
 //! private fields and a fallible constructor whose error says what is wrong and how to fix it.
 
+pub mod api_token;
 pub mod audit;
 pub mod client_address;
 pub mod clock;
@@ -21,12 +22,13 @@ pub mod time_zone;
 pub mod token;
 pub mod username;
 
+pub use api_token::{ApiTokenKind, ApiTokenName, ApiTokenNameError, ApiTokenSecret};
 pub use audit::AuditAction;
 pub use client_address::{TrustedProxies, TrustedProxiesError};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::{EmailAddress, EmailAddressError};
 pub use grant::{Grantor, ProfileGrant};
-pub use ids::{InvitationId, OrganizationId, ProfileId, RoleId, TypedId, UserId};
+pub use ids::{ApiTokenId, InvitationId, OrganizationId, ProfileId, RoleId, TypedId, UserId};
 pub use names::{AccountName, CompanyName, FirstName, LastName, NameError};
 pub use password::{Password, PasswordError, PersonalWords};
 pub use permission::{Permission, PermissionSet};

@@ -125,6 +125,12 @@ impl PermissionSet {
         Self(self.0 | permission.bit())
     }
 
+    /// The permissions in both sets: what a token carries when its creator's profile has since
+    /// lost some of the token's.
+    pub const fn intersection(self, other: PermissionSet) -> Self {
+        Self(self.0 & other.0)
+    }
+
     /// True when every permission of `self` is also in `other`: what a user may grant.
     pub const fn is_subset_of(self, other: PermissionSet) -> bool {
         self.0 & !other.0 == 0

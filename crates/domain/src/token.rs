@@ -57,6 +57,11 @@ impl fmt::Debug for SecretToken {
 pub struct TokenHash(String);
 
 impl TokenHash {
+    /// A hash computed elsewhere in this crate (API tokens hash their whole text).
+    pub(crate) fn from_hex(hex: String) -> Self {
+        Self(hex)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -3,7 +3,11 @@
 
 use crate::config::{Config, Options, unknown_variables};
 use crate::server::{init_logging, open_store, run_worker, send_test_email, serve};
+use crate::tenancy::OrganizationScope;
 use crate::usecases::Services;
+use crate::usecases::api_tokens::{
+    CreateTokenError, NewTokenInput, TokenCreator, create_api_token as create_api_token_for,
+};
 use crate::usecases::create_organization::{
     CreateError, OrganizationInput, create_organization,
     create_organization_inviting_administrator, field,
@@ -39,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Manage API and SCIM tokens.
+    ApiToken {
+        #[command(subcommand)]
+        command: ApiTokenCommand,
+    },
     /// Run the outbox worker alone (`serve` runs one too).
     Worker,
     /// Check the configuration and print it (secrets redacted).
@@ -68,7 +77,7 @@ enum UsersCommand {
     /// the columns: First Name, Last Name, Email, and optionally Profile and Role), as Setup >
     /// Users > Import Users does. Every row is checked first and its errors printed; the rows
     /// without errors are then imported, with a progress bar. Emails go out while `onestop
-    /// serve` (or `onestop worker`) runs.
+    /// serve` runs.
     Import(UsersImportArgs),
 }
 
@@ -89,6 +98,36 @@ struct UsersImportArgs {
     /// The role (by name) of rows that name none (default: the lowest role, as New User suggests).
     #[arg(long)]
     role: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiTokenCommand {
+    /// Create a token and print it once, alone on standard output (what it can do goes to
+    /// standard error). It acts for --user, or else the company's first administrator.
+    Create(ApiTokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+struct ApiTokenCreateArgs {
+    /// The organization's id (printed by `org create`).
+    #[arg(long)]
+    org: String,
+    /// What the token is for, as Setup > API Tokens will list it.
+    #[arg(long)]
+    name: String,
+    /// A permission it carries (repeatable), such as manage_users; without any, all of its
+    /// user's permissions.
+    #[arg(long = "permission")]
+    permissions: Vec<String>,
+    /// A SCIM token for an identity provider (/scim/v2 only; manages users).
+    #[arg(long, conflicts_with = "permissions")]
+    scim: bool,
+    /// The email address of the Active user it acts for (default: the first administrator).
+    #[arg(long)]
+    user: Option<String>,
+    /// How many days it works (1 to 366).
+    #[arg(long, default_value_t = crate::usecases::api_tokens::DEFAULT_LIFETIME_DAYS)]
+    days: u32,
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +232,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Users {
             command: UsersCommand::Import(args),
         } => crate::cli_import::import_users(args.into(), &config).await,
+        Command::ApiToken {
+            command: ApiTokenCommand::Create(args),
+        } => create_api_token(args, &config).await,
         Command::Worker => run_worker(config).await.map(|()| ExitCode::SUCCESS),
         Command::SendTestEmail { to } => match send_test_email(&config, &to).await {
             Ok(answer) => {
@@ -288,6 +330,98 @@ async fn seed_org(args: OrgSeedArgs, config: &Config) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+async fn create_api_token(args: ApiTokenCreateArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let Some(org_id) = onestop_domain::OrganizationId::parse(&args.org) else {
+        eprintln!("onestop: --org: enter an organization id, as `org create` printed it.");
+        return Ok(ExitCode::from(2));
+    };
+    let email = match args
+        .user
+        .as_deref()
+        .map(onestop_domain::EmailAddress::parse)
+    {
+        Some(Err(error)) => {
+            eprintln!("onestop: --user: {error}");
+            return Ok(ExitCode::from(2));
+        }
+        Some(Ok(email)) => Some(email),
+        None => None,
+    };
+    let store = open_store(config).await?;
+    let services = Services::start(store.clone(), config).await?;
+    let scope = OrganizationScope::operator(org_id);
+    let result = async {
+        let creator = store
+            .token_creator(&scope, email.as_ref().map(|email| email.normalized()))
+            .await?;
+        let Some((user_id, permissions)) = creator else {
+            return Ok(None);
+        };
+        let creator = TokenCreator {
+            scope: scope.clone(),
+            user_id,
+            permissions,
+        };
+        let input = NewTokenInput {
+            name: args.name,
+            kind: if args.scim { "scim" } else { "api" }.to_owned(),
+            permissions: args.permissions,
+            lifetime_days: args.days.to_string(),
+        };
+        Ok::<_, anyhow::Error>(Some(
+            create_api_token_for(&services, &creator, &input, None).await,
+        ))
+    }
+    .await;
+    store.close().await;
+    match result? {
+        None => {
+            eprintln!(
+                "onestop: no Active {} in organization {}; check --org{}.",
+                if args.user.is_some() {
+                    "user with that email address"
+                } else {
+                    "administrator"
+                },
+                scope.id(),
+                if args.user.is_some() {
+                    " and --user"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::from(2))
+        }
+        Some(Ok(created)) => {
+            println!("{}", created.secret.expose());
+            let permissions: Vec<&str> = created.permissions.iter().map(|p| p.key()).collect();
+            eprintln!(
+                "Created {} token {} carrying {}; it expires {}. It is shown only now: store it in your secret manager.",
+                created.kind.label(),
+                created.id,
+                permissions.join(", "),
+                created.expires_at
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Err(CreateTokenError::Invalid(errors))) => {
+            for (name, message) in errors.iter() {
+                let flag = match name {
+                    "name" => "--name",
+                    "kind" => "--scim",
+                    "permissions" => "--permission",
+                    "lifetime_days" => "--days",
+                    _ => "input",
+                };
+                eprintln!("onestop: {flag}: {message}");
+            }
+            eprintln!("No token was created.");
+            Ok(ExitCode::from(2))
+        }
+        Some(Err(CreateTokenError::Store(error))) => Err(error.into()),
+    }
+}
+
 /// Without `--admin-username`: the administrator is invited; the Join Now link is printed.
 async fn invite_first_administrator(
     args: OrgCreateArgs,
@@ -308,7 +442,7 @@ async fn invite_first_administrator(
     match result {
         Ok((summary, join_url)) => {
             println!(
-                "Created the organization (id {}). Its administrator is invited; the email goes out while `onestop serve` (or `onestop worker`) runs.",
+                "Created the organization (id {}). Its administrator is invited; the email goes out while `onestop serve` runs.",
                 summary.org_id
             );
             println!("Join Now: {join_url}");

@@ -1,6 +1,7 @@
 //! Tenancy as a type. Every store function that reads or changes a company's rows for a person
 //! takes an [`OrganizationScope`], and the only ways to get one are a signed-in session
-//! ([`crate::usecases::sessions::resolve_session`]) and, for whoever runs the server, the command
+//! ([`crate::usecases::sessions::resolve_session`]), a live API or SCIM token
+//! ([`crate::usecases::api_tokens::authenticate`]) and, for whoever runs the server, the command
 //! line ([`OrganizationScope::operator`]). A handler cannot make one from an id in a form or a path,
 //! so it cannot act in another company's account: such code does not compile.
 //!
@@ -17,6 +18,12 @@ impl OrganizationScope {
     /// The organization of a live session's user (sessions are resolved in
     /// `usecases::sessions`, the only caller).
     pub(crate) fn of_session(organization: OrganizationId) -> Self {
+        Self(organization)
+    }
+
+    /// The organization of a live API or SCIM token's creator (tokens are resolved in
+    /// `usecases::api_tokens`, the only caller).
+    pub(crate) fn of_api_token(organization: OrganizationId) -> Self {
         Self(organization)
     }
 

@@ -8,7 +8,8 @@ use super::user_directory::{
     UserMatch, VIEW_COUNTS, ViewFilter, count_statement, matching_ids_statement, page_statement,
 };
 use super::{
-    DatabaseKind, invitations, pictures, sessions, throttle, user_admin, user_record, users,
+    DatabaseKind, api_tokens, invitations, pictures, sessions, throttle, user_admin, user_record,
+    users,
 };
 use onestop_domain::{ProfileId, RoleId};
 
@@ -182,6 +183,11 @@ pub fn hot_queries(kind: DatabaseKind) -> Vec<HotQuery> {
     queries.extend(user_page_queries());
     queries.extend([
         query("session by token", sessions::FIND_SESSION, vec![hash()]),
+        query(
+            "API token by its hash",
+            api_tokens::FIND_API_TOKEN,
+            vec![hash()],
+        ),
         query(
             "picture by user",
             pictures::FIND_PICTURE,

@@ -8,6 +8,7 @@
 //! than hidden behind `sqlx::Any`.
 
 mod account;
+pub(crate) mod api_tokens;
 pub(crate) mod audit;
 mod connect;
 mod dashboard;
@@ -33,6 +34,7 @@ pub mod user_record;
 mod users;
 
 pub use account::AccountRow;
+pub use api_tokens::{ApiTokenRecord, ApiTokenRow, NewApiToken};
 pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};

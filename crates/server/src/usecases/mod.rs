@@ -2,6 +2,7 @@
 //! (and later the JSON API) call these functions with values they have taken from their input.
 
 pub mod account;
+pub mod api_tokens;
 pub mod company;
 pub mod create_organization;
 pub mod first_run;

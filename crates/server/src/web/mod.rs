@@ -1,7 +1,9 @@
 //! The web face: pages (server-rendered, askama), operations endpoints, and the layers every
 //! request passes through. Handlers are thin: they extract, call one use case, and map the result.
 
+pub mod api;
 mod assets;
+pub mod bearer;
 mod client;
 mod cookies;
 mod csrf;
@@ -66,6 +68,17 @@ pub enum Access {
     SignedIn,
     /// A Setup page: signed in, Terms accepted, View Setup, and this permission.
     Setup(Permission),
+    /// The JSON API: an API token (never a session) carrying this permission, if one is named.
+    ApiToken(Option<Permission>),
+    /// SCIM: a SCIM token (never a session).
+    ScimToken,
+}
+
+impl Access {
+    /// Authorized by a token in the `Authorization` header, not by a session cookie.
+    pub fn is_token(self) -> bool {
+        matches!(self, Self::ApiToken(_) | Self::ScimToken)
+    }
 }
 
 /// One method of one route, as the router serves it.
@@ -171,7 +184,7 @@ pub fn route_table() -> Vec<RouteInfo> {
 }
 
 fn routes() -> Routes {
-    use Access::{Public, Setup, SignedIn};
+    use Access::{ApiToken, Public, Setup, SignedIn};
     use Permission::{
         ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService, ManageUsers,
         ViewAuditLog, ViewSetup,
@@ -371,6 +384,7 @@ fn routes() -> Routes {
         .get("/help/{slug}", Public, pages::help::article)
         .get("/first-run/{code}", Public, pages::first_run::show)
         .post("/first-run", Public, pages::first_run::submit)
+        .get("/api/v1/me", ApiToken(None), api::me::show)
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)
         .get("/static/app.css", Public, assets::stylesheet)

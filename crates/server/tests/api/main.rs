@@ -3,10 +3,12 @@
 // A failing test is meant to panic with a message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bearer;
 mod helpers;
 mod smtp;
 
 mod accessible_markup;
+mod api_tokens;
 mod authorization;
 mod bad_input;
 mod cli;
