@@ -41,6 +41,8 @@ CREATE TABLE user_imports (
 -- Runners look for jobs to claim by state.
 CREATE INDEX user_imports_state ON user_imports (state, created_at);
 CREATE INDEX user_imports_org ON user_imports (org_id, created_at);
+-- Deleting a user looks up the imports they made (created_by is set to NULL).
+CREATE INDEX user_imports_created_by ON user_imports (created_by);
 
 -- One row per data line of the file, written when the import is confirmed.
 CREATE TABLE user_import_rows (
