@@ -33,6 +33,7 @@ pub enum AuditAction {
     TermsDeclined,
     PictureChanged,
     PictureRemoved,
+    UsersImported,
     ApiTokenCreated,
     ApiTokenRevoked,
     ApiTokenUsed,
@@ -41,7 +42,7 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 35] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -61,6 +62,7 @@ impl AuditAction {
         Self::UserDeactivated,
         Self::UserActivated,
         Self::UserDeleted,
+        Self::UsersImported,
         Self::CompanyDetailsChanged,
         Self::ProfileCreated,
         Self::ProfileUpdated,
@@ -111,6 +113,7 @@ impl AuditAction {
             Self::RoleDeleted => "Role deleted",
             Self::PictureChanged => "Profile picture changed",
             Self::PictureRemoved => "Profile picture removed",
+            Self::UsersImported => "Users imported",
             Self::ApiTokenCreated => "API token created",
             Self::ApiTokenRevoked => "API token revoked",
             Self::ApiTokenUsed => "API token used",
@@ -154,6 +157,7 @@ impl AuditAction {
             Self::TermsDeclined => "terms_declined",
             Self::PictureChanged => "picture_changed",
             Self::PictureRemoved => "picture_removed",
+            Self::UsersImported => "users_imported",
             Self::ApiTokenCreated => "api_token_created",
             Self::ApiTokenRevoked => "api_token_revoked",
             Self::ApiTokenUsed => "api_token_used",

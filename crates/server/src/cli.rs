@@ -42,6 +42,11 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Manage an organization's users.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Manage API and SCIM tokens.
     ApiToken {
         #[command(subcommand)]
@@ -56,18 +61,6 @@ enum Command {
         #[arg(long)]
         to: String,
     },
-    /// Export an organization's users.
-    Users {
-        #[command(subcommand)]
-        command: UsersCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum UsersCommand {
-    /// Write every user of an organization as CSV, with the columns of Setup > Users > Export
-    /// CSV (standard output unless --output names a file).
-    Export(UsersExportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +83,38 @@ enum OrgCommand {
     /// trials. Active seeded users sign in with the administrator's password, straight to their
     /// homepage (they have accepted the Terms).
     Seed(OrgSeedArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Invite the people of a CSV file (UTF-8, comma or semicolon separated, a header line naming
+    /// the columns: First Name, Last Name, Email, and optionally Profile and Role), as Setup >
+    /// Users > Import Users does. Every row is checked first and its errors printed; the rows
+    /// without errors are then imported, with a progress bar. Emails go out while `onestop
+    /// serve` runs.
+    Import(UsersImportArgs),
+    /// Write every user of an organization as CSV, with the columns of Setup > Users > Export
+    /// CSV (standard output unless --output names a file).
+    Export(UsersExportArgs),
+}
+
+#[derive(Debug, Args)]
+struct UsersImportArgs {
+    /// The CSV file (at most 10 MB).
+    file: std::path::PathBuf,
+    /// The organization's id.
+    #[arg(long)]
+    org: String,
+    /// Check every row and print what would be imported; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The profile (by name) of rows that name none (default: the one granting the fewest
+    /// permissions, as New User suggests).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The role (by name) of rows that name none (default: the lowest role, as New User suggests).
+    #[arg(long)]
+    role: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +246,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Org {
             command: OrgCommand::Seed(args),
         } => seed_org(args, &config).await,
+        Command::Users {
+            command: UsersCommand::Import(args),
+        } => crate::cli_import::import_users(args.into(), &config).await,
         Command::ApiToken {
             command: ApiTokenCommand::Create(args),
         } => create_api_token(args, &config).await,
@@ -434,7 +462,7 @@ async fn invite_first_administrator(
     match result {
         Ok((summary, join_url)) => {
             println!(
-                "Created the organization (id {}). Its administrator is invited; the email goes out while `onestop serve` (or `onestop worker`) runs.",
+                "Created the organization (id {}). Its administrator is invited; the email goes out while `onestop serve` runs.",
                 summary.org_id
             );
             println!("Join Now: {join_url}");
@@ -525,5 +553,17 @@ fn flag_of(name: &str) -> &'static str {
         field::USERNAME => "--admin-username",
         field::PASSWORD => "password (standard input)",
         _ => "input",
+    }
+}
+
+impl From<UsersImportArgs> for crate::cli_import::ImportArgs {
+    fn from(args: UsersImportArgs) -> Self {
+        Self {
+            file: args.file,
+            org: args.org,
+            dry_run: args.dry_run,
+            profile: args.profile,
+            role: args.role,
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! `onestop_domain` crate; nothing calls outward.
 
 pub mod cli;
+mod cli_import;
 pub mod config;
 pub mod csv_safety;
 pub mod defaults;

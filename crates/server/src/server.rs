@@ -46,6 +46,7 @@ impl Services {
             clock,
             hasher: PasswordHasher::new(cores)?,
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            import_signal: Arc::new(tokio::sync::Notify::new()),
             background: crate::usecases::BackgroundTasks::default(),
             public_url,
             reinvite_limits: crate::usecases::manage_users::ReinviteLimits::default(),
@@ -190,9 +191,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(listen = %application.local_addr()?, public_url = %config.public_url, "serving");
     let (stop_worker, worker) = start_outbox_worker(&config, &services)?;
     let (stop_metrics, metrics) = start_metrics_listener(&config, &services).await?;
+    let (stop_imports, imports) = start_import_runner(&services);
     application.run_until_stopped(shutdown_signal()).await?;
     let _ = stop_worker.send(true);
+    let _ = stop_imports.send(true);
     let _ = worker.await;
+    let _ = imports.await;
     let _ = stop_metrics.send(true);
     if let Some(metrics) = metrics {
         let _ = metrics.await;
@@ -239,6 +243,14 @@ fn start_outbox_worker(
     let worker = OutboxWorker::new(services.clone(), mailer, sender(config)?);
     let (stop, stopped) = watch::channel(false);
     Ok((stop, tokio::spawn(worker.run(stopped))))
+}
+
+/// Starts the import runner in the background (it resumes imports a stopped instance left
+/// unfinished); send `true` to stop it after its current chunk.
+fn start_import_runner(services: &Services) -> (watch::Sender<bool>, JoinHandle<()>) {
+    let runner = crate::usecases::user_import::runner::ImportRunner::new(services.clone());
+    let (stop, stopped) = watch::channel(false);
+    (stop, tokio::spawn(runner.run(stopped)))
 }
 
 /// `onestop worker`: the outbox worker alone (and `/metrics` on `ONESTOP_METRICS_LISTEN`, if

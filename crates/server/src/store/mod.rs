@@ -29,6 +29,7 @@ mod terms;
 mod throttle;
 mod user_admin;
 mod user_directory;
+mod user_imports;
 pub mod user_record;
 mod users;
 
@@ -62,6 +63,10 @@ pub use user_admin::{
 pub use user_directory::{
     DirectoryRow, PageStart, RowKey, SortColumn, SortOrder, SortValue, UserFilters, UserMatch,
     ViewCounts, ViewFilter,
+};
+pub use user_imports::{
+    ChunkOutcome, ClaimedImport, ImportChunkError, ImportInvitation, ImportJob, ImportLetterNames,
+    ImportRowResult, NewImportRow, PendingImportRow,
 };
 pub use user_record::{EmailHistoryRow, InvitationHistoryRow, SessionSummary, UserRecord};
 pub use users::{NewActiveUser, SignInCandidate};

@@ -73,14 +73,23 @@ pub async fn grant_options(
     services: &Services,
     inviter: &SignedInSession,
 ) -> Result<GrantOptions, StoreError> {
-    let grantor = inviter.grantor();
+    grant_options_of(services, &inviter.scope, inviter.grantor()).await
+}
+
+/// [`grant_options`] of any grantor: a session's, or the command line's, which acts with the
+/// built-in Administrator's rights.
+pub async fn grant_options_of(
+    services: &Services,
+    scope: &OrganizationScope,
+    grantor: onestop_domain::Grantor<'_>,
+) -> Result<GrantOptions, StoreError> {
     let mut profiles = Vec::new();
-    for profile in services.store.profiles(&inviter.scope).await? {
+    for profile in services.store.profiles(scope).await? {
         if grantor.may_grant_profile(profile.grant()?) {
             profiles.push(profile);
         }
     }
-    let roles = services.store.roles(&inviter.scope).await?;
+    let roles = services.store.roles(scope).await?;
     let tree = onestop_domain::RoleTree::new(
         roles
             .iter()
@@ -91,6 +100,23 @@ pub async fn grant_options(
         .filter(|role| grantor.may_grant_role(&tree, &role.id))
         .collect();
     Ok(GrantOptions { profiles, roles })
+}
+
+/// The profile that hands over the fewest permissions: the safest suggestion, whatever order
+/// the profiles were made in (a fresh clone of Administrator is not it). Among equals, the
+/// built-in Standard profile, then the first by name. New User suggests it; an import gives it
+/// to rows that name no profile unless the administrator chose another.
+pub fn least_powerful(profiles: &[ProfileRow]) -> Option<&ProfileRow> {
+    profiles.iter().min_by_key(|profile| {
+        let permissions = profile
+            .permissions()
+            .map_or(usize::MAX, |permissions| permissions.iter().count());
+        (
+            permissions,
+            profile.builtin.as_deref() != Some("standard"),
+            profile.name.clone(),
+        )
+    })
 }
 
 /// Invitations one organization may send in an hour, all administrators together.

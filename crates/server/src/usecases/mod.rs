@@ -20,6 +20,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod terms;
 pub mod user_account;
+pub mod user_import;
 
 use crate::passwords::PasswordHasher;
 use crate::store::Store;
@@ -38,6 +39,8 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub hasher: PasswordHasher,
     pub outbox_signal: Arc<Notify>,
+    /// Wakes the import runner when an import is queued.
+    pub import_signal: Arc<Notify>,
     pub background: BackgroundTasks,
     /// Base of every link in emails (ends with `/`); never taken from a request.
     pub public_url: Url,

@@ -160,7 +160,7 @@ impl Routes {
         self.add(Method::POST, path, access, route)
     }
 
-    /// A POST route taking a file ([`uploads::CsrfUpload`]), which reads and bounds the body
+    /// A POST route taking a picture ([`uploads::CsrfUpload`]), which reads and bounds the body
     /// itself so that a file over the limit gets the form back with a message, not a bare 413.
     fn post_upload<H: Handler<T, AppState>, T: 'static>(
         self,
@@ -168,7 +168,19 @@ impl Routes {
         access: Access,
         handler: H,
     ) -> Self {
-        let route = post(handler).layer(DefaultBodyLimit::max(uploads::UPLOAD_BODY_LIMIT));
+        self.post_upload_within(path, access, handler, uploads::UPLOAD_BODY_LIMIT)
+    }
+
+    /// A POST route taking a file of up to `limit` bytes with its framing, which its extractor
+    /// reads and bounds itself ([`uploads::CsrfCsvUpload`]).
+    fn post_upload_within<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+        limit: usize,
+    ) -> Self {
+        let route = post(handler).layer(DefaultBodyLimit::max(limit));
         self.add(Method::POST, path, access, route)
     }
 }
@@ -225,6 +237,37 @@ fn routes() -> Routes {
             pages::users::new_form,
         )
         .post("/setup/users/new", Setup(ManageUsers), pages::users::create)
+        .get(
+            "/setup/users/import",
+            Setup(ManageUsers),
+            pages::user_import::upload_form,
+        )
+        .post_upload_within(
+            "/setup/users/import",
+            Setup(ManageUsers),
+            pages::user_import::upload,
+            uploads::CSV_UPLOAD_BODY_LIMIT,
+        )
+        .get(
+            "/setup/users/import/{import_id}",
+            Setup(ManageUsers),
+            pages::user_import::show,
+        )
+        .post(
+            "/setup/users/import/{import_id}/preview",
+            Setup(ManageUsers),
+            pages::user_import::preview,
+        )
+        .post(
+            "/setup/users/import/{import_id}/start",
+            Setup(ManageUsers),
+            pages::user_import::start,
+        )
+        .get(
+            "/setup/users/import/{import_id}/result.csv",
+            Setup(ManageUsers),
+            pages::user_import::result_csv,
+        )
         .post(
             "/setup/users/new/preview",
             Setup(ManageUsers),

@@ -1333,6 +1333,9 @@ impl Snapshot {
                 Scope::Organization(_) if columns.iter().any(|column| column == "org_id") => {
                     "WHERE org_id = $1".to_owned()
                 }
+                Scope::Organization(_) if table == "user_import_rows" => {
+                    "WHERE import_id IN (SELECT id FROM user_imports WHERE org_id = $1)".to_owned()
+                }
                 Scope::Organization(_) if table == "checklist_progress" => {
                     "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
                 }

@@ -36,6 +36,7 @@ mod terms;
 mod time_zones;
 mod timing;
 mod tokens;
+mod user_import;
 mod user_page;
 mod users_export;
 mod users_list;

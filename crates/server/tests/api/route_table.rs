@@ -83,6 +83,8 @@ struct Company {
     last_names: Vec<String>,
     /// What sets its usernames and addresses apart from other companies'.
     tag: String,
+    /// An uploaded file of users, waiting for its mapping: what the `{import_id}` routes name.
+    import: String,
 }
 
 impl Company {
@@ -106,6 +108,7 @@ impl Company {
             role: self.installer_role.clone(),
             spare_profile: self.spare_profile.clone(),
             spare_role: self.spare_role.clone(),
+            import: self.import.clone(),
         }
     }
 
@@ -119,6 +122,7 @@ impl Company {
                 role: self.ceo_role.clone(),
                 spare_profile: self.standard_profile.clone(),
                 spare_role: self.manager_role.clone(),
+                import: self.import.clone(),
             },
             Ids {
                 user: self.ivy.clone(),
@@ -126,6 +130,7 @@ impl Company {
                 role: self.spare_role.clone(),
                 spare_profile: self.custom_profile.clone(),
                 spare_role: self.installer_role.clone(),
+                import: self.import.clone(),
             },
         ]
     }
@@ -352,6 +357,19 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
         )
         .await
         .expect("the CEO role has First Steps");
+    let import = app
+        .store
+        .create_import_draft(
+            &organization.scope,
+            Some(&organization.admin_id),
+            &format!(
+                "First Name,Last Name,Email\nPia,{},pia.{tag}@example.com\n",
+                surname("Imported")
+            ),
+            now,
+        )
+        .await
+        .expect("an uploaded file");
     Company {
         org_id,
         company_name: name.to_owned(),
@@ -383,6 +401,7 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
         .map(surname)
         .to_vec(),
         tag: tag.to_owned(),
+        import,
     }
 }
 
@@ -399,6 +418,7 @@ struct Ids {
     /// rows the other routes name.
     spare_profile: String,
     spare_role: String,
+    import: String,
 }
 
 /// Does the route name a row by id (`{..._id}`)?
@@ -428,6 +448,7 @@ fn concrete(path: &str, ids: &Ids) -> String {
                 "profile_id" => ids.profile.clone(),
                 "role_id" if deletes => ids.spare_role.clone(),
                 "role_id" => ids.role.clone(),
+                "import_id" => ids.import.clone(),
                 // One-time links: well-formed, but not one that was ever sent.
                 "token" | "code" => SecretToken::generate().expose().to_owned(),
                 "slug" => "first-steps".to_owned(),
@@ -504,6 +525,19 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("personal_message", "Welcome aboard!".into()),
         ],
         "/account" => vec![("time_zone", "Asia/Tokyo".into())],
+        // The upload gets a CSV file too (see `post`).
+        "/setup/users/import" => vec![],
+        "/setup/users/import/{import_id}/preview" | "/setup/users/import/{import_id}/start" => {
+            vec![
+                ("first_name_column", "0".into()),
+                ("last_name_column", "1".into()),
+                ("email_column", "2".into()),
+                ("profile_column", String::new()),
+                ("role_column", String::new()),
+                ("default_profile_id", standard),
+                ("default_role_id", manager),
+            ]
+        }
         "/setup/users/bulk" => vec![
             ("action", "deactivate".into()),
             ("confirmed", "1".into()),
@@ -599,6 +633,10 @@ fn allowed_answer(route: &str) -> Answer {
         "/first-steps" => Answer::Redirect("/#first-steps"),
         "/password/reset" => Answer::Redirect("/login?password_changed=1"),
         "/setup/users/new" => Answer::RedirectUnder("/setup/users?invited="),
+        // To the mapping step, and to the progress.
+        "/setup/users/import" | "/setup/users/import/{import_id}/start" => {
+            Answer::RedirectUnder("/setup/users/import/")
+        }
         "/account/picture" => Answer::Redirect("/account?picture=saved"),
         "/account/picture/remove" => Answer::Redirect("/account?picture=removed"),
         // Back to the user's page, which says what was done.
@@ -617,7 +655,8 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
         | "/setup/company"
-        | "/setup/users/new/preview" => Answer::Page(200),
+        | "/setup/users/new/preview"
+        | "/setup/users/import/{import_id}/preview" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
@@ -747,6 +786,21 @@ async fn post(
         client
             .post(app.url(path))
             .multipart(multipart.part("picture", picture))
+    } else if path == "/setup/users/import" {
+        // The import's upload: a multipart form, the token first, and a CSV file.
+        let mut multipart = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            multipart = multipart.text(name.to_owned(), value.to_owned());
+        }
+        let file = reqwest::multipart::Part::bytes(
+            b"First Name,Last Name,Email\nUna,Upload,una.upload@example.com\n".to_vec(),
+        )
+        .file_name("people.csv")
+        .mime_str("text/csv")
+        .unwrap();
+        client
+            .post(app.url(path))
+            .multipart(multipart.part("file", file))
     } else {
         client.post(app.url(path)).form(&fields)
     };
@@ -784,7 +838,7 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 26] = [
+const CONTROLS: [&str; 28] = [
     "/first-steps",
     "/account",
     "/account/picture",
@@ -792,6 +846,8 @@ const CONTROLS: [&str; 26] = [
     "/setup/users/{user_id}/picture",
     "/setup/users/{user_id}/picture/remove",
     "/setup/users/new",
+    "/setup/users/import",
+    "/setup/users/import/{import_id}/start",
     "/setup/users/bulk",
     "/setup/users/{user_id}/edit",
     "/setup/users/{user_id}/actions",
@@ -814,7 +870,7 @@ const CONTROLS: [&str; 26] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 2] = [
+const WITHOUT_CONTROL: [(&str, &str); 3] = [
     (
         "/first-run",
         "it acts only while no company exists (tests/api/first_run.rs)",
@@ -822,6 +878,10 @@ const WITHOUT_CONTROL: [(&str, &str); 2] = [
     (
         "/setup/users/new/preview",
         "a preview writes nothing (tests/api/invitation_messages.rs checks that)",
+    ),
+    (
+        "/setup/users/import/{import_id}/preview",
+        "a preview writes nothing (tests/api/user_import.rs checks that)",
     ),
 ];
 

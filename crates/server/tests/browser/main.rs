@@ -19,6 +19,7 @@ mod page_checks;
 mod pictures;
 mod time_zones;
 mod tour;
+mod user_import;
 mod users_list;
 
 use chromium::Browser;

@@ -126,6 +126,11 @@ async fn every_page_a_person_reaches_is_accessible_and_valid_html(backend: Backe
     browser.click_button("Show").await;
     browser.wait_for_url_containing("view=active").await;
     assert!(browser.fits_width(360).await, "the Users page fits a phone");
+    // Import Users: the upload form, and its error (the mapping, preview and progress pages
+    // are audited by tests/browser/user_import.rs).
+    visit(&browser, &app, "/setup/users/import", "Upload the file").await;
+    browser.click_button("Upload").await;
+    browser.wait_for_text("Choose a CSV file to upload.").await;
     visit(&browser, &app, "/setup/users/new", "New User").await;
     browser.click_button("Save").await;
     browser.wait_for_text("Nothing was saved.").await;

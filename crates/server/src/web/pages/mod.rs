@@ -17,6 +17,7 @@ pub mod roles;
 pub mod setup;
 pub mod terms;
 pub mod terms_admin;
+pub mod user_import;
 pub mod user_page;
 pub mod users;
 pub mod users_bulk;

@@ -6,7 +6,8 @@ use super::role_choices::{RoleChoice, role_choices};
 use crate::store::ProfileRow;
 use crate::usecases::FieldErrors;
 use crate::usecases::invite_user::{
-    GrantOptions, InviteError, InviteInput, grant_options, invite_user, preview_invitation,
+    GrantOptions, InviteError, InviteInput, grant_options, invite_user, least_powerful,
+    preview_invitation,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
@@ -41,22 +42,6 @@ pub(super) fn profile_choice(profile: ProfileRow) -> ProfileChoice {
         description: profile.description,
         allows,
     }
-}
-
-/// The profile that hands over the fewest permissions: the safest suggestion, whatever order
-/// the profiles were made in (a fresh clone of Administrator is not it). Among equals, the
-/// built-in Standard profile, then the first by name.
-fn least_powerful(profiles: &[ProfileRow]) -> Option<&ProfileRow> {
-    profiles.iter().min_by_key(|profile| {
-        let permissions = profile
-            .permissions()
-            .map_or(usize::MAX, |permissions| permissions.iter().count());
-        (
-            permissions,
-            profile.builtin.as_deref() != Some("standard"),
-            profile.name.clone(),
-        )
-    })
 }
 
 #[derive(Template, WebTemplate)]
