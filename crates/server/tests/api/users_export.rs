@@ -2,7 +2,10 @@
 //! (view, search, filters, sort; every page of it), with formula cells neutralized, audited, and
 //! only to those who may manage users, never another company's; and `onestop users export`.
 
-use crate::helpers::{BINARY, MEMBER_PASSWORD, TestApp, invite_crew, location, on_both_databases};
+use crate::helpers::{
+    BINARY, Backend, MEMBER_PASSWORD, TestApp, invite_crew, location, on_both_backends,
+    on_both_databases, spawn_app,
+};
 
 on_both_databases!(
     the_export_lists_every_user_of_the_view_search_and_sort_the_page_shows,
@@ -11,6 +14,8 @@ on_both_databases!(
     a_user_who_may_not_manage_users_cannot_export_them,
     the_command_line_exports_an_organization_to_standard_output_or_a_file,
 );
+
+on_both_backends!(an_export_imported_into_another_server_brings_back_the_same_people);
 
 const HEADER: [&str; 9] = [
     "First Name",
@@ -404,4 +409,73 @@ async fn the_command_line_exports_an_organization_to_standard_output_or_a_file(a
             "{stderr}"
         );
     }
+}
+
+/// Each person of an organization: name, email, profile and role, sorted.
+async fn people(app: &TestApp, org_id: &str) -> Vec<String> {
+    let mut people = crate::helpers::texts(
+        app,
+        "SELECT COALESCE(u.first_name, '') || ' ' || u.last_name || ' <' || u.email || '> ' \
+                || p.name || ' / ' || r.name \
+           FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \
+          WHERE u.org_id = $1",
+        Some(org_id),
+    )
+    .await;
+    people.sort();
+    people
+}
+
+/// `onestop users export` on one server, `onestop users import` of that file on another: the
+/// same people come back with their names, addresses, profiles and roles (invited anew).
+async fn an_export_imported_into_another_server_brings_back_the_same_people(backend: Backend) {
+    let Some(source) = spawn_app(backend).await else {
+        return;
+    };
+    let Some(target) = spawn_app(backend).await else {
+        return;
+    };
+    let organization = source.create_organization().await;
+    invite_crew(&source, &organization, 12).await;
+    let file = target.data_dir.path().join("exported.csv");
+    let (code, _, stderr) = users_export(
+        &source,
+        &[
+            "--org",
+            &organization.org_id,
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let destination = target
+        .create_organization_named("Other Install", "bob", "bob@other.example")
+        .await;
+    let output = std::process::Command::new(BINARY)
+        .args(["users", "import"])
+        .arg(&file)
+        .args(["--org", &destination.org_id])
+        .env_clear()
+        .env("ONESTOP_DATA_DIR", target.data_dir.path())
+        .env("ONESTOP_DATABASE_URL", &target.database_url)
+        .env("ONESTOP_LOG", "warn")
+        .output()
+        .expect("the onestop binary runs");
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{printed} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("13 invited, 0 failed"), "{printed}");
+
+    let exported = people(&source, &organization.org_id).await;
+    let imported: Vec<String> = people(&target, &destination.org_id)
+        .await
+        .into_iter()
+        .filter(|person| !person.contains("<bob@other.example>"))
+        .collect();
+    assert_eq!(exported.len(), 13, "the administrator and the crew");
+    assert_eq!(imported, exported);
 }
