@@ -78,6 +78,8 @@ struct Company {
     spare_role: String,
     /// The first First Steps item of the CEO role.
     ceo_first_step: String,
+    /// A live API token of the administrator: the one the `{token_id}` routes name.
+    api_token: String,
     /// Every last name in the company but the administrator's, to check that another
     /// company's pages reveal none.
     last_names: Vec<String>,
@@ -106,6 +108,7 @@ impl Company {
             role: self.installer_role.clone(),
             spare_profile: self.spare_profile.clone(),
             spare_role: self.spare_role.clone(),
+            token: self.api_token.clone(),
         }
     }
 
@@ -119,6 +122,7 @@ impl Company {
                 role: self.ceo_role.clone(),
                 spare_profile: self.standard_profile.clone(),
                 spare_role: self.manager_role.clone(),
+                token: self.api_token.clone(),
             },
             Ids {
                 user: self.ivy.clone(),
@@ -126,6 +130,7 @@ impl Company {
                 role: self.spare_role.clone(),
                 spare_profile: self.custom_profile.clone(),
                 spare_role: self.installer_role.clone(),
+                token: self.api_token.clone(),
             },
         ]
     }
@@ -352,7 +357,16 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
         )
         .await
         .expect("the CEO role has First Steps");
+    app.api_token(&organization, &[]).await;
+    let api_token = app
+        .text_value(
+            "SELECT id FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC LIMIT 1",
+            &org_id,
+        )
+        .await
+        .expect("the administrator's API token is stored");
     Company {
+        api_token,
         org_id,
         company_name: name.to_owned(),
         admin_id: organization.admin_id,
@@ -399,6 +413,8 @@ struct Ids {
     /// rows the other routes name.
     spare_profile: String,
     spare_role: String,
+    /// An API token of the company.
+    token: String,
 }
 
 /// Does the route name a row by id (`{..._id}`)?
@@ -428,6 +444,7 @@ fn concrete(path: &str, ids: &Ids) -> String {
                 "profile_id" => ids.profile.clone(),
                 "role_id" if deletes => ids.spare_role.clone(),
                 "role_id" => ids.role.clone(),
+                "token_id" => ids.token.clone(),
                 // One-time links: well-formed, but not one that was ever sent.
                 "token" | "code" => SecretToken::generate().expose().to_owned(),
                 "slug" => "first-steps".to_owned(),
@@ -558,6 +575,13 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("invitation_lifetime_hours", "96".into()),
             ("time_zone", "Europe/Berlin".into()),
         ],
+        "/setup/api-tokens/new" => vec![
+            ("name", "Payroll sync".into()),
+            ("kind", "api".into()),
+            ("permissions", Permission::ViewSetup.key().into()),
+            ("lifetime_days", "30".into()),
+        ],
+        "/setup/api-tokens/{token_id}/revoke" => vec![("confirmed", "1".into())],
         "/join/request" => vec![("token", company.eli_token.clone())],
         "/join" => vec![
             ("username", company.ivy_username.clone()),
@@ -610,6 +634,7 @@ fn allowed_answer(route: &str) -> Answer {
         "/setup/users/bulk" => Answer::RedirectUnder("/setup/users?"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
+        "/setup/api-tokens/{token_id}/revoke" => Answer::Redirect("/setup/api-tokens"),
         "/password/forgot"
         | "/join/request"
         | "/setup/profiles"
@@ -617,7 +642,8 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
         | "/setup/company"
-        | "/setup/users/new/preview" => Answer::Page(200),
+        | "/setup/users/new/preview"
+        | "/setup/api-tokens/new" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
@@ -784,7 +810,7 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 26] = [
+const CONTROLS: [&str; 28] = [
     "/first-steps",
     "/account",
     "/account/picture",
@@ -802,6 +828,8 @@ const CONTROLS: [&str; 26] = [
     "/setup/roles/{role_id}",
     "/setup/roles/{role_id}/delete",
     "/setup/company",
+    "/setup/api-tokens/new",
+    "/setup/api-tokens/{token_id}/revoke",
     "/setup/terms",
     "/terms/accept",
     "/terms/decline",
