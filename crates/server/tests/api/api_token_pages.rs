@@ -154,9 +154,16 @@ async fn a_token_made_on_the_page_is_shown_once_stored_hashed_audited_and_works(
     // And it works, with the permissions it carries.
     assert_eq!(me_status(&app, &secret).await, 200);
     let audit = app.get_text("/setup/audit").await;
+    let rows = audit
+        .split("<tbody>")
+        .nth(1)
+        .expect("the Audit Log has rows");
     assert!(
-        audit.contains("API token created") && audit.contains("API token used"),
-        "the Audit Log names the new actions: {audit}"
+        rows.contains("API token created")
+            && rows.contains("API token used")
+            && rows.contains("Payroll sync")
+            && rows.contains("GET /api/v1/me"),
+        "the Audit Log lists the new actions with their labels: {rows}"
     );
 }
 
@@ -482,6 +489,11 @@ async fn the_list_shows_last_use_expiry_and_a_deactivated_creator_and_the_users_
     .unwrap();
     let list = app.get_text("/setup/api-tokens").await;
     assert!(list.contains("creator deactivated"), "{list}");
+    let user_page = app.get_text(&format!("/setup/users/{member}")).await;
+    assert!(
+        user_page.contains("they work only while their maker is Active"),
+        "{user_page}"
+    );
     assert_eq!(
         me_status(&app, &used).await,
         401,
