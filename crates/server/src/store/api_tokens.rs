@@ -36,9 +36,17 @@ pub struct ApiTokenRow {
     pub created_by: UserId,
     pub creator_first_name: Option<String>,
     pub creator_last_name: String,
+    /// The creator's status now: a token of a creator who is not Active does not work.
+    creator_status: String,
 }
 
 impl ApiTokenRow {
+    pub fn creator_status(&self) -> Result<UserStatus, StoreError> {
+        self.creator_status
+            .parse()
+            .map_err(|error| StoreError::Corrupt(format!("{error}")))
+    }
+
     pub fn kind(&self) -> Result<ApiTokenKind, StoreError> {
         ApiTokenKind::parse(&self.kind)
             .ok_or_else(|| StoreError::Corrupt(format!("token kind {:?}", self.kind)))
@@ -114,6 +122,13 @@ impl ApiTokenRecord {
     }
 }
 
+/// The rows of Setup > API Tokens with their creators (the caller adds WHERE and ORDER BY).
+const TOKEN_ROWS: &str = "SELECT t.id, t.name, t.kind, t.permissions, t.created_at, t.expires_at, \
+            t.revoked_at, t.last_used_at, t.last_used_ip, t.created_by, \
+            u.first_name AS creator_first_name, u.last_name AS creator_last_name, \
+            u.status AS creator_status \
+       FROM api_tokens t JOIN users u ON u.id = t.created_by AND u.org_id = t.org_id";
+
 /// A token by the hash of its secret, with its creator, their profile, role and organization;
 /// runs on every API and SCIM request.
 pub const FIND_API_TOKEN: &str = "SELECT t.id AS token_id, t.name AS token_name, t.kind, \
@@ -169,18 +184,56 @@ impl Store {
         scope: &OrganizationScope,
     ) -> Result<Vec<ApiTokenRow>, StoreError> {
         let rows = on_pool!(self, |pool| {
-            sqlx::query_as::<_, ApiTokenRow>(
-                "SELECT t.id, t.name, t.kind, t.permissions, t.created_at, t.expires_at, \
-                        t.revoked_at, t.last_used_at, t.last_used_ip, t.created_by, \
-                        u.first_name AS creator_first_name, u.last_name AS creator_last_name \
-                   FROM api_tokens t JOIN users u ON u.id = t.created_by \
-                  WHERE t.org_id = $1 ORDER BY t.created_at DESC, t.id DESC",
-            )
+            sqlx::query_as::<_, ApiTokenRow>(sqlx::AssertSqlSafe(format!(
+                "{TOKEN_ROWS} WHERE t.org_id = $1 ORDER BY t.created_at DESC, t.id DESC"
+            )))
             .bind(scope.id())
             .fetch_all(pool)
             .await
         })?;
         Ok(rows)
+    }
+
+    /// One of the organization's tokens, as its row on Setup > API Tokens reads; `None` for
+    /// another organization's or an unknown id.
+    pub async fn api_token(
+        &self,
+        scope: &OrganizationScope,
+        id: &ApiTokenId,
+    ) -> Result<Option<ApiTokenRow>, StoreError> {
+        let row = on_pool!(self, |pool| {
+            sqlx::query_as::<_, ApiTokenRow>(sqlx::AssertSqlSafe(format!(
+                "{TOKEN_ROWS} WHERE t.id = $1 AND t.org_id = $2"
+            )))
+            .bind(id)
+            .bind(scope.id())
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(row)
+    }
+
+    /// How many of the organization's tokens made by `user_id` are live at `now` (neither
+    /// revoked nor expired), for the line on the user's page.
+    pub async fn live_api_token_count(
+        &self,
+        scope: &OrganizationScope,
+        user_id: &UserId,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let count = on_pool!(self, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM api_tokens \
+                  WHERE created_by = $1 AND org_id = $2 AND revoked_at IS NULL \
+                    AND expires_at > $3",
+            )
+            .bind(user_id)
+            .bind(scope.id())
+            .bind(now.unix_millis())
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(count)
     }
 
     /// Revokes one of the organization's tokens and records it. Whether there was such a token

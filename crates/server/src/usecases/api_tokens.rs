@@ -213,6 +213,58 @@ pub async fn list_api_tokens(
     services.store.api_tokens(scope).await
 }
 
+/// One of the company's tokens (for the page that confirms revoking it); `None` for another
+/// company's or an unknown id.
+pub async fn api_token(
+    services: &Services,
+    scope: &OrganizationScope,
+    id: &ApiTokenId,
+) -> Result<Option<ApiTokenRow>, StoreError> {
+    services.store.api_token(scope, id).await
+}
+
+/// How many tokens `user_id` made that are neither revoked nor expired.
+pub async fn live_api_token_count(
+    services: &Services,
+    scope: &OrganizationScope,
+    user_id: &UserId,
+) -> Result<i64, StoreError> {
+    services
+        .store
+        .live_api_token_count(scope, user_id, services.clock.now())
+        .await
+}
+
+/// Where a token stands, as Setup > API Tokens shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// Works until it expires (if its creator is Active).
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenState {
+    /// Revoked first (whenever it expires), then expired at `now`.
+    pub fn of(row: &ApiTokenRow, now: Timestamp) -> Self {
+        if row.revoked_at.is_some() {
+            Self::Revoked
+        } else if now < Timestamp::from_unix_millis(row.expires_at) {
+            Self::Active
+        } else {
+            Self::Expired
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Expired => "Expired",
+            Self::Revoked => "Revoked",
+        }
+    }
+}
+
 /// Revokes one of the company's tokens; whether there was a live one.
 pub async fn revoke_api_token(
     services: &Services,

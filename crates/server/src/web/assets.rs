@@ -45,6 +45,16 @@ pub async fn time_zone_guess_script() -> impl IntoResponse {
     )
 }
 
+pub async fn copy_token_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        include_str!("../../static/copy_token.js"),
+    )
+}
+
 pub async fn users_script() -> impl IntoResponse {
     (
         [

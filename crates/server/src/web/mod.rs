@@ -193,8 +193,8 @@ pub fn route_table() -> Vec<RouteInfo> {
 fn routes() -> Routes {
     use Access::{ApiToken, Public, Setup, SignedIn};
     use Permission::{
-        ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService, ManageUsers,
-        ViewAuditLog, ViewSetup,
+        ManageApiTokens, ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService,
+        ManageUsers, ViewAuditLog, ViewSetup,
     };
     Routes::new()
         .get("/", SignedIn, pages::home::show)
@@ -387,6 +387,26 @@ fn routes() -> Routes {
             Setup(ManageCompanyDetails),
             pages::company::save,
         )
+        .get(
+            "/setup/api-tokens",
+            Setup(ManageApiTokens),
+            pages::api_tokens::list,
+        )
+        .get(
+            "/setup/api-tokens/new",
+            Setup(ManageApiTokens),
+            pages::api_token_new::new_form,
+        )
+        .post(
+            "/setup/api-tokens/new",
+            Setup(ManageApiTokens),
+            pages::api_token_new::create,
+        )
+        .post(
+            "/setup/api-tokens/{token_id}/revoke",
+            Setup(ManageApiTokens),
+            pages::api_tokens::revoke,
+        )
         .post("/join/request", Public, pages::join::request_new)
         .get("/join/{token}", Public, pages::join::open_link)
         .get("/join/", Public, pages::join::open_empty_link)
@@ -408,6 +428,7 @@ fn routes() -> Routes {
         .get("/static/favicon.svg", Public, assets::favicon)
         .get("/static/new_user.js", Public, assets::new_user_script)
         .get("/static/users.js", Public, assets::users_script)
+        .get("/static/copy_token.js", Public, assets::copy_token_script)
         .get(
             "/static/time_zone_guess.js",
             Public,

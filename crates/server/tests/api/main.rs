@@ -8,6 +8,7 @@ mod helpers;
 mod smtp;
 
 mod accessible_markup;
+mod api_token_pages;
 mod api_tokens;
 mod authorization;
 mod bad_input;

@@ -78,6 +78,8 @@ struct Company {
     spare_role: String,
     /// The first First Steps item of the CEO role.
     ceo_first_step: String,
+    /// A live API token of the administrator: the one the `{token_id}` routes name.
+    api_token: String,
     /// Every last name in the company but the administrator's, to check that another
     /// company's pages reveal none.
     last_names: Vec<String>,
@@ -109,6 +111,7 @@ impl Company {
             spare_profile: self.spare_profile.clone(),
             spare_role: self.spare_role.clone(),
             import: self.import.clone(),
+            token: self.api_token.clone(),
         }
     }
 
@@ -123,6 +126,7 @@ impl Company {
                 spare_profile: self.standard_profile.clone(),
                 spare_role: self.manager_role.clone(),
                 import: self.import.clone(),
+                token: self.api_token.clone(),
             },
             Ids {
                 user: self.ivy.clone(),
@@ -131,6 +135,7 @@ impl Company {
                 spare_profile: self.custom_profile.clone(),
                 spare_role: self.installer_role.clone(),
                 import: self.import.clone(),
+                token: self.api_token.clone(),
             },
         ]
     }
@@ -370,7 +375,16 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
         )
         .await
         .expect("an uploaded file");
+    app.api_token(&organization, &[]).await;
+    let api_token = app
+        .text_value(
+            "SELECT id FROM api_tokens WHERE org_id = $1 ORDER BY created_at DESC LIMIT 1",
+            &org_id,
+        )
+        .await
+        .expect("the administrator's API token is stored");
     Company {
+        api_token,
         org_id,
         company_name: name.to_owned(),
         admin_id: organization.admin_id,
@@ -419,6 +433,8 @@ struct Ids {
     spare_profile: String,
     spare_role: String,
     import: String,
+    /// An API token of the company.
+    token: String,
 }
 
 /// Does the route name a row by id (`{..._id}`)?
@@ -449,6 +465,7 @@ fn concrete(path: &str, ids: &Ids) -> String {
                 "role_id" if deletes => ids.spare_role.clone(),
                 "role_id" => ids.role.clone(),
                 "import_id" => ids.import.clone(),
+                "token_id" => ids.token.clone(),
                 // One-time links: well-formed, but not one that was ever sent.
                 "token" | "code" => SecretToken::generate().expose().to_owned(),
                 "slug" => "first-steps".to_owned(),
@@ -592,6 +609,13 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("invitation_lifetime_hours", "96".into()),
             ("time_zone", "Europe/Berlin".into()),
         ],
+        "/setup/api-tokens/new" => vec![
+            ("name", "Payroll sync".into()),
+            ("kind", "api".into()),
+            ("permissions", Permission::ViewSetup.key().into()),
+            ("lifetime_days", "30".into()),
+        ],
+        "/setup/api-tokens/{token_id}/revoke" => vec![("confirmed", "1".into())],
         "/join/request" => vec![("token", company.eli_token.clone())],
         "/join" => vec![
             ("username", company.ivy_username.clone()),
@@ -648,6 +672,7 @@ fn allowed_answer(route: &str) -> Answer {
         "/setup/users/bulk" => Answer::RedirectUnder("/setup/users?"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
+        "/setup/api-tokens/{token_id}/revoke" => Answer::Redirect("/setup/api-tokens"),
         "/password/forgot"
         | "/join/request"
         | "/setup/profiles"
@@ -656,7 +681,8 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/terms"
         | "/setup/company"
         | "/setup/users/new/preview"
-        | "/setup/users/import/{import_id}/preview" => Answer::Page(200),
+        | "/setup/users/import/{import_id}/preview"
+        | "/setup/api-tokens/new" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
@@ -838,7 +864,7 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 28] = [
+const CONTROLS: [&str; 30] = [
     "/first-steps",
     "/account",
     "/account/picture",
@@ -858,6 +884,8 @@ const CONTROLS: [&str; 28] = [
     "/setup/roles/{role_id}",
     "/setup/roles/{role_id}/delete",
     "/setup/company",
+    "/setup/api-tokens/new",
+    "/setup/api-tokens/{token_id}/revoke",
     "/setup/terms",
     "/terms/accept",
     "/terms/decline",

@@ -13,6 +13,7 @@ mod helpers;
 #[path = "../api/smtp.rs"]
 mod smtp;
 
+mod api_tokens;
 mod chromium;
 mod invitation_messages;
 mod page_checks;

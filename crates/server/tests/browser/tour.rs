@@ -213,6 +213,20 @@ async fn every_page_a_person_reaches_is_accessible_and_valid_html(backend: Backe
     browser.fill("Invitation Lifetime (hours)", "0").await;
     browser.click_button("Save").await;
     browser.wait_for_text("Company Details").await;
+    // API Tokens: the empty list, the form and its errors, the token shown once, the list with
+    // it, and Revoke's confirmation.
+    visit(&browser, &app, "/setup/api-tokens", "No tokens yet").await;
+    visit(&browser, &app, "/setup/api-tokens/new", "New API Token").await;
+    browser.click_button("Create token").await;
+    browser.wait_for_text("Nothing was saved.").await;
+    browser.fill("Name", "Payroll sync").await;
+    browser.click_button("Create token").await;
+    browser.wait_for_text("You will not see it again").await;
+    visit(&browser, &app, "/setup/api-tokens", "Payroll sync").await;
+    browser.click_button("Revoke").await;
+    browser.wait_for_text("Revoke the token").await;
+    browser.click_button("Revoke").await;
+    browser.wait_for_text("Revoked the token").await;
     browser.open(&app.url("/setup/no-such-page")).await;
     let shown = browser.page_text().await;
     assert!(

@@ -1,6 +1,8 @@
 //! Server-rendered pages, one module per screen; every page is a typed askama template.
 
 pub mod account;
+pub mod api_token_new;
+pub mod api_tokens;
 pub mod audit;
 pub mod company;
 pub mod edit_user;

@@ -55,7 +55,7 @@ const SECTIONS: &[SetupSection] = &[
         name: "Developer Space",
         items: &[SetupItem {
             name: "API Tokens",
-            href: None,
+            href: Some("/setup/api-tokens"),
         }],
     },
 ];

@@ -10,6 +10,7 @@ use super::pictures::{PictureQuery, PictureView};
 use super::users_bulk::{ConfirmFrom, confirm_page};
 use super::users_list::{avatar_class, full_name, initials};
 use crate::store::{EmailHistoryRow, InvitationHistoryRow, SessionSummary};
+use crate::usecases::api_tokens::live_api_token_count;
 use crate::usecases::manage_users::{
     BulkAction, BulkOutcome, ManageUsersError, Selection, bulk_preview, delete_users,
     reinvite_users, set_users_status, user_to_edit,
@@ -33,7 +34,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use onestop_domain::{PersonalMessage, UserId, UserStatus};
+use onestop_domain::{Permission, PersonalMessage, UserId, UserStatus};
 
 /// Where a user's page is.
 pub fn user_page_path(user_id: &UserId) -> String {
@@ -210,6 +211,8 @@ pub struct UserPage {
     /// Their picture (or initials), with the forms to change it when `manageable`.
     pub(super) picture: PictureView,
     personal_message_limit: usize,
+    /// How many live API tokens they made; `None` when the reader may not manage API tokens.
+    live_api_tokens: Option<i64>,
 }
 
 fn user_page(
@@ -295,6 +298,7 @@ fn user_page(
         full_name: name,
         picture,
         personal_message_limit: PersonalMessage::MAX_LENGTH,
+        live_api_tokens: None,
     }
 }
 
@@ -325,13 +329,18 @@ pub(super) async fn load_user_page(
         Whose::Managed(user_id),
     )
     .await?;
-    Ok(user_page(
+    let mut page = user_page(
         admin,
         account,
         picture,
         notices,
         &LocalTimes::for_reader(admin, &state.services),
-    ))
+    );
+    if admin.permissions.contains(Permission::ManageApiTokens) {
+        page.live_api_tokens =
+            Some(live_api_token_count(&state.services, &admin.scope, user_id).await?);
+    }
+    Ok(page)
 }
 
 /// `GET /setup/users/{id}`. Another organization's user, an unknown or a malformed id: 404.
