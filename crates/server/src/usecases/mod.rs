@@ -14,6 +14,7 @@ pub mod password_reset;
 pub mod pictures;
 pub mod profiles;
 pub mod roles;
+pub mod scim;
 pub mod seed;
 pub mod sessions;
 pub mod sign_in;
