@@ -212,8 +212,8 @@ pub fn route_table() -> Vec<RouteInfo> {
 fn routes() -> Routes {
     use Access::{ApiToken, Public, ScimToken, Setup, SignedIn};
     use Permission::{
-        ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService, ManageUsers,
-        ViewAuditLog, ViewSetup,
+        ManageApiTokens, ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService,
+        ManageUsers, ViewAuditLog, ViewSetup,
     };
     Routes::new()
         .get("/", SignedIn, pages::home::show)
@@ -370,6 +370,16 @@ fn routes() -> Routes {
             Setup(ManageCompanyDetails),
             pages::company::save,
         )
+        .get(
+            "/setup/scim",
+            Setup(ManageApiTokens),
+            pages::scim_setup::show,
+        )
+        .post(
+            "/setup/scim",
+            Setup(ManageApiTokens),
+            pages::scim_setup::save,
+        )
         .post("/join/request", Public, pages::join::request_new)
         .get("/join/{token}", Public, pages::join::open_link)
         .get("/join/", Public, pages::join::open_empty_link)
@@ -406,6 +416,7 @@ fn routes() -> Routes {
         .get("/scim/v2/Groups", ScimToken, scim::discovery::groups)
         .post("/scim/v2/Groups", ScimToken, scim::discovery::groups)
         .get("/scim/v2/Groups/{id}", ScimToken, scim::discovery::groups)
+        .get("/scim/v2/{*rest}", ScimToken, scim::discovery::unknown)
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)
         .get("/static/app.css", Public, assets::stylesheet)

@@ -146,6 +146,8 @@ permission_marker! {
     ManageTermsOfService => ManageTermsOfService,
     /// Marker: the profile may read the audit log.
     ViewAuditLog => ViewAuditLog,
+    /// Marker: the profile may manage API and SCIM tokens (and SCIM provisioning).
+    ManageApiTokens => ManageApiTokens,
 }
 
 /// A signed-in user (Terms accepted) whose profile holds `P` and View Setup (every permission

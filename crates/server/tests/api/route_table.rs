@@ -552,6 +552,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("body", "Version two of the Terms of Service.".into()),
             ("summary", "Clearer wording".into()),
         ],
+        "/setup/scim" => vec![("profile_id", standard), ("role_id", manager)],
         "/setup/company" => vec![
             ("company_name", "Renamed Install".into()),
             ("account_name", "Renamed".into()),
@@ -617,6 +618,7 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
         | "/setup/company"
+        | "/setup/scim"
         | "/setup/users/new/preview" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
@@ -784,7 +786,7 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 26] = [
+const CONTROLS: [&str; 27] = [
     "/first-steps",
     "/account",
     "/account/picture",
@@ -802,6 +804,7 @@ const CONTROLS: [&str; 26] = [
     "/setup/roles/{role_id}",
     "/setup/roles/{role_id}/delete",
     "/setup/company",
+    "/setup/scim",
     "/setup/terms",
     "/terms/accept",
     "/terms/decline",

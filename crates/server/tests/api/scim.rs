@@ -2,7 +2,7 @@
 //! paging, ETags, tenancy, and bad input. Each checks what an operator would: the rows, the
 //! invitation email in the outbox, the SCIM answer.
 
-use crate::helpers::{ADMIN_PASSWORD, Scope, Snapshot, TestApp, on_both_databases};
+use crate::helpers::{ADMIN_PASSWORD, Scope, Snapshot, TestApp, csrf_token_in, on_both_databases};
 use onestop_domain::Permission;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -18,6 +18,17 @@ on_both_databases!(
     deleting_a_user_who_joined_deactivates_them_and_scim_no_longer_sees_them,
     profile_and_role_come_from_the_extension_or_the_company_default_within_the_grant_rule,
     discovery_documents_declare_what_is_supported_and_groups_are_not,
+    setup_shows_the_scim_address_and_saves_the_default_profile_and_role_within_the_grant_rule,
+);
+
+/// A bad request: method, path, body, the status, scimType and a word the detail mentions.
+type BadRequest = (
+    Method,
+    String,
+    Option<Value>,
+    u16,
+    &'static str,
+    &'static str,
 );
 
 const OKTA_AGENT: &str = "Okta SCIM Client 1.0.0";
@@ -885,7 +896,7 @@ async fn bad_input_gets_a_scim_error_naming_its_type_and_writes_nothing(app: Tes
                "name": {"givenName": "New", "familyName": "Person"},
                "emails": [{"value": email, "type": "work", "primary": true}], "externalId": external})
     };
-    let cases: Vec<(Method, String, Option<Value>, u16, &str, &str)> = vec![
+    let cases: Vec<BadRequest> = vec![
         (
             Method::POST,
             "/Users".into(),
@@ -1422,4 +1433,112 @@ async fn discovery_documents_declare_what_is_supported_and_groups_are_not(app: T
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+async fn setup_shows_the_scim_address_and_saves_the_default_profile_and_role_within_the_grant_rule(
+    app: TestApp,
+) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let setup = app.get_text("/setup").await;
+    assert!(
+        setup.contains("<a href=\"/setup/scim\">SCIM provisioning</a>"),
+        "{setup}"
+    );
+    let page = app.get_text("/setup/scim").await;
+    assert!(
+        page.contains(&format!("{}scim/v2", app.services.public_url)),
+        "{page}"
+    );
+    let csrf = csrf_token_in(&page);
+    let standard = app.profile_id(&organization.org_id, "Standard").await;
+    let administrator = app.profile_id(&organization.org_id, "Administrator").await;
+    let manager = app.role_id(&organization.org_id, "Manager").await;
+
+    let saved = app
+        .post_form(
+            "/setup/scim",
+            &[
+                ("csrf_token", &csrf),
+                ("profile_id", &standard),
+                ("role_id", &manager),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert!(saved.text().await.unwrap().contains("SCIM defaults saved."));
+    let stored = app
+        .text_value(
+            "SELECT scim_profile_id || ' ' || scim_role_id FROM organizations WHERE id = $1",
+            &organization.org_id,
+        )
+        .await;
+    assert_eq!(stored, Some(format!("{standard} {manager}")));
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM audit_events WHERE details = $1",
+            "SCIM defaults: profile Standard, role Manager"
+        )
+        .await,
+        1
+    );
+
+    // A profile that is not one of the company's is refused, and nothing changes.
+    let refused = app
+        .post_form(
+            "/setup/scim",
+            &[
+                ("csrf_token", &csrf),
+                ("profile_id", "01900000-0000-7000-8000-00000000abcd"),
+                ("role_id", &manager),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Choose a profile from the list.")
+    );
+    let still = app
+        .text_value(
+            "SELECT scim_profile_id FROM organizations WHERE id = $1",
+            &organization.org_id,
+        )
+        .await;
+    assert_eq!(still, Some(standard.clone()));
+
+    // The administrator may grant the Administrator profile, so may choose it here; a SCIM
+    // token, which carries Manage Users only, then cannot use it and says what to do.
+    let saved = app
+        .post_form(
+            "/setup/scim",
+            &[
+                ("csrf_token", &csrf),
+                ("profile_id", &administrator),
+                ("role_id", &manager),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let token = app.scim_token(&organization).await;
+    let answer = scim(
+        &app,
+        Method::POST,
+        "/Users",
+        &token,
+        Some(json!({"userName": "x@example.com", "name": {"familyName": "X"}})),
+        &[],
+    )
+    .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    assert!(
+        answer.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Setup > SCIM provisioning")
+    );
+    assert!(app.emails_to("x@example.com").await.is_empty());
 }

@@ -53,10 +53,16 @@ const SECTIONS: &[SetupSection] = &[
     },
     SetupSection {
         name: "Developer Space",
-        items: &[SetupItem {
-            name: "API Tokens",
-            href: None,
-        }],
+        items: &[
+            SetupItem {
+                name: "API Tokens",
+                href: None,
+            },
+            SetupItem {
+                name: "SCIM provisioning",
+                href: Some("/setup/scim"),
+            },
+        ],
     },
 ];
 

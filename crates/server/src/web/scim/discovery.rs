@@ -4,6 +4,7 @@
 use super::errors::{ScimResponse, scim_json};
 use super::resource::{EXTENSION, LIST_SCHEMA, USER_SCHEMA};
 use super::{ScimCaller, base_url};
+use crate::usecases::invite_user::grant_options;
 use crate::usecases::scim::MAX_RESULTS;
 use crate::web::AppState;
 use axum::extract::{Path, State};
@@ -126,15 +127,15 @@ fn user_schema(base: &str) -> Value {
         "attributes": [
             with(attribute("userName", "string", "The username once the user has joined, else their email address. Filters on userName match either."),
                 json!({"required": true, "uniqueness": "server"})),
-            with(attribute("name", "complex", "The user's name."), json!({"subAttributes": [
+            with(attribute("name", "complex", "The user's name (displayName stands in when it is missing)."), json!({"required": true, "subAttributes": [
                 attribute("givenName", "string", "First name."),
-                attribute("familyName", "string", "Last name (required by 1Stop)."),
+                with(attribute("familyName", "string", "Last name."), json!({"required": true})),
                 with(attribute("formatted", "string", "First and last name."), json!({"mutability": "readOnly"})),
             ]})),
             with(attribute("displayName", "string", "First and last name; used for a missing name."), json!({})),
             with(attribute("emails", "complex", "The user's one (work) email address. It can be changed until they join."),
-                json!({"multiValued": true, "subAttributes": [
-                    attribute("value", "string", "The email address."),
+                json!({"multiValued": true, "required": true, "subAttributes": [
+                    with(attribute("value", "string", "The email address."), json!({"required": true})),
                     with(attribute("type", "string", "Always work."), json!({"canonicalValues": ["work"]})),
                     attribute("primary", "boolean", "Always true."),
                 ]})),
@@ -144,38 +145,69 @@ fn user_schema(base: &str) -> Value {
     })
 }
 
-fn extension_schema(base: &str) -> Value {
+/// The extension's schema; `profiles` and `roles` are the names the caller may grant, offered as
+/// canonical values.
+fn extension_schema(base: &str, profiles: &[String], roles: &[String]) -> Value {
     json!({
         "schemas": [SCHEMA_SCHEMA],
         "id": EXTENSION,
         "name": "1Stop User",
         "description": "The user's profile and role in 1Stop, by name. Without them, the defaults chosen in Setup > SCIM provisioning apply.",
         "attributes": [
-            attribute("profile", "string", "The profile's name (Setup > Profiles)."),
-            attribute("role", "string", "The role's name (Setup > Roles)."),
+            with(attribute("profile", "string", "The profile's name (Setup > Profiles); one this token may grant."),
+                json!({"canonicalValues": profiles})),
+            with(attribute("role", "string", "The role's name (Setup > Roles); one this token may grant."),
+                json!({"canonicalValues": roles})),
         ],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{EXTENSION}")},
     })
 }
 
-pub async fn schemas(State(state): State<AppState>, _caller: ScimCaller) -> Response {
+/// The names of the profiles and roles the caller may grant.
+async fn grantable(
+    state: &AppState,
+    caller: &ScimCaller,
+) -> Result<(Vec<String>, Vec<String>), ScimResponse> {
+    let options = grant_options(&state.services, &caller.caller.actor).await?;
+    Ok((
+        options
+            .profiles
+            .into_iter()
+            .map(|profile| profile.name)
+            .collect(),
+        options.roles.into_iter().map(|role| role.name).collect(),
+    ))
+}
+
+pub async fn schemas(
+    State(state): State<AppState>,
+    caller: ScimCaller,
+) -> Result<Response, ScimResponse> {
     let base = base_url(&state);
-    scim_json(
+    let (profiles, roles) = grantable(&state, &caller).await?;
+    Ok(scim_json(
         StatusCode::OK,
-        &list(vec![user_schema(&base), extension_schema(&base)]),
-    )
+        &list(vec![
+            user_schema(&base),
+            extension_schema(&base, &profiles, &roles),
+        ]),
+    ))
 }
 
 pub async fn schema(
     State(state): State<AppState>,
-    _caller: ScimCaller,
+    caller: ScimCaller,
     Path(id): Path<String>,
 ) -> Result<Response, ScimResponse> {
     let base = base_url(&state);
     if id.eq_ignore_ascii_case(USER_SCHEMA) {
         Ok(scim_json(StatusCode::OK, &user_schema(&base)))
     } else if id.eq_ignore_ascii_case(EXTENSION) {
-        Ok(scim_json(StatusCode::OK, &extension_schema(&base)))
+        let (profiles, roles) = grantable(&state, &caller).await?;
+        Ok(scim_json(
+            StatusCode::OK,
+            &extension_schema(&base, &profiles, &roles),
+        ))
     } else {
         Err(ScimResponse::new(
             StatusCode::NOT_FOUND,
@@ -183,6 +215,15 @@ pub async fn schema(
             format!("There is no schema \"{id}\"."),
         ))
     }
+}
+
+/// Any other address under `/scim/v2`: a SCIM 404.
+pub async fn unknown(_caller: ScimCaller) -> ScimResponse {
+    ScimResponse::new(
+        StatusCode::NOT_FOUND,
+        None,
+        "There is nothing at this SCIM address. The endpoints are /Users, /ServiceProviderConfig, /ResourceTypes and /Schemas.",
+    )
 }
 
 /// Groups are not supported: every `/Groups` request gets a SCIM 404 saying so.
