@@ -6,7 +6,7 @@ use super::audit::insert_audit_event;
 use super::user_admin::Actor;
 use super::{Store, StoreError, classify, in_transaction, on_pool};
 use crate::tenancy::OrganizationScope;
-use onestop_domain::{AuditAction, ProfileId, RoleId, UserId, UserStatus};
+use onestop_domain::{AuditAction, EmailAddress, ProfileId, RoleId, UserId, UserStatus};
 
 /// A user as SCIM shows them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -184,6 +184,38 @@ impl Store {
             .execute(&mut *transaction)
             .await
             .map_err(|error| classify(error, &["external_id"]))?
+            .rows_affected();
+            if changed == 1 {
+                insert_audit_event!(
+                    &mut *transaction,
+                    &actor.event(AuditAction::UserUpdated, user_id.as_str(), &details)
+                )?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    }
+
+    /// Changes the address of a Deactivated user who never joined (no invitation is sent), and
+    /// records it. An address another user has is `Duplicate("email_normalized")`.
+    pub async fn readdress_deactivated_user(
+        &self,
+        actor: Actor<'_>,
+        user_id: &UserId,
+        email: &EmailAddress,
+    ) -> Result<(), StoreError> {
+        let details = format!("Email changed to {} by SCIM", email.as_str());
+        in_transaction!(self, |transaction| {
+            let changed = sqlx::query(
+                "UPDATE users SET email = $1, email_normalized = $2 WHERE id = $3 AND org_id = $4 \
+                   AND status = 'deactivated' AND username IS NULL",
+            )
+            .bind(email.as_str())
+            .bind(email.normalized())
+            .bind(user_id)
+            .bind(actor.scope.id())
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| classify(error, &["email_normalized"]))?
             .rows_affected();
             if changed == 1 {
                 insert_audit_event!(

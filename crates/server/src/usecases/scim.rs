@@ -442,9 +442,9 @@ async fn manageable(
 }
 
 /// PUT /Users/{id}, and PATCH once its operations are applied: makes the user as `input` says.
-/// Every value is checked before anything is written. The email of a user who has joined is
-/// theirs to change (Account) and is left as it is; userName is not changed (it is the user's
-/// own username once they join).
+/// Every value is checked before anything is written. The email changes only while the user is
+/// invited (Unconfirmed), as on Edit User; otherwise a different one is refused (`mutability`).
+/// userName is not changed (it is the user's own username once they join).
 pub async fn replace_user(
     services: &Services,
     caller: &SignedInSession,
@@ -469,6 +469,18 @@ pub async fn replace_user(
         .map_err(|error| invalid_value(format!("name.givenName: {error}")))?;
     LastName::parse(&last_name)
         .map_err(|error| invalid_value(format!("name.familyName: {error}")))?;
+    // A deactivated user who never joined has no account to protect: their address may change
+    // (without an email; activating them makes them Unconfirmed, ready to be reinvited there).
+    let mut readdress = None;
+    if let (Some(email), UserStatus::Deactivated, None) = (&input.email, status, &current.username)
+        && !email.trim().is_empty()
+        && !email.trim().eq_ignore_ascii_case(&current.email)
+    {
+        readdress = Some(
+            EmailAddress::parse(email)
+                .map_err(|error| invalid_value(format!("emails: {error}")))?,
+        );
+    }
     let email = match (&input.email, status) {
         (Some(email), UserStatus::Unconfirmed) if !email.trim().is_empty() => {
             EmailAddress::parse(email)
@@ -529,6 +541,22 @@ pub async fn replace_user(
                 return Err(ScimError::Uniqueness(field_errors_detail(&errors)));
             }
             Err(EditError::Internal(error)) => return Err(ScimError::Internal(error)),
+        }
+    }
+    if let Some(address) = &readdress {
+        match services
+            .store
+            .readdress_deactivated_user(actor(services, caller, ip), &current.id, address)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(_)) => {
+                return Err(ScimError::Uniqueness(format!(
+                    "emails: {}",
+                    super::invite_user::EMAIL_TAKEN
+                )));
+            }
+            Err(error) => return Err(error.into()),
         }
     }
     if input.external_id != current.external_id {

@@ -416,6 +416,7 @@ fn routes() -> Routes {
         .get("/scim/v2/Groups", ScimToken, scim::discovery::groups)
         .post("/scim/v2/Groups", ScimToken, scim::discovery::groups)
         .get("/scim/v2/Groups/{id}", ScimToken, scim::discovery::groups)
+        .post("/scim/v2/.search", ScimToken, scim::discovery::root_search)
         .get("/scim/v2/{*rest}", ScimToken, scim::discovery::unknown)
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)

@@ -55,7 +55,9 @@ fn user_resource_type(base: &str) -> Value {
         "endpoint": "/Users",
         "description": "A person of the company. Creating one invites them by email.",
         "schema": USER_SCHEMA,
-        "schemaExtensions": [{"schema": EXTENSION, "required": false}],
+        // Every user has a profile and a role: on creation, the defaults of Setup > SCIM
+        // provisioning stand in for missing ones, and they cannot be removed.
+        "schemaExtensions": [{"schema": EXTENSION, "required": true}],
         "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/User")},
     })
 }
@@ -125,21 +127,19 @@ fn user_schema(base: &str) -> Value {
         "name": "User",
         "description": "A person of the company.",
         "attributes": [
-            with(attribute("userName", "string", "The username once the user has joined, else their email address. Filters on userName match either."),
-                json!({"required": true, "uniqueness": "server"})),
+            with(attribute("userName", "string", "The username once the user has joined, else their email address; set by 1Stop, not changed by SCIM after creation. Filters on userName match either."),
+                json!({"required": true, "uniqueness": "server", "mutability": "immutable"})),
             with(attribute("name", "complex", "The user's name (displayName stands in when it is missing)."), json!({"required": true, "subAttributes": [
                 attribute("givenName", "string", "First name."),
                 with(attribute("familyName", "string", "Last name."), json!({"required": true})),
-                with(attribute("formatted", "string", "First and last name."), json!({"mutability": "readOnly"})),
             ]})),
-            with(attribute("displayName", "string", "First and last name; used for a missing name."), json!({})),
-            with(attribute("emails", "complex", "The user's one (work) email address. It can be changed until they join."),
+            with(attribute("displayName", "string", "First and last name, as 1Stop shows them. On creation it stands in for a missing name."), json!({"mutability": "readOnly"})),
+            with(attribute("emails", "complex", "The user's one email address, of type work (a primary flag sent is accepted and not kept). It can be changed until they join."),
                 json!({"multiValued": true, "required": true, "subAttributes": [
                     with(attribute("value", "string", "The email address."), json!({"required": true})),
                     with(attribute("type", "string", "Always work."), json!({"canonicalValues": ["work"]})),
-                    attribute("primary", "boolean", "Always true."),
                 ]})),
-            attribute("active", "boolean", "false: Deactivated (cannot sign in). An invited user who has not joined is active."),
+            with(attribute("active", "boolean", "false: Deactivated (cannot sign in). An invited user who has not joined is active. Taken as true on creation when missing."), json!({"required": true})),
         ],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{USER_SCHEMA}")},
     })
@@ -155,9 +155,9 @@ fn extension_schema(base: &str, profiles: &[String], roles: &[String]) -> Value 
         "description": "The user's profile and role in 1Stop, by name. Without them, the defaults chosen in Setup > SCIM provisioning apply.",
         "attributes": [
             with(attribute("profile", "string", "The profile's name (Setup > Profiles); one this token may grant."),
-                json!({"canonicalValues": profiles})),
+                json!({"canonicalValues": profiles, "required": true})),
             with(attribute("role", "string", "The role's name (Setup > Roles); one this token may grant."),
-                json!({"canonicalValues": roles})),
+                json!({"canonicalValues": roles, "required": true})),
         ],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{EXTENSION}")},
     })
@@ -223,6 +223,16 @@ pub async fn unknown(_caller: ScimCaller) -> ScimResponse {
         StatusCode::NOT_FOUND,
         None,
         "There is nothing at this SCIM address. The endpoints are /Users, /ServiceProviderConfig, /ResourceTypes and /Schemas.",
+    )
+}
+
+/// `POST /.search` at the root (searching several resource types at once) is not supported:
+/// 501, as RFC 7644 §3.12 says. `GET /Users?filter=...` searches users.
+pub async fn root_search(_caller: ScimCaller) -> ScimResponse {
+    ScimResponse::new(
+        StatusCode::NOT_IMPLEMENTED,
+        None,
+        "Searching several resource types at once is not supported; search users with GET /Users?filter=...",
     )
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Mapping: `userName` is the username once the user has joined (Active or Deactivated with a
 //! username), else the email; `name.givenName`/`familyName` are first/last name; the one email is
-//! `emails[type eq "work", primary]`; `active` is "not Deactivated" (an invited user who has not
+//! `emails[type eq "work"]`; `active` is "not Deactivated" (an invited user who has not
 //! joined yet is active); profile and role are in [`EXTENSION`].
 
 use super::errors::ScimResponse;
@@ -43,14 +43,13 @@ pub fn user_json(user: &ScimUserRow, base: &str) -> Value {
         name.insert("givenName".into(), Value::from(given));
     }
     name.insert("familyName".into(), Value::from(user.last_name.clone()));
-    name.insert("formatted".into(), Value::from(formatted.clone()));
     let mut body = json!({
         "schemas": [USER_SCHEMA, EXTENSION],
         "id": user.id.as_str(),
         "userName": user_name,
         "name": name,
         "displayName": formatted,
-        "emails": [{"value": user.email, "type": "work", "primary": true}],
+        "emails": [{"value": user.email, "type": "work"}],
         "active": status != Some(UserStatus::Deactivated),
         EXTENSION: {"profile": user.profile_name, "role": user.role_name},
         "meta": {
@@ -197,6 +196,68 @@ pub fn user_input(body: &Value) -> Result<ScimUserInput, ScimResponse> {
     Ok(input)
 }
 
+/// The attribute names of an `attributes` or `excludedAttributes` parameter, lower-cased, without
+/// the core schema's URN; an extension's attribute as `urn:…:user:profile`.
+fn attribute_names(list: &str) -> Vec<String> {
+    const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:user:";
+    list.split(',')
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .map(|name| name.strip_prefix(CORE).map(str::to_owned).unwrap_or(name))
+        .collect()
+}
+
+/// Whether `key` (a top-level attribute) with `sub` (one of its sub-attributes, if any) is named.
+fn named(names: &[String], key: &str, sub: Option<&str>) -> bool {
+    let key = key.to_ascii_lowercase();
+    names.iter().any(|name| match sub {
+        None => *name == key,
+        Some(sub) => {
+            let sub = sub.to_ascii_lowercase();
+            *name == format!("{key}.{sub}") || *name == format!("{key}:{sub}")
+        }
+    })
+}
+
+/// Applies `attributes` / `excludedAttributes` (RFC 7644 §3.4.2.5) to a resource: `id`,
+/// `schemas` and `meta` are always returned.
+pub fn project(body: &mut Value, attributes: Option<&str>, excluded: Option<&str>) {
+    const ALWAYS: [&str; 3] = ["id", "schemas", "meta"];
+    let Some(object) = body.as_object_mut() else {
+        return;
+    };
+    if let Some(list) = attributes.filter(|list| !list.trim().is_empty()) {
+        let names = attribute_names(list);
+        object.retain(|key, value| {
+            if ALWAYS.contains(&key.as_str()) || named(&names, key, None) {
+                return true;
+            }
+            match value.as_object_mut() {
+                Some(inner) => {
+                    inner.retain(|sub, _| named(&names, key, Some(sub)));
+                    !inner.is_empty()
+                }
+                None => false,
+            }
+        });
+    }
+    if let Some(list) = excluded.filter(|list| !list.trim().is_empty()) {
+        let names = attribute_names(list);
+        object.retain(|key, value| {
+            if ALWAYS.contains(&key.as_str()) {
+                return true;
+            }
+            if named(&names, key, None) {
+                return false;
+            }
+            if let Some(inner) = value.as_object_mut() {
+                inner.retain(|sub, _| !named(&names, key, Some(sub)));
+            }
+            true
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +300,28 @@ mod tests {
         assert!(error.detail.starts_with("userName"), "{}", error.detail);
         let error = user_input(&json!({"active": "maybe"})).unwrap_err();
         assert_eq!(error.scim_type, Some("invalidValue"));
+    }
+
+    #[test]
+    fn attributes_and_excluded_attributes_shape_the_answer() {
+        let full = json!({"schemas": [USER_SCHEMA], "id": "u1", "meta": {"version": "W/\"1\""},
+            "userName": "ada", "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "active": true, EXTENSION: {"profile": "Standard", "role": "CEO"}});
+        let mut only = full.clone();
+        project(&mut only, Some("userName,name.familyName"), None);
+        assert_eq!(
+            only,
+            json!({"schemas": [USER_SCHEMA], "id": "u1", "meta": {"version": "W/\"1\""},
+            "userName": "ada", "name": {"familyName": "Lovelace"}})
+        );
+        let mut without = full.clone();
+        project(
+            &mut without,
+            None,
+            Some("active,urn:ietf:params:scim:schemas:extension:1stop:2.0:User:role,id"),
+        );
+        assert!(without.get("active").is_none());
+        assert_eq!(without["id"], "u1", "id is always returned");
+        assert_eq!(without[EXTENSION], json!({"profile": "Standard"}));
     }
 }

@@ -3,7 +3,7 @@
 //! `If-Match` (412 when the user has changed since).
 
 use super::errors::{ScimResponse, scim_json};
-use super::resource::{LIST_SCHEMA, etag, user_input, user_json};
+use super::resource::{LIST_SCHEMA, etag, project, user_input, user_json};
 use super::{ScimCaller, base_url, patch};
 use crate::usecases::scim::{create_user, delete_user, get_user, list_users, replace_user};
 use crate::web::AppState;
@@ -95,7 +95,15 @@ pub async fn list(
     let resources: Vec<Value> = page
         .users
         .iter()
-        .map(|user| user_json(user, &base))
+        .map(|user| {
+            let mut body = user_json(user, &base);
+            project(
+                &mut body,
+                parameter(&query, "attributes"),
+                parameter(&query, "excludedAttributes"),
+            );
+            body
+        })
         .collect();
     Ok(scim_json(
         StatusCode::OK,
@@ -126,12 +134,16 @@ pub async fn show(
     State(state): State<AppState>,
     ScimCaller { caller, .. }: ScimCaller,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ScimResponse> {
     let user = get_user(&state.services, &caller.actor, &id).await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        &user_json(&user, &base_url(&state)),
-    ))
+    let mut body = user_json(&user, &base_url(&state));
+    project(
+        &mut body,
+        parameter(&query, "attributes"),
+        parameter(&query, "excludedAttributes"),
+    );
+    Ok(resource_response(StatusCode::OK, &body))
 }
 
 pub async fn replace(
