@@ -19,6 +19,7 @@ on_both_databases!(
     profile_and_role_come_from_the_extension_or_the_company_default_within_the_grant_rule,
     discovery_documents_declare_what_is_supported_and_groups_are_not,
     setup_shows_the_scim_address_and_saves_the_default_profile_and_role_within_the_grant_rule,
+    an_email_changes_only_while_the_person_has_not_joined_and_attributes_shape_answers,
 );
 
 /// A bad request: method, path, body, the status, scimType and a word the detail mentions.
@@ -1541,4 +1542,102 @@ async fn setup_shows_the_scim_address_and_saves_the_default_profile_and_role_wit
             .contains("Setup > SCIM provisioning")
     );
     assert!(app.emails_to("x@example.com").await.is_empty());
+}
+
+async fn an_email_changes_only_while_the_person_has_not_joined_and_attributes_shape_answers(
+    app: TestApp,
+) {
+    let organization = app.create_organization().await;
+    let token = app.scim_token(&organization).await;
+    let joined = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Grace", "Hopper"),
+            "grace",
+            "cobol compiler navy",
+        )
+        .await;
+    let mut shown = scim(
+        &app,
+        Method::GET,
+        &format!("/Users/{joined}"),
+        &token,
+        None,
+        &[],
+    )
+    .await
+    .body;
+    shown["userName"] = json!("someone.else@example.com");
+    shown["emails"] = json!([{"value": "new.grace@example.com", "type": "work"}]);
+    shown["name"]["givenName"] = json!("Amazing Grace");
+    let put = scim(
+        &app,
+        Method::PUT,
+        &format!("/Users/{joined}"),
+        &token,
+        Some(shown),
+        &[],
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    // Her name changes; her address and username are hers.
+    assert_eq!(put.body["userName"], "grace");
+    assert_eq!(
+        user_row(&app, &joined).await,
+        "active grace@example.com Amazing Grace Hopper - Standard Manager"
+    );
+    assert!(app.emails_to("new.grace@example.com").await.is_empty());
+
+    // Someone deactivated before joining may be readdressed, without an email.
+    let invited = create(&app, &token, "Ivy", "Invited", "ivy@example.com", "ivy-1").await;
+    let id = invited["id"].as_str().unwrap();
+    let operations = json!({"Operations": [
+        {"op": "replace", "path": "active", "value": false},
+        {"op": "replace", "path": "emails[type eq \"work\"].value", "value": "ivy@new.example.com"}
+    ]});
+    let patched = scim(
+        &app,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        &token,
+        Some(operations),
+        &[],
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{}", patched.body);
+    assert_eq!(
+        user_row(&app, id).await,
+        "deactivated ivy@new.example.com Ivy Invited ivy-1 Standard Manager"
+    );
+    assert!(app.emails_to("ivy@new.example.com").await.is_empty());
+
+    // attributes / excludedAttributes: id, schemas and meta always come back.
+    let only = scim(
+        &app,
+        Method::GET,
+        "/Users?attributes=userName&filter=externalId%20eq%20%22ivy-1%22",
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    let keys: Vec<&String> = only.body["Resources"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, ["id", "meta", "schemas", "userName"]);
+    let without = scim(
+        &app,
+        Method::GET,
+        &format!("/Users/{id}?excludedAttributes=emails,name"),
+        &token,
+        None,
+        &[],
+    )
+    .await;
+    assert!(without.body.get("emails").is_none() && without.body.get("name").is_none());
+    assert_eq!(without.body["userName"], "ivy@new.example.com");
 }
