@@ -208,6 +208,9 @@ async fn every_page_a_person_reaches_is_accessible_and_valid_html(backend: Backe
     browser.fill("Invitation Lifetime (hours)", "0").await;
     browser.click_button("Save").await;
     browser.wait_for_text("Company Details").await;
+    visit(&browser, &app, "/setup/scim", "SCIM provisioning").await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("SCIM defaults saved.").await;
     browser.open(&app.url("/setup/no-such-page")).await;
     let shown = browser.page_text().await;
     assert!(
