@@ -4,7 +4,7 @@
 use super::Shell;
 use super::role_choices::{RoleChoice, role_choices};
 use crate::usecases::FieldErrors;
-use crate::usecases::scim::{ScimSetupError, save_scim_defaults, scim_setup};
+use crate::usecases::scim_setup::{ScimSetupError, save_scim_defaults, scim_setup};
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
