@@ -171,6 +171,19 @@ impl Store {
         new: &NewInvitedUser<'_>,
         caps: &super::InvitationCaps<'_>,
     ) -> Result<String, InviteStoreError> {
+        self.create_invited_user_with_external_id(new, caps, None)
+            .await
+    }
+
+    /// Like [`Store::create_invited_user`], also storing the identity provider's id for the user
+    /// (SCIM `externalId`) in the same transaction; one another user of the organization has is
+    /// `Duplicate("external_id")`.
+    pub async fn create_invited_user_with_external_id(
+        &self,
+        new: &NewInvitedUser<'_>,
+        caps: &super::InvitationCaps<'_>,
+        external_id: Option<&str>,
+    ) -> Result<String, InviteStoreError> {
         in_transaction!(self, |transaction| {
             transaction.lock_organization(new.scope.id()).await?;
             let (allowance, binding_cap) =
@@ -191,6 +204,14 @@ impl Store {
                 return Err(InviteStoreError::ForeignProfileOrRole);
             }
             let user_id = insert_invited_user!(transaction, new);
+            if let Some(external_id) = external_id {
+                sqlx::query("UPDATE users SET external_id = $1 WHERE id = $2")
+                    .bind(external_id)
+                    .bind(&user_id)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| super::classify(error, &["external_id"]))?;
+            }
             Ok(user_id)
         })
     }

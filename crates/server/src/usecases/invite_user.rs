@@ -274,6 +274,19 @@ pub async fn invite_user(
     input: &InviteInput,
     ip: Option<&str>,
 ) -> Result<String, InviteError> {
+    invite_user_with_external_id(services, inviter, input, None, ip).await
+}
+
+/// New User's Save for an identity provider (SCIM), which also names its own id for the user
+/// (`externalId`), stored in the same transaction. An `externalId` another user of the company
+/// has is refused like a taken email, on the `external_id` field.
+pub async fn invite_user_with_external_id(
+    services: &Services,
+    inviter: &SignedInSession,
+    input: &InviteInput,
+    external_id: Option<&str>,
+    ip: Option<&str>,
+) -> Result<String, InviteError> {
     let valid = validate(services, inviter, input).await?;
     let now = services.clock.now();
     let lifetime = invitation_lifetime(services, &inviter.scope).await?;
@@ -301,12 +314,24 @@ pub async fn invite_user(
     };
     match services
         .store
-        .create_invited_user(&new, &invitation_caps(services, inviter))
+        .create_invited_user_with_external_id(
+            &new,
+            &invitation_caps(services, inviter),
+            external_id,
+        )
         .await
     {
         Ok(user_id) => {
             services.outbox_signal.notify_one();
             Ok(user_id)
+        }
+        Err(InviteStoreError::Store(StoreError::Duplicate("external_id"))) => {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "external_id",
+                "Another user of this company has this externalId already.",
+            );
+            Err(InviteError::EmailTaken(errors))
         }
         Err(InviteStoreError::Store(StoreError::Duplicate(_))) => {
             let mut errors = FieldErrors::default();

@@ -15,6 +15,8 @@ pub mod password_reset;
 pub mod pictures;
 pub mod profiles;
 pub mod roles;
+pub mod scim;
+pub mod scim_setup;
 pub mod seed;
 pub mod sessions;
 pub mod sign_in;

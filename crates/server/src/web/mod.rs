@@ -15,6 +15,7 @@ pub mod local_time;
 pub mod metrics_endpoint;
 mod operations;
 mod pages;
+pub mod scim;
 mod security;
 mod session;
 mod uploads;
@@ -26,7 +27,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use onestop_domain::Permission;
 use std::sync::Arc;
 use std::time::Duration;
@@ -160,6 +161,43 @@ impl Routes {
         self.add(Method::POST, path, access, route)
     }
 
+    /// A PUT route (bodies up to [`BODY_LIMIT_BYTES`], refused early like POST's).
+    fn put<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        let route = put(handler).layer(axum::middleware::from_fn_with_state(
+            BODY_LIMIT_BYTES,
+            security::refuse_oversized_declared_body,
+        ));
+        self.add(Method::PUT, path, access, route)
+    }
+
+    /// A PATCH route (bodies up to [`BODY_LIMIT_BYTES`], refused early like POST's).
+    fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        let route = patch(handler).layer(axum::middleware::from_fn_with_state(
+            BODY_LIMIT_BYTES,
+            security::refuse_oversized_declared_body,
+        ));
+        self.add(Method::PATCH, path, access, route)
+    }
+
+    fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::DELETE, path, access, delete(handler))
+    }
+
     /// A POST route taking a picture ([`uploads::CsrfUpload`]), which reads and bounds the body
     /// itself so that a file over the limit gets the form back with a message, not a bare 413.
     fn post_upload<H: Handler<T, AppState>, T: 'static>(
@@ -191,7 +229,7 @@ pub fn route_table() -> Vec<RouteInfo> {
 }
 
 fn routes() -> Routes {
-    use Access::{ApiToken, Public, Setup, SignedIn};
+    use Access::{ApiToken, Public, ScimToken, Setup, SignedIn};
     use Permission::{
         ManageApiTokens, ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService,
         ManageUsers, ViewAuditLog, ViewSetup,
@@ -407,6 +445,16 @@ fn routes() -> Routes {
             Setup(ManageApiTokens),
             pages::api_tokens::revoke,
         )
+        .get(
+            "/setup/scim",
+            Setup(ManageApiTokens),
+            pages::scim_setup::show,
+        )
+        .post(
+            "/setup/scim",
+            Setup(ManageApiTokens),
+            pages::scim_setup::save,
+        )
         .post("/join/request", Public, pages::join::request_new)
         .get("/join/{token}", Public, pages::join::open_link)
         .get("/join/", Public, pages::join::open_empty_link)
@@ -417,6 +465,34 @@ fn routes() -> Routes {
         .get("/first-run/{code}", Public, pages::first_run::show)
         .post("/first-run", Public, pages::first_run::submit)
         .get("/api/v1/me", ApiToken(None), api::me::show)
+        .get("/scim/v2/Users", ScimToken, scim::users::list)
+        .post("/scim/v2/Users", ScimToken, scim::users::create)
+        .get("/scim/v2/Users/{id}", ScimToken, scim::users::show)
+        .put("/scim/v2/Users/{id}", ScimToken, scim::users::replace)
+        .patch("/scim/v2/Users/{id}", ScimToken, scim::users::modify)
+        .delete("/scim/v2/Users/{id}", ScimToken, scim::users::remove)
+        .get(
+            "/scim/v2/ServiceProviderConfig",
+            ScimToken,
+            scim::discovery::service_provider_config,
+        )
+        .get(
+            "/scim/v2/ResourceTypes",
+            ScimToken,
+            scim::discovery::resource_types,
+        )
+        .get(
+            "/scim/v2/ResourceTypes/{id}",
+            ScimToken,
+            scim::discovery::resource_type,
+        )
+        .get("/scim/v2/Schemas", ScimToken, scim::discovery::schemas)
+        .get("/scim/v2/Schemas/{id}", ScimToken, scim::discovery::schema)
+        .get("/scim/v2/Groups", ScimToken, scim::discovery::groups)
+        .post("/scim/v2/Groups", ScimToken, scim::discovery::groups)
+        .get("/scim/v2/Groups/{id}", ScimToken, scim::discovery::groups)
+        .post("/scim/v2/.search", ScimToken, scim::discovery::root_search)
+        .get("/scim/v2/{*rest}", ScimToken, scim::discovery::unknown)
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)
         .get(

@@ -146,7 +146,7 @@ permission_marker! {
     ManageTermsOfService => ManageTermsOfService,
     /// Marker: the profile may read the audit log.
     ViewAuditLog => ViewAuditLog,
-    /// Marker: the profile may create and revoke API tokens.
+    /// Marker: the profile may manage API and SCIM tokens (and SCIM provisioning).
     ManageApiTokens => ManageApiTokens,
 }
 

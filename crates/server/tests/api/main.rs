@@ -30,6 +30,8 @@ mod query_plans;
 mod real_binary;
 mod review_defects;
 mod route_table;
+mod scim;
+mod scim_tester;
 mod sessions;
 mod setup_admin;
 mod sign_in;

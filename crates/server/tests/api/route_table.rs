@@ -603,6 +603,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("body", "Version two of the Terms of Service.".into()),
             ("summary", "Clearer wording".into()),
         ],
+        "/setup/scim" => vec![("profile_id", standard), ("role_id", manager)],
         "/setup/company" => vec![
             ("company_name", "Renamed Install".into()),
             ("account_name", "Renamed".into()),
@@ -680,6 +681,7 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
         | "/setup/company"
+        | "/setup/scim"
         | "/setup/users/new/preview"
         | "/setup/users/import/{import_id}/preview"
         | "/setup/api-tokens/new" => Answer::Page(200),
@@ -864,7 +866,7 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 30] = [
+const CONTROLS: [&str; 31] = [
     "/first-steps",
     "/account",
     "/account/picture",
@@ -886,6 +888,7 @@ const CONTROLS: [&str; 30] = [
     "/setup/company",
     "/setup/api-tokens/new",
     "/setup/api-tokens/{token_id}/revoke",
+    "/setup/scim",
     "/setup/terms",
     "/terms/accept",
     "/terms/decline",

@@ -227,6 +227,9 @@ async fn every_page_a_person_reaches_is_accessible_and_valid_html(backend: Backe
     browser.wait_for_text("Revoke the token").await;
     browser.click_button("Revoke").await;
     browser.wait_for_text("Revoked the token").await;
+    visit(&browser, &app, "/setup/scim", "SCIM provisioning").await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("SCIM defaults saved.").await;
     browser.open(&app.url("/setup/no-such-page")).await;
     let shown = browser.page_text().await;
     assert!(

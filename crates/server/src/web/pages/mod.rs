@@ -16,6 +16,7 @@ pub mod pictures;
 pub mod profiles;
 pub mod role_choices;
 pub mod roles;
+pub mod scim_setup;
 pub mod setup;
 pub mod terms;
 pub mod terms_admin;

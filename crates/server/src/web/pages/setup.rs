@@ -53,10 +53,16 @@ const SECTIONS: &[SetupSection] = &[
     },
     SetupSection {
         name: "Developer Space",
-        items: &[SetupItem {
-            name: "API Tokens",
-            href: Some("/setup/api-tokens"),
-        }],
+        items: &[
+            SetupItem {
+                name: "API Tokens",
+                href: Some("/setup/api-tokens"),
+            },
+            SetupItem {
+                name: "SCIM provisioning",
+                href: Some("/setup/scim"),
+            },
+        ],
     },
 ];
 
