@@ -37,5 +37,5 @@ pub use redirect::LocalRedirect;
 pub use role_tree::RoleTree;
 pub use status::UserStatus;
 pub use time_zone::{TimeZoneError, TimeZoneName};
-pub use token::{SecretToken, TokenHash};
+pub use token::{SecretToken, TokenHash, sha256_hex};
 pub use username::{Username, UsernameError};

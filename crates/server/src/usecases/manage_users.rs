@@ -255,7 +255,7 @@ async fn selection_of(
     services: &Services,
     admin: &SignedInSession,
     ids: &[String],
-) -> Result<(Vec<BulkTarget>, Vec<String>), ManageUsersError> {
+) -> Result<(Vec<BulkTarget>, Vec<Skip>), ManageUsersError> {
     if ids.len() > MAX_SELECTION {
         return Err(ManageUsersError::TooManySelected);
     }
@@ -279,10 +279,10 @@ async fn selection_of(
         if may {
             manageable.push(target);
         } else {
-            skipped.push(format!(
-                "{} has a profile or role above yours",
-                target.full_name()
-            ));
+            skipped.push(Skip {
+                reason: format!("{} has a profile or role above yours", target.full_name()),
+                user_id: target.id,
+            });
         }
     }
     Ok((manageable, skipped))
@@ -305,6 +305,25 @@ fn not_reinvitable(
     })
 }
 
+/// A selected user an action passed over, and why (a sentence naming them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub user_id: UserId,
+    pub reason: String,
+}
+
+fn reasons(skipped: Vec<Skip>) -> Vec<String> {
+    skipped.into_iter().map(|skip| skip.reason).collect()
+}
+
+/// What a Reinvite did to each user: whom it sent a new invitation, and whom it passed over
+/// and why. Ids that name no user of the company appear in neither.
+#[derive(Debug, Clone, Default)]
+pub struct ReinviteReport {
+    pub sent: Vec<UserId>,
+    pub skipped: Vec<Skip>,
+}
+
 /// Reinvites the selected users; `personal_message` (optional, the same for all) goes into each
 /// email.
 pub async fn reinvite_users(
@@ -314,6 +333,24 @@ pub async fn reinvite_users(
     personal_message: &str,
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
+    let report = reinvite_each(services, admin, ids, personal_message, ip).await?;
+    Ok(BulkOutcome {
+        summary: format!(
+            "Invitation resent to {}.",
+            count_of_users(report.sent.len())
+        ),
+        skipped: reasons(report.skipped),
+    })
+}
+
+/// [`reinvite_users`], answering for each user (the JSON API reports them one by one).
+pub async fn reinvite_each(
+    services: &Services,
+    admin: &SignedInSession,
+    ids: &[String],
+    personal_message: &str,
+    ip: Option<&str>,
+) -> Result<ReinviteReport, ManageUsersError> {
     let personal_message = PersonalMessage::parse(personal_message)
         .map_err(|error| ManageUsersError::InvalidPersonalMessage(error.to_string()))?;
     let letter = InvitationLetter::from_session(admin, personal_message.as_ref());
@@ -326,7 +363,10 @@ pub async fn reinvite_users(
     for target in targets {
         names.insert(target.id.clone(), target.full_name());
         if let Some(reason) = not_reinvitable(&target, now, limits.cooldown)? {
-            skipped.push(reason);
+            skipped.push(Skip {
+                user_id: target.id,
+                reason,
+            });
             continue;
         }
         reinvitations.push(fresh_invitation(
@@ -356,7 +396,10 @@ pub async fn reinvite_users(
         let reason = letters.next().map_or_else(String::new, |first| {
             first.to_lowercase().chain(letters).collect()
         });
-        skipped.push(format!("{name} was not reinvited: {reason}"));
+        skipped.push(Skip {
+            user_id: user_id.clone(),
+            reason: format!("{name} was not reinvited: {reason}"),
+        });
     }
     if !result.unchanged.is_empty() {
         // Changed between reading the selection and the transaction (a parallel Reinvite, a
@@ -371,17 +414,24 @@ pub async fn reinvite_users(
                 Some(target) => not_reinvitable(target, now, limits.cooldown)?,
                 None => Some(format!("{name} was deleted meanwhile")),
             };
-            skipped.push(reason.unwrap_or_else(|| format!("{name} was not reinvited")));
+            skipped.push(Skip {
+                user_id: user_id.clone(),
+                reason: reason.unwrap_or_else(|| format!("{name} was not reinvited")),
+            });
         }
     }
-    let sent = result.sent;
-    if sent > 0 {
+    if result.sent > 0 {
         services.outbox_signal.notify_one();
     }
-    Ok(BulkOutcome {
-        summary: format!("Invitation resent to {}.", count_of_users(sent)),
-        skipped,
-    })
+    let sent = reinvitations
+        .into_iter()
+        .map(|reinvitation| reinvitation.user_id)
+        .filter(|user_id| {
+            !result.unchanged.contains(user_id)
+                && !result.over_cap.iter().any(|(over, _)| over == user_id)
+        })
+        .collect();
+    Ok(ReinviteReport { sent, skipped })
 }
 
 pub async fn delete_users(
@@ -390,7 +440,8 @@ pub async fn delete_users(
     ids: &[String],
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
-    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
+    let (targets, skipped) = selection_of(services, admin, ids).await?;
+    let mut skipped = reasons(skipped);
     let mut deletable = Vec::new();
     for target in targets {
         if target.status()? == UserStatus::Unconfirmed {
@@ -421,7 +472,8 @@ pub async fn set_users_status(
     deactivate: bool,
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
-    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
+    let (targets, skipped) = selection_of(services, admin, ids).await?;
+    let mut skipped = reasons(skipped);
     let mut administrators_left = services
         .store
         .active_administrator_count(&admin.scope)

@@ -25,7 +25,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use onestop_domain::Permission;
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,6 +135,24 @@ impl Routes {
         handler: H,
     ) -> Self {
         self.post_with_body_limit(path, access, handler, BODY_LIMIT_BYTES)
+    }
+
+    fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::PATCH, path, access, patch(handler))
+    }
+
+    fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::DELETE, path, access, delete(handler))
     }
 
     /// A POST route whose body may have up to `limit` bytes. A larger declared length
@@ -342,6 +360,62 @@ fn routes() -> Routes {
         .get("/first-run/{code}", Public, pages::first_run::show)
         .post("/first-run", Public, pages::first_run::submit)
         .get("/api/v1/me", ApiToken(None), api::me::show)
+        .get("/api/v1/openapi.json", Public, api::openapi::document)
+        .get(
+            "/api/v1/users",
+            ApiToken(Some(ManageUsers)),
+            api::users::list,
+        )
+        .post(
+            "/api/v1/users",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::create,
+        )
+        .post(
+            "/api/v1/users/reinvite",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::reinvite,
+        )
+        .get(
+            "/api/v1/users/{user_id}",
+            ApiToken(Some(ManageUsers)),
+            api::users::show,
+        )
+        .patch(
+            "/api/v1/users/{user_id}",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::update,
+        )
+        .delete(
+            "/api/v1/users/{user_id}",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::delete,
+        )
+        .post(
+            "/api/v1/users/{user_id}/deactivate",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::deactivate,
+        )
+        .post(
+            "/api/v1/users/{user_id}/activate",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::activate,
+        )
+        .get(
+            "/api/v1/profiles",
+            ApiToken(Some(ManageUsers)),
+            api::profiles::list,
+        )
+        .get(
+            "/api/v1/roles",
+            ApiToken(Some(ManageUsers)),
+            api::roles::list,
+        )
+        .get(
+            "/api/v1/audit-events",
+            ApiToken(Some(ViewAuditLog)),
+            api::audit_events::list,
+        )
         .get("/healthz", Public, operations::healthz)
         .get("/readyz", Public, operations::readyz)
         .get("/static/app.css", Public, assets::stylesheet)
@@ -358,7 +432,7 @@ fn routes() -> Routes {
 pub fn router(state: AppState) -> Router {
     routes()
         .router
-        .fallback(pages::not_found)
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::load_session,
@@ -379,6 +453,17 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// An address nobody serves: a problem document under `/api/`, the page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        api::not_found().await.into_response()
+    } else {
+        pages::not_found().await.into_response()
+    }
 }
 
 /// Logs the route pattern, never the concrete path: paths can hold one-time codes.

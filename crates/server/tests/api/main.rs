@@ -19,6 +19,7 @@ mod first_run;
 mod invitation_counts;
 mod invitation_messages;
 mod invitations;
+mod json_api;
 mod load;
 mod operations;
 mod outbox;
