@@ -21,6 +21,7 @@ mod invitation_messages;
 mod invitations;
 mod json_api;
 mod load;
+mod openapi;
 mod operations;
 mod outbox;
 mod password_reset;

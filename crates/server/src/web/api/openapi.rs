@@ -31,7 +31,7 @@ use utoipa::{Modify, OpenApi};
         audit_events::list,
         document,
     ),
-    components(schemas(Problem, super::FieldProblem)),
+    components(schemas(Problem, super::FieldProblem, users::View, users::Sort, users::Direction)),
     modifiers(&BearerAuthentication),
     security(("bearerAuth" = []))
 )]
