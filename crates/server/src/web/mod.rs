@@ -137,6 +137,17 @@ impl Routes {
         self.post_with_body_limit(path, access, handler, BODY_LIMIT_BYTES)
     }
 
+    /// A POST route of the JSON API: its body extractor ([`api::json::ApiJson`]) answers a body
+    /// over the limit with a problem document rather than the pages' error page.
+    fn api_post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::POST, path, access, post(handler))
+    }
+
     fn patch<H: Handler<T, AppState>, T: 'static>(
         self,
         path: &'static str,
@@ -366,12 +377,12 @@ fn routes() -> Routes {
             ApiToken(Some(ManageUsers)),
             api::users::list,
         )
-        .post(
+        .api_post(
             "/api/v1/users",
             ApiToken(Some(ManageUsers)),
             api::user_changes::create,
         )
-        .post(
+        .api_post(
             "/api/v1/users/reinvite",
             ApiToken(Some(ManageUsers)),
             api::user_changes::reinvite,
@@ -391,12 +402,12 @@ fn routes() -> Routes {
             ApiToken(Some(ManageUsers)),
             api::user_changes::delete,
         )
-        .post(
+        .api_post(
             "/api/v1/users/{user_id}/deactivate",
             ApiToken(Some(ManageUsers)),
             api::user_changes::deactivate,
         )
-        .post(
+        .api_post(
             "/api/v1/users/{user_id}/activate",
             ApiToken(Some(ManageUsers)),
             api::user_changes::activate,

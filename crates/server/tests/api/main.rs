@@ -30,6 +30,7 @@ mod query_plans;
 mod real_binary;
 mod review_defects;
 mod route_table;
+mod schemathesis;
 mod sessions;
 mod setup_admin;
 mod sign_in;

@@ -27,9 +27,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON, with the header `Content-Type: application/json`.",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| Problem::new(rejection.status(), rejection.body_text()))?;
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "The body is over 64 KiB. Send fewer users at a time.",
+                    ),
+                    status => Problem::new(status, rejection.body_text()),
+                })?;
         parse_body(&bytes).map(Self)
     }
 }
@@ -116,12 +123,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_html_form::from_str(query).map(Self).map_err(|error| {
+        let unreadable = |error: serde_html_form::de::Error| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
                 format!("The query string cannot be read: {error}."),
             )
-        })
+        };
+        // An empty value would read as an absent one; only the search may be empty.
+        let pairs: Vec<(String, String)> = serde_html_form::from_str(query).map_err(unreadable)?;
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, value)| value.is_empty() && name != "q")
+        {
+            return Err(Problem::bad_parameter(
+                name,
+                "Give a value, or leave the parameter out.",
+            ));
+        }
+        serde_html_form::from_str(query)
+            .map(Self)
+            .map_err(unreadable)
     }
 }
 

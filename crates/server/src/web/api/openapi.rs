@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "1Stop API",
         version = "1",
+        license(name = "Proprietary"),
         description = "Users, profiles, roles and the audit log of one company, for scripts \
             holding an API token (Setup > API Tokens, or `onestop api-token create`). Errors are \
             RFC 9457 problem documents. See docs/API.md."

@@ -31,11 +31,15 @@ use utoipa::ToSchema;
 pub struct NewUser {
     #[serde(default)]
     pub first_name: String,
+    #[schema(min_length = 1)]
     pub last_name: String,
+    #[schema(min_length = 3)]
     pub email: String,
     /// From GET /api/v1/profiles (one the token's creator may assign).
+    #[schema(min_length = 1)]
     pub profile_id: String,
     /// From GET /api/v1/roles (one the token's creator may assign).
+    #[schema(min_length = 1)]
     pub role_id: String,
     /// Added to the invitation email.
     #[serde(default)]
@@ -60,6 +64,7 @@ fn field_errors(errors: &FieldErrors) -> Problem {
         (status = 401, description = "No valid API token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks Manage Users", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields need attention (or the Idempotency-Key was used with another request)", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected failure", body = Problem, content_type = "application/problem+json"),
@@ -108,6 +113,7 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
     pub first_name: Option<String>,
+    #[schema(min_length = 1)]
     pub last_name: Option<String>,
     /// Only while the user is Unconfirmed; they get a new invitation at the new address.
     pub email: Option<String>,
@@ -128,6 +134,7 @@ pub struct UserChanges {
         (status = 401, description = "No valid API token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks Manage Users, or the user's profile or role is above its creator's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user in the company", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields need attention", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected failure", body = Problem, content_type = "application/problem+json"),
@@ -316,6 +323,7 @@ pub async fn delete(
 #[serde(deny_unknown_fields)]
 pub struct Reinvite {
     /// 1 to 1000 user ids.
+    #[schema(min_items = 1, max_items = 1000)]
     pub user_ids: Vec<String>,
     /// Added to every invitation email.
     #[serde(default)]
@@ -363,6 +371,7 @@ pub struct ReinviteOutcome {
         (status = 401, description = "No valid API token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks Manage Users", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A request with this Idempotency-Key is still running", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not sent as JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Fields need attention (or the Idempotency-Key was used with another request)", body = Problem, content_type = "application/problem+json"),
         (status = 500, description = "Unexpected failure", body = Problem, content_type = "application/problem+json"),
@@ -381,6 +390,16 @@ pub async fn reinvite(
         return Err(Problem::invalid_fields(vec![FieldProblem {
             field: "user_ids".to_owned(),
             message: format!("Name 1 to {MAX_SELECTION} users."),
+        }]));
+    }
+    if let Some(malformed) = request
+        .user_ids
+        .iter()
+        .find(|id| UserId::parse(id).is_none())
+    {
+        return Err(Problem::invalid_fields(vec![FieldProblem {
+            field: "user_ids".to_owned(),
+            message: format!("{malformed:?} is not a user id; take ids from GET /api/v1/users."),
         }]));
     }
     let run = || async {
