@@ -165,7 +165,7 @@ pub fn encode_cursor<T: Serialize>(position: &T) -> String {
 
 /// The position a cursor of [`encode_cursor`] holds; `None` for anything else.
 pub fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> Option<T> {
-    if cursor.len() % 2 != 0 || cursor.len() > 4096 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 4096 {
         return None;
     }
     let bytes = (0..cursor.len())
