@@ -9,10 +9,10 @@ use super::json::ApiJson;
 use super::users::{User, load};
 use super::{ApiId, ApiUser, FieldProblem, Problem};
 use crate::usecases::FieldErrors;
+use crate::usecases::edit_user::{EditError, EditInput, edit_user};
 use crate::usecases::invite_user::{InviteError, InviteInput, invite_user};
 use crate::usecases::manage_users::{
-    BulkOutcome, EditError, EditInput, MAX_SELECTION, ManageUsersError, delete_users, edit_user,
-    reinvite_each, set_users_status,
+    BulkOutcome, MAX_SELECTION, ManageUsersError, delete_users, reinvite_each, set_users_status,
 };
 use crate::web::AppState;
 use crate::web::client::Client;
