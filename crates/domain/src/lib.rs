@@ -39,5 +39,5 @@ pub use role_tree::RoleTree;
 pub use scim_filter::{FilterAttribute, FilterClause, FilterValue, ScimFilter, ScimFilterError};
 pub use status::UserStatus;
 pub use time_zone::{TimeZoneError, TimeZoneName};
-pub use token::{SecretToken, TokenHash};
+pub use token::{SecretToken, TokenHash, sha256_hex};
 pub use username::{Username, UsernameError};

@@ -16,6 +16,7 @@ mod directory;
 mod first_run;
 mod first_steps;
 pub mod hot_queries;
+mod idempotency;
 mod invitations;
 mod organizations;
 pub(crate) mod outbox;
@@ -36,11 +37,12 @@ mod users;
 
 pub use account::AccountRow;
 pub use api_tokens::{ApiTokenRecord, ApiTokenRow, NewApiToken};
-pub use audit::{AuditEvent, AuditFilter, AuditLogEntry};
+pub use audit::{AuditEvent, AuditEventRow, AuditFilter, AuditLogEntry};
 pub use connect::{DatabaseKind, connect};
 pub use dashboard::{CardEntry, Dashboard};
 pub use directory::{ADMINISTRATOR_PROFILE, ProfileRow, RoleRow};
 pub use first_steps::FirstStep;
+pub use idempotency::{IdempotencyClaim, StoredResponse};
 pub use invitations::{
     InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser,
 };

@@ -231,7 +231,9 @@ pub struct DirectoryRow {
     pub email: String,
     pub username: Option<String>,
     pub status: String,
+    pub profile_id: String,
     pub profile_name: String,
+    pub role_id: String,
     pub role_name: String,
     /// When the user was created, which is when they were first invited.
     pub created_at: i64,
@@ -314,7 +316,7 @@ pub fn matching_ids_statement(organization: &str, matching: &UserMatch, at_most:
 /// up) could otherwise hash-join and sort the whole view to show 50 rows. The role's and
 /// profile's names are the user's own copies (migration 0009).
 const PAGE_SELECT: &str = "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
-        u.profile_name, u.role_name, u.created_at, u.last_sign_in_at, \
+        u.profile_id, u.profile_name, u.role_id, u.role_name, u.created_at, u.last_sign_in_at, \
         i.created_at AS invited_at, i.expires_at AS invitation_expires_at, \
         inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name, \
         o.state AS delivery_state, o.last_error AS delivery_error";
@@ -380,8 +382,8 @@ pub fn page_statement(
     );
     statement.sql = format!(
         "{PAGE_SELECT} FROM (SELECT u.id, u.first_name, u.last_name, u.email, u.username, \
-                u.status, u.profile_name, u.role_name, u.created_at, u.last_sign_in_at, \
-                u.sign_in_order \
+                u.status, u.profile_id, u.profile_name, u.role_id, u.role_name, u.created_at, \
+                u.last_sign_in_at, u.sign_in_order \
            FROM users u WHERE u.org_id = $1{conditions}{keyset} \
           {order_by} LIMIT {limit}) u \
          {PAGE_JOINS} {order_by}"

@@ -18,7 +18,9 @@ pub struct UserRecord {
     pub email: String,
     pub username: Option<String>,
     status: String,
+    pub profile_id: String,
     pub profile_name: String,
+    pub role_id: String,
     pub role_name: String,
     /// When they were invited (the user row was created).
     pub created_at: i64,
@@ -78,7 +80,7 @@ pub struct SessionSummary {
 
 /// The user with their profile, role and inviter: `$1` organization, `$2` user.
 pub const USER_RECORD: &str = "SELECT u.id, u.first_name, u.last_name, u.email, u.username, u.status, \
-     p.name AS profile_name, r.name AS role_name, u.created_at, u.joined_at, \
+     u.profile_id, p.name AS profile_name, u.role_id, r.name AS role_name, u.created_at, u.joined_at, \
      u.last_sign_in_at, u.last_sign_in_ip, \
      inviter.first_name AS inviter_first_name, inviter.last_name AS inviter_last_name \
      FROM users u JOIN profiles p ON p.id = u.profile_id JOIN roles r ON r.id = u.role_id \

@@ -1,16 +1,15 @@
 //! What administrators do to users on the Users page: reinvite, delete, deactivate, activate
-//! (one or many at once), and edit one. Every action reports what happened to each user.
+//! (one or many at once). Every action reports what happened to each user. Editing one is
+//! `edit_user`.
 
+use super::Services;
 use super::invite_user::{
     InvitationLetter, cap_message, grant_options, invitation_caps, invitation_lifetime, join_url,
     personal_message_audit,
 };
 use super::sessions::SignedInSession;
-use super::{FieldErrors, Services};
 use crate::store::{Actor, BulkTarget, Reinvitation, StoreError, UserAdminError, UserMatch};
-use onestop_domain::{
-    EmailAddress, FirstName, LastName, PersonalMessage, SecretToken, Timestamp, UserId, UserStatus,
-};
+use onestop_domain::{PersonalMessage, SecretToken, Timestamp, UserId, UserStatus};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -211,7 +210,7 @@ pub async fn bulk_preview(
 }
 
 /// A new invitation in `letter` for an existing user, with its rendered email.
-fn fresh_invitation(
+pub(super) fn fresh_invitation(
     services: &Services,
     letter: &InvitationLetter<'_>,
     user_id: &UserId,
@@ -240,7 +239,11 @@ fn count_of_users(count: usize) -> String {
     }
 }
 
-fn actor<'a>(services: &Services, admin: &'a SignedInSession, ip: Option<&'a str>) -> Actor<'a> {
+pub(super) fn actor<'a>(
+    services: &Services,
+    admin: &'a SignedInSession,
+    ip: Option<&'a str>,
+) -> Actor<'a> {
     Actor {
         scope: &admin.scope,
         user_id: admin.user_id.as_str(),
@@ -251,11 +254,11 @@ fn actor<'a>(services: &Services, admin: &'a SignedInSession, ip: Option<&'a str
 
 /// The selected users of the administrator's organization (others are ignored without a word:
 /// their ids reveal nothing), split into those the administrator may manage and the skips.
-async fn selection_of(
+pub(super) async fn selection_of(
     services: &Services,
     admin: &SignedInSession,
     ids: &[String],
-) -> Result<(Vec<BulkTarget>, Vec<String>), ManageUsersError> {
+) -> Result<(Vec<BulkTarget>, Vec<Skip>), ManageUsersError> {
     if ids.len() > MAX_SELECTION {
         return Err(ManageUsersError::TooManySelected);
     }
@@ -279,10 +282,10 @@ async fn selection_of(
         if may {
             manageable.push(target);
         } else {
-            skipped.push(format!(
-                "{} has a profile or role above yours",
-                target.full_name()
-            ));
+            skipped.push(Skip {
+                reason: format!("{} has a profile or role above yours", target.full_name()),
+                user_id: target.id,
+            });
         }
     }
     Ok((manageable, skipped))
@@ -305,6 +308,25 @@ fn not_reinvitable(
     })
 }
 
+/// A selected user an action passed over, and why (a sentence naming them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub user_id: UserId,
+    pub reason: String,
+}
+
+fn reasons(skipped: Vec<Skip>) -> Vec<String> {
+    skipped.into_iter().map(|skip| skip.reason).collect()
+}
+
+/// What a Reinvite did to each user: whom it sent a new invitation, and whom it passed over
+/// and why. Ids that name no user of the company appear in neither.
+#[derive(Debug, Clone, Default)]
+pub struct ReinviteReport {
+    pub sent: Vec<UserId>,
+    pub skipped: Vec<Skip>,
+}
+
 /// Reinvites the selected users; `personal_message` (optional, the same for all) goes into each
 /// email.
 pub async fn reinvite_users(
@@ -314,6 +336,24 @@ pub async fn reinvite_users(
     personal_message: &str,
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
+    let report = reinvite_each(services, admin, ids, personal_message, ip).await?;
+    Ok(BulkOutcome {
+        summary: format!(
+            "Invitation resent to {}.",
+            count_of_users(report.sent.len())
+        ),
+        skipped: reasons(report.skipped),
+    })
+}
+
+/// [`reinvite_users`], answering for each user (the JSON API reports them one by one).
+pub async fn reinvite_each(
+    services: &Services,
+    admin: &SignedInSession,
+    ids: &[String],
+    personal_message: &str,
+    ip: Option<&str>,
+) -> Result<ReinviteReport, ManageUsersError> {
     let personal_message = PersonalMessage::parse(personal_message)
         .map_err(|error| ManageUsersError::InvalidPersonalMessage(error.to_string()))?;
     let letter = InvitationLetter::from_session(admin, personal_message.as_ref());
@@ -326,7 +366,10 @@ pub async fn reinvite_users(
     for target in targets {
         names.insert(target.id.clone(), target.full_name());
         if let Some(reason) = not_reinvitable(&target, now, limits.cooldown)? {
-            skipped.push(reason);
+            skipped.push(Skip {
+                user_id: target.id,
+                reason,
+            });
             continue;
         }
         reinvitations.push(fresh_invitation(
@@ -356,7 +399,10 @@ pub async fn reinvite_users(
         let reason = letters.next().map_or_else(String::new, |first| {
             first.to_lowercase().chain(letters).collect()
         });
-        skipped.push(format!("{name} was not reinvited: {reason}"));
+        skipped.push(Skip {
+            user_id: user_id.clone(),
+            reason: format!("{name} was not reinvited: {reason}"),
+        });
     }
     if !result.unchanged.is_empty() {
         // Changed between reading the selection and the transaction (a parallel Reinvite, a
@@ -371,17 +417,24 @@ pub async fn reinvite_users(
                 Some(target) => not_reinvitable(target, now, limits.cooldown)?,
                 None => Some(format!("{name} was deleted meanwhile")),
             };
-            skipped.push(reason.unwrap_or_else(|| format!("{name} was not reinvited")));
+            skipped.push(Skip {
+                user_id: user_id.clone(),
+                reason: reason.unwrap_or_else(|| format!("{name} was not reinvited")),
+            });
         }
     }
-    let sent = result.sent;
-    if sent > 0 {
+    if result.sent > 0 {
         services.outbox_signal.notify_one();
     }
-    Ok(BulkOutcome {
-        summary: format!("Invitation resent to {}.", count_of_users(sent)),
-        skipped,
-    })
+    let sent = reinvitations
+        .into_iter()
+        .map(|reinvitation| reinvitation.user_id)
+        .filter(|user_id| {
+            !result.unchanged.contains(user_id)
+                && !result.over_cap.iter().any(|(over, _)| over == user_id)
+        })
+        .collect();
+    Ok(ReinviteReport { sent, skipped })
 }
 
 pub async fn delete_users(
@@ -390,7 +443,8 @@ pub async fn delete_users(
     ids: &[String],
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
-    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
+    let (targets, skipped) = selection_of(services, admin, ids).await?;
+    let mut skipped = reasons(skipped);
     let mut deletable = Vec::new();
     for target in targets {
         if target.status()? == UserStatus::Unconfirmed {
@@ -421,7 +475,8 @@ pub async fn set_users_status(
     deactivate: bool,
     ip: Option<&str>,
 ) -> Result<BulkOutcome, ManageUsersError> {
-    let (targets, mut skipped) = selection_of(services, admin, ids).await?;
+    let (targets, skipped) = selection_of(services, admin, ids).await?;
+    let mut skipped = reasons(skipped);
     let mut administrators_left = services
         .store
         .active_administrator_count(&admin.scope)
@@ -478,133 +533,4 @@ pub async fn set_users_status(
         summary: format!("{verb} {}.", count_of_users(changed)),
         skipped,
     })
-}
-
-/// The Edit User form as typed.
-#[derive(Debug, Clone, Default)]
-pub struct EditInput {
-    pub first_name: String,
-    pub last_name: String,
-    /// Only read for Unconfirmed users.
-    pub email: String,
-    pub profile_id: String,
-    pub role_id: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EditError {
-    #[error("not found")]
-    NotFound,
-    #[error("some fields need attention")]
-    Invalid(FieldErrors),
-    /// The new email address already belongs to another user: the form, with that message.
-    #[error("a user with this email address already exists")]
-    EmailTaken(FieldErrors),
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
-}
-
-impl From<StoreError> for EditError {
-    fn from(error: StoreError) -> Self {
-        Self::Internal(error.into())
-    }
-}
-
-/// The user as Edit User shows them, if the administrator may manage them.
-pub async fn user_to_edit(
-    services: &Services,
-    admin: &SignedInSession,
-    user_id: &UserId,
-) -> Result<BulkTarget, EditError> {
-    let (mut targets, _) = selection_of(services, admin, &[user_id.to_string()])
-        .await
-        .map_err(|error| EditError::Internal(anyhow::anyhow!("{error}")))?;
-    targets.pop().ok_or(EditError::NotFound)
-}
-
-pub async fn edit_user(
-    services: &Services,
-    admin: &SignedInSession,
-    user_id: &UserId,
-    input: &EditInput,
-    ip: Option<&str>,
-) -> Result<(), EditError> {
-    let target = user_to_edit(services, admin, user_id).await?;
-    let mut errors = FieldErrors::default();
-    let first_name = errors.check("first_name", FirstName::parse(&input.first_name));
-    let last_name = errors.check("last_name", LastName::parse(&input.last_name));
-    let status = target.status()?;
-    let new_email = if status == UserStatus::Unconfirmed {
-        errors
-            .check("email", EmailAddress::parse(&input.email))
-            .filter(|email| email.normalized() != target.email.trim().to_lowercase())
-    } else {
-        None
-    };
-    let options = grant_options(services, admin).await?;
-    let profile = options.profile(&input.profile_id);
-    if profile.is_none() {
-        errors.add("profile_id", "Choose a profile from the list.");
-    }
-    let role = options.role(&input.role_id);
-    if role.is_none() {
-        errors.add("role_id", "Choose a role from the list.");
-    }
-    let (Some(first_name), Some(last_name), Some(profile), Some(role), true) =
-        (first_name, last_name, profile, role, errors.is_empty())
-    else {
-        return Err(EditError::Invalid(errors));
-    };
-    let reinvitation = match &new_email {
-        Some(email) => {
-            let expires_at = services
-                .clock
-                .now()
-                .plus(invitation_lifetime(services, &admin.scope).await?);
-            Some(fresh_invitation(
-                services,
-                &InvitationLetter::from_session(admin, None),
-                &target.id,
-                first_name.as_option(),
-                email.as_str(),
-                expires_at,
-            )?)
-        }
-        None => None,
-    };
-    let email_change = new_email.as_ref().zip(reinvitation.as_ref());
-    match services
-        .store
-        .update_user(
-            actor(services, admin, ip),
-            &target.id,
-            &first_name,
-            &last_name,
-            &profile.id,
-            &role.id,
-            email_change,
-        )
-        .await
-    {
-        Ok(()) => {
-            if email_change.is_some() {
-                services.outbox_signal.notify_one();
-            }
-            Ok(())
-        }
-        Err(UserAdminError::LastAdministrator) => {
-            let mut errors = FieldErrors::default();
-            errors.add(
-                "profile_id",
-                "This is the last active administrator; make someone else an administrator first.",
-            );
-            Err(EditError::Invalid(errors))
-        }
-        Err(UserAdminError::Store(StoreError::Duplicate(_))) => {
-            let mut errors = FieldErrors::default();
-            errors.add("email", super::invite_user::EMAIL_TAKEN);
-            Err(EditError::EmailTaken(errors))
-        }
-        Err(UserAdminError::Store(error)) => Err(error.into()),
-    }
 }

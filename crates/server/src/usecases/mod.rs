@@ -5,6 +5,7 @@ pub mod account;
 pub mod api_tokens;
 pub mod company;
 pub mod create_organization;
+pub mod edit_user;
 pub mod export_users;
 pub mod first_run;
 pub mod invalid_links;

@@ -3,7 +3,7 @@
 //! the pictures of their own company. Uploads become small square PNGs ([`crate::pictures`]).
 
 use super::Services;
-use super::manage_users::{EditError, user_to_edit};
+use super::edit_user::{EditError, user_to_edit};
 use super::sessions::SignedInSession;
 use crate::pictures::{PictureError, STORED_CONTENT_TYPE, square_picture};
 use crate::store::{Actor, StoreError, StoredPicture};

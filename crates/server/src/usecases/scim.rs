@@ -6,10 +6,9 @@
 //! last-administrator rule apply exactly as on the pages.
 
 use super::Services;
+use super::edit_user::{EditError, EditInput, edit_user, user_to_edit};
 use super::invite_user::{GrantOptions, InviteError, InviteInput, grant_options};
-use super::manage_users::{
-    EditError, EditInput, delete_users, edit_user, set_users_status, user_to_edit,
-};
+use super::manage_users::{delete_users, set_users_status};
 use super::sessions::SignedInSession;
 use crate::store::{Actor, ScimUserQuery, ScimUserRow, StoreError};
 use onestop_domain::{

@@ -4,7 +4,7 @@
 //! but nothing is done to them.
 
 use super::Services;
-use super::manage_users::{EditError, user_to_edit};
+use super::edit_user::{EditError, user_to_edit};
 use super::password_reset::{ResetEmail, queue_reset_email};
 use super::sessions::{IDLE_TIMEOUT, SignedInSession};
 use crate::store::{

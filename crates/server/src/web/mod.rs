@@ -145,6 +145,37 @@ impl Routes {
         self.post_with_body_limit(path, access, handler, BODY_LIMIT_BYTES)
     }
 
+    /// A POST route of the JSON API: its body extractor ([`api::json::ApiJson`]) answers a body
+    /// over the limit with a problem document rather than the pages' error page.
+    fn api_post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::POST, path, access, post(handler))
+    }
+
+    /// A PATCH route (the JSON API's and SCIM's). Bodies are bounded by the router's limit; their
+    /// extractors answer one over it in their own format.
+    fn patch<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::PATCH, path, access, patch(handler))
+    }
+
+    fn delete<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &'static str,
+        access: Access,
+        handler: H,
+    ) -> Self {
+        self.add(Method::DELETE, path, access, delete(handler))
+    }
+
     /// A POST route whose body may have up to `limit` bytes. A larger declared length
     /// (`Content-Length`) is refused at once, before any of the body is read; a body sent
     /// without one (chunked) is cut off when reading passes the limit.
@@ -173,29 +204,6 @@ impl Routes {
             security::refuse_oversized_declared_body,
         ));
         self.add(Method::PUT, path, access, route)
-    }
-
-    /// A PATCH route (bodies up to [`BODY_LIMIT_BYTES`], refused early like POST's).
-    fn patch<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self {
-        let route = patch(handler).layer(axum::middleware::from_fn_with_state(
-            BODY_LIMIT_BYTES,
-            security::refuse_oversized_declared_body,
-        ));
-        self.add(Method::PATCH, path, access, route)
-    }
-
-    fn delete<H: Handler<T, AppState>, T: 'static>(
-        self,
-        path: &'static str,
-        access: Access,
-        handler: H,
-    ) -> Self {
-        self.add(Method::DELETE, path, access, delete(handler))
     }
 
     /// A POST route taking a picture ([`uploads::CsrfUpload`]), which reads and bounds the body
@@ -465,6 +473,62 @@ fn routes() -> Routes {
         .get("/first-run/{code}", Public, pages::first_run::show)
         .post("/first-run", Public, pages::first_run::submit)
         .get("/api/v1/me", ApiToken(None), api::me::show)
+        .get("/api/v1/openapi.json", Public, api::openapi::document)
+        .get(
+            "/api/v1/users",
+            ApiToken(Some(ManageUsers)),
+            api::users::list,
+        )
+        .api_post(
+            "/api/v1/users",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::create,
+        )
+        .api_post(
+            "/api/v1/users/reinvite",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::reinvite,
+        )
+        .get(
+            "/api/v1/users/{user_id}",
+            ApiToken(Some(ManageUsers)),
+            api::users::show,
+        )
+        .patch(
+            "/api/v1/users/{user_id}",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::update,
+        )
+        .delete(
+            "/api/v1/users/{user_id}",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::delete,
+        )
+        .api_post(
+            "/api/v1/users/{user_id}/deactivate",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::deactivate,
+        )
+        .api_post(
+            "/api/v1/users/{user_id}/activate",
+            ApiToken(Some(ManageUsers)),
+            api::user_changes::activate,
+        )
+        .get(
+            "/api/v1/profiles",
+            ApiToken(Some(ManageUsers)),
+            api::profiles::list,
+        )
+        .get(
+            "/api/v1/roles",
+            ApiToken(Some(ManageUsers)),
+            api::roles::list,
+        )
+        .get(
+            "/api/v1/audit-events",
+            ApiToken(Some(ViewAuditLog)),
+            api::audit_events::list,
+        )
         .get("/scim/v2/Users", ScimToken, scim::users::list)
         .post("/scim/v2/Users", ScimToken, scim::users::create)
         .get("/scim/v2/Users/{id}", ScimToken, scim::users::show)
@@ -516,7 +580,7 @@ pub fn router(state: AppState) -> Router {
     crate::metrics::install();
     routes()
         .router
-        .fallback(pages::not_found)
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::load_session,
@@ -538,6 +602,17 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(metrics_endpoint::measure_request))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// An address nobody serves: a problem document under `/api/`, the page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        api::not_found().await.into_response()
+    } else {
+        pages::not_found().await.into_response()
+    }
 }
 
 /// Logs the route pattern, never the concrete path: paths can hold one-time codes.

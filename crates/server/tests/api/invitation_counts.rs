@@ -5,7 +5,8 @@
 use crate::helpers::{TestApp, on_both_databases, wait_until};
 use onestop_domain::UserId;
 use onestop_server::store::{PageStart, ViewFilter};
-use onestop_server::usecases::manage_users::{EditInput, edit_user, reinvite_users};
+use onestop_server::usecases::edit_user::{EditInput, edit_user};
+use onestop_server::usecases::manage_users::reinvite_users;
 use std::time::Duration;
 
 on_both_databases!(

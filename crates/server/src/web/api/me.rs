@@ -3,15 +3,16 @@
 use super::AnyApiUser;
 use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Me {
     pub token: TokenSummary,
     pub user: UserSummary,
     pub company: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenSummary {
     pub id: String,
     pub name: String,
@@ -19,13 +20,25 @@ pub struct TokenSummary {
     pub permissions: Vec<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserSummary {
     pub id: String,
     pub name: String,
     pub email: String,
 }
 
+/// Who the token acts as, and what it may do now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "token",
+    responses(
+        (status = 200, description = "The token, its creator and company", body = Me),
+        (status = 401, description = "No valid API token", body = super::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Unexpected failure", body = super::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearerAuth" = []))
+)]
 pub async fn show(AnyApiUser(caller): AnyApiUser) -> Json<Me> {
     let actor = &caller.actor;
     Json(Me {

@@ -4,8 +4,16 @@
 //!
 //! Errors are RFC 9457 problem documents ([`Problem`]).
 
+pub mod audit_events;
+mod idempotency;
+pub mod json;
 pub mod me;
+pub mod openapi;
 mod problem;
+pub mod profiles;
+pub mod roles;
+pub mod user_changes;
+pub mod users;
 
 pub use problem::{FieldProblem, Problem};
 
@@ -65,4 +73,26 @@ impl FromRequestParts<AppState> for AnyApiUser {
             caller_of(parts, state, ApiTokenKind::Api, None).await?,
         ))
     }
+}
+
+/// An id in the path, parsed at the edge: a malformed one is 404, like an unknown id or another
+/// company's (the store then looks it up within the caller's company only).
+#[derive(Debug)]
+pub struct ApiId<T>(pub T);
+
+impl<S: Send + Sync, T: onestop_domain::TypedId + Send> FromRequestParts<S> for ApiId<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| Problem::not_found())?;
+        T::parse(&raw).map(Self).ok_or_else(Problem::not_found)
+    }
+}
+
+/// What `/api/v1` answers for an address it does not have: a problem document, not a page.
+pub async fn not_found() -> Problem {
+    Problem::not_found()
 }

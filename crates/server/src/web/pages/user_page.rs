@@ -11,9 +11,10 @@ use super::users_bulk::{ConfirmFrom, confirm_page};
 use super::users_list::{avatar_class, full_name, initials};
 use crate::store::{EmailHistoryRow, InvitationHistoryRow, SessionSummary};
 use crate::usecases::api_tokens::live_api_token_count;
+use crate::usecases::edit_user::user_to_edit;
 use crate::usecases::manage_users::{
     BulkAction, BulkOutcome, ManageUsersError, Selection, bulk_preview, delete_users,
-    reinvite_users, set_users_status, user_to_edit,
+    reinvite_users, set_users_status,
 };
 use crate::usecases::password_reset::ACCOUNT_LIMIT;
 use crate::usecases::pictures::Whose;
