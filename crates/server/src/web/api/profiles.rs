@@ -3,7 +3,6 @@
 //! Manage Users, as New User shows them to whoever may invite.
 
 use super::{ApiUser, Problem};
-use crate::usecases::invite_user::grant_options;
 use crate::web::AppState;
 use crate::web::session::ManageUsers;
 use axum::Json;
@@ -48,9 +47,7 @@ pub async fn list(
 ) -> Result<Json<ProfileList>, Problem> {
     let services = &state.services;
     let internal = |error: crate::store::StoreError| Problem::internal(&error);
-    let options = grant_options(services, &caller.actor)
-        .await
-        .map_err(internal)?;
+    let grantor = caller.actor.grantor();
     let profiles = services
         .store
         .profiles(&caller.actor.scope)
@@ -59,10 +56,7 @@ pub async fn list(
         .into_iter()
         .map(|profile| {
             Ok(Profile {
-                assignable: options
-                    .profiles
-                    .iter()
-                    .any(|option| option.id == profile.id),
+                assignable: grantor.may_grant_profile(profile.grant()?),
                 permissions: profile
                     .permissions()?
                     .iter()

@@ -3,11 +3,11 @@
 //! them to whoever may invite.
 
 use super::{ApiUser, Problem};
-use crate::usecases::invite_user::grant_options;
 use crate::web::AppState;
 use crate::web::session::ManageUsers;
 use axum::Json;
 use axum::extract::State;
+use onestop_domain::RoleTree;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -46,17 +46,21 @@ pub async fn list(
 ) -> Result<Json<RoleList>, Problem> {
     let services = &state.services;
     let internal = |error: crate::store::StoreError| Problem::internal(&error);
-    let options = grant_options(services, &caller.actor)
-        .await
-        .map_err(internal)?;
+    let grantor = caller.actor.grantor();
     let roles = services
         .store
         .roles(&caller.actor.scope)
         .await
-        .map_err(internal)?
+        .map_err(internal)?;
+    let tree = RoleTree::new(
+        roles
+            .iter()
+            .map(|role| (role.id.clone(), role.parent_id.clone())),
+    );
+    let roles = roles
         .into_iter()
         .map(|role| Role {
-            assignable: options.roles.iter().any(|option| option.id == role.id),
+            assignable: grantor.may_grant_role(&tree, &role.id),
             id: role.id.to_string(),
             name: role.name,
             description: role.description,
