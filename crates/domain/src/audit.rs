@@ -38,11 +38,12 @@ pub enum AuditAction {
     ApiTokenRevoked,
     ApiTokenUsed,
     UsersExported,
+    TwoStepReset,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 36] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -78,6 +79,7 @@ impl AuditAction {
         Self::ApiTokenRevoked,
         Self::ApiTokenUsed,
         Self::UsersExported,
+        Self::TwoStepReset,
     ];
 
     /// The words shown in the Audit Log.
@@ -118,6 +120,7 @@ impl AuditAction {
             Self::ApiTokenRevoked => "API token revoked",
             Self::ApiTokenUsed => "API token used",
             Self::UsersExported => "Users exported",
+            Self::TwoStepReset => "Two-step verification reset",
         }
     }
 
@@ -162,6 +165,7 @@ impl AuditAction {
             Self::ApiTokenRevoked => "api_token_revoked",
             Self::ApiTokenUsed => "api_token_used",
             Self::UsersExported => "users_exported",
+            Self::TwoStepReset => "two_step_reset",
         }
     }
 }

@@ -29,6 +29,7 @@ mod seed;
 mod sessions;
 mod terms;
 mod throttle;
+mod two_step_admin;
 mod user_admin;
 mod user_directory;
 mod user_imports;
@@ -61,6 +62,7 @@ pub use seed::{SeedPlan, SeededUser};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{ThrottleKey, ThrottleLimit};
+pub use two_step_admin::{TwoStepCoverage, TwoStepMethodSummary, TwoStepResetCounts};
 pub use user_admin::{
     Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
 };

@@ -22,6 +22,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;
+pub mod two_step_admin;
 pub mod user_account;
 pub mod user_import;
 

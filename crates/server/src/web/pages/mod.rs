@@ -22,6 +22,7 @@ pub mod terms;
 pub mod terms_admin;
 pub mod user_import;
 pub mod user_page;
+pub mod user_two_step;
 pub mod users;
 pub mod users_bulk;
 pub mod users_export;
