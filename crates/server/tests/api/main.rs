@@ -42,6 +42,8 @@ mod terms;
 mod time_zones;
 mod timing;
 mod tokens;
+mod two_step_admin;
+mod two_step_rows;
 mod user_import;
 mod user_page;
 mod users_export;

@@ -20,6 +20,10 @@ mod page_checks;
 mod pictures;
 mod time_zones;
 mod tour;
+mod two_step_admin;
+#[allow(dead_code)]
+#[path = "../api/two_step_rows.rs"]
+mod two_step_rows;
 mod user_import;
 mod users_list;
 
