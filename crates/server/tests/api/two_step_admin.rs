@@ -206,6 +206,29 @@ async fn the_built_in_administrator_profile_can_be_made_to_require_two_step_veri
         "{list}"
     );
     assert_eq!(stored().await, 1);
+    // The JSON API says so too.
+    let token = app.api_token(&organization, &[]).await;
+    let listed: serde_json::Value = app
+        .with_token(reqwest::Method::GET, "/api/v1/profiles", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let requires = |name: &str| {
+        listed["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|profile| profile["name"] == name)
+            .map(|profile| profile["require_two_step"].clone())
+    };
+    assert_eq!(
+        requires("Administrator"),
+        Some(serde_json::Value::Bool(true))
+    );
+    assert_eq!(requires("Standard"), Some(serde_json::Value::Bool(false)));
     let events = audit_details(&app, "profile_updated").await;
     assert_eq!(
         events,

@@ -125,10 +125,15 @@ pub(super) async fn reset(
                 1 => "1 session".to_owned(),
                 count => format!("{count} sessions"),
             };
-            Ok(ResetAnswer::Done(vec![format!(
-                "Two-step verification of {} was reset: their methods and recovery codes are removed and {ended} ended. They set it up again at their next sign-in when their profile requires it.",
-                done.name
-            )]))
+            // Two lines: the flash cuts each at 200 characters, and names can be long.
+            Ok(ResetAnswer::Done(vec![
+                format!(
+                    "Two-step verification of {} was reset: their methods and recovery codes are removed and {ended} ended.",
+                    done.name
+                ),
+                "They set it up again at their next sign-in when their profile requires it."
+                    .to_owned(),
+            ]))
         }
         Err(error @ ResetTwoStepError::OwnAccount) => {
             Ok(ResetAnswer::Done(vec![error.to_string()]))
