@@ -1,8 +1,8 @@
 //! Rows a user's two-step enrolment would write, put straight into the database, and the
-//! count of them: for the administrators' tests, which do not depend on the enrolment pages.
-//! Shared by the API and browser test binaries.
+//! count of them: for the administrators' tests, which do not depend on the enrolment pages;
+//! and the small steps those tests share. Used by the API and browser test binaries.
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, location};
 
 /// What only the database may hold: none of it may ever reach a page.
 pub const SEALED_SECRET: &str = "sealed-totp-secret-4f9a";
@@ -69,4 +69,29 @@ pub async fn two_step_rows(app: &TestApp, user_id: &str) -> [i64; 4] {
             .await;
     }
     counts
+}
+
+pub async fn signed_in_browser(app: &TestApp, username: &str, password: &str) -> reqwest::Client {
+    let browser = app.new_client();
+    let response = app.sign_in_with(&browser, username, password).await;
+    assert_eq!(response.status().as_u16(), 303, "{username} signs in");
+    let home = location(&browser.get(app.url("/")).send().await.unwrap());
+    if home == "/terms" {
+        app.agree_with(&browser).await;
+    }
+    browser
+}
+
+/// Whether `browser` still has a session: `/` shows the homepage rather than redirecting.
+pub async fn is_signed_in(app: &TestApp, browser: &reqwest::Client) -> bool {
+    location(&browser.get(app.url("/")).send().await.unwrap()).is_empty()
+}
+
+/// Each event of `action` as "actor target details", oldest first.
+pub async fn audit_details(app: &TestApp, action: &str) -> Vec<String> {
+    app.text_values(&format!(
+        "SELECT COALESCE(actor_user_id, '') || ' ' || COALESCE(target_user_id, '') || ' ' || details \
+           FROM audit_events WHERE action = '{action}' ORDER BY at, id"
+    ))
+    .await
 }
