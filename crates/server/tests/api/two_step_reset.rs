@@ -133,12 +133,13 @@ async fn reset_removes_every_method_code_browser_and_session_of_the_user_and_is_
             MEMBER_PASSWORD,
         )
         .await;
-    give_methods(&app, &organization.org_id, &sam).await;
-    give_methods(&app, &organization.org_id, &bob).await;
+    // Signed in before they had methods, so that no sign-in owes a second step.
     let sam_browser = signed_in_browser(&app, "sam", MEMBER_PASSWORD).await;
     let sam_phone = signed_in_browser(&app, "sam", MEMBER_PASSWORD).await;
     let bob_browser = signed_in_browser(&app, "bob", MEMBER_PASSWORD).await;
     app.sign_in_as_admin(&organization).await;
+    give_methods(&app, &organization.org_id, &sam).await;
+    give_methods(&app, &organization.org_id, &bob).await;
     assert_eq!(two_step_rows(&app, &sam).await, [2, 10, 1, 1]);
 
     // Before Confirm nothing changes.
@@ -199,7 +200,6 @@ async fn reset_is_refused_without_the_permission_across_companies_by_the_grant_r
     let organization = app.create_organization().await;
     let org_id = organization.org_id.as_str();
     let ada = organization.admin_id.clone();
-    give_methods(&app, org_id, &ada).await;
     // Uma manages users but is not an Administrator: Ada is above her.
     app.add_user_with_profile(
         org_id,
@@ -221,10 +221,15 @@ async fn reset_is_refused_without_the_permission_across_companies_by_the_grant_r
             MEMBER_PASSWORD,
         )
         .await;
-    give_methods(&app, org_id, &sam).await;
     let other = app
         .create_organization_named("Other Co", "otto", "otto@other.example")
         .await;
+    // Everyone signs in before having methods, so that no sign-in owes a second step.
+    app.sign_in_as_admin(&organization).await;
+    let sam_browser = signed_in_browser(&app, "sam", MEMBER_PASSWORD).await;
+    let uma_browser = signed_in_browser(&app, "uma", MEMBER_PASSWORD).await;
+    give_methods(&app, org_id, &ada).await;
+    give_methods(&app, org_id, &sam).await;
     give_methods(&app, &other.org_id, &other.admin_id).await;
 
     let post = |browser: reqwest::Client, page: String, target: String| {
@@ -258,13 +263,11 @@ async fn reset_is_refused_without_the_permission_across_companies_by_the_grant_r
     };
 
     // Without Manage Users: 403.
-    let sam_browser = signed_in_browser(&app, "sam", MEMBER_PASSWORD).await;
     let home = page_of(sam_browser.clone(), "/account").await;
     let refused = post(sam_browser, home, ada.clone()).await;
     assert_eq!(refused.status().as_u16(), 403);
 
     // By the grant rule: Uma sees Ada's page without the section, and Reset is 404.
-    let uma_browser = signed_in_browser(&app, "uma", MEMBER_PASSWORD).await;
     let ada_page = uma_browser
         .get(app.url(&format!("/setup/users/{ada}")))
         .send()
@@ -282,7 +285,6 @@ async fn reset_is_refused_without_the_permission_across_companies_by_the_grant_r
     assert!(is_signed_in(&app, &uma_browser).await);
 
     // Another company's user: 404.
-    app.sign_in_as_admin(&organization).await;
     let users = app.get_text("/setup/users").await;
     let refused = post(app.client.clone(), users.clone(), other.admin_id.clone()).await;
     assert_eq!(refused.status().as_u16(), 404);
