@@ -66,7 +66,7 @@ impl Store {
     }
 
     /// How many of the user's recovery codes are still unused.
-    pub async fn unused_recovery_codes(
+    pub async fn unused_recovery_codes_of(
         &self,
         scope: &OrganizationScope,
         user_id: &UserId,

@@ -36,7 +36,9 @@ pub async fn two_step_status(
     };
     Ok(TwoStepStatus {
         methods: store.two_step_methods_of(&admin.scope, user_id).await?,
-        unused_recovery_codes: store.unused_recovery_codes(&admin.scope, user_id).await?,
+        unused_recovery_codes: store
+            .unused_recovery_codes_of(&admin.scope, user_id)
+            .await?,
         required_by_profile,
     })
 }

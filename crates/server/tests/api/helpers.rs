@@ -1277,13 +1277,6 @@ pub struct Snapshot {
 
 /// The migrations' bookkeeping: no data of the application.
 const NOT_DATA: &[&str] = &["_sqlx_migrations"];
-/// Tables without an `org_id` whose rows belong to one user (migration 0016 added the last three).
-const OWNED_THROUGH_A_USER: &[&str] = &[
-    "checklist_progress",
-    "recovery_codes",
-    "remembered_browsers",
-    "webauthn_ceremonies",
-];
 /// Tables of the whole deployment rather than of one company.
 const DEPLOYMENT_WIDE: &[&str] = &["first_run_codes", "throttle_counters"];
 
@@ -1343,7 +1336,7 @@ impl Snapshot {
                 Scope::Organization(_) if table == "user_import_rows" => {
                     "WHERE import_id IN (SELECT id FROM user_imports WHERE org_id = $1)".to_owned()
                 }
-                Scope::Organization(_) if OWNED_THROUGH_A_USER.contains(&table.as_str()) => {
+                Scope::Organization(_) if table == "checklist_progress" => {
                     "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
                 }
                 // The company's own counts, and those of its users as senders.
