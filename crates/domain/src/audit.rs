@@ -44,11 +44,12 @@ pub enum AuditAction {
     SecondStepSucceeded,
     SecondStepFailed,
     RecoveryCodeUsed,
+    TwoStepReset,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 41] = [
+    pub const ALL: [AuditAction; 42] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -90,6 +91,7 @@ impl AuditAction {
         Self::SecondStepSucceeded,
         Self::SecondStepFailed,
         Self::RecoveryCodeUsed,
+        Self::TwoStepReset,
     ];
 
     /// The words shown in the Audit Log.
@@ -136,6 +138,7 @@ impl AuditAction {
             Self::SecondStepSucceeded => "Second step passed",
             Self::SecondStepFailed => "Second step failed",
             Self::RecoveryCodeUsed => "Recovery code used",
+            Self::TwoStepReset => "Two-step verification reset",
         }
     }
 
@@ -186,6 +189,7 @@ impl AuditAction {
             Self::SecondStepSucceeded => "second_step_succeeded",
             Self::SecondStepFailed => "second_step_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::TwoStepReset => "two_step_reset",
         }
     }
 }

@@ -11,9 +11,16 @@ pub struct ProfileRow {
     pub description: String,
     pub builtin: Option<String>,
     permissions: String,
+    /// 1 when its users must set up two-step verification (INTEGER on both databases).
+    require_two_step: i32,
 }
 
 impl ProfileRow {
+    /// "Require two-step verification" (Setup > Profiles).
+    pub fn requires_two_step(&self) -> bool {
+        self.require_two_step != 0
+    }
+
     pub fn permissions(&self) -> Result<PermissionSet, StoreError> {
         PermissionSet::parse_stored(&self.permissions)
             .map_err(|error| StoreError::Corrupt(error.to_string()))
@@ -43,7 +50,7 @@ impl Store {
     pub async fn profiles(&self, scope: &OrganizationScope) -> Result<Vec<ProfileRow>, StoreError> {
         let profiles = on_pool!(self, |pool| {
             sqlx::query_as::<_, ProfileRow>(
-                "SELECT id, name, description, builtin, permissions FROM profiles WHERE org_id = $1 ORDER BY created_at, name",
+                "SELECT id, name, description, builtin, permissions, require_two_step FROM profiles WHERE org_id = $1 ORDER BY created_at, name",
             )
             .bind(scope.id())
             .fetch_all(pool)

@@ -30,6 +30,7 @@ mod sessions;
 mod terms;
 mod throttle;
 pub(crate) mod two_step;
+mod two_step_admin;
 mod user_admin;
 mod user_directory;
 mod user_imports;
@@ -66,6 +67,7 @@ pub use two_step::{
     FinishOutcome, FinishSecondStep, MethodOwner, NewTotpMethod, RemoveOutcome, SecondStepProof,
     TotpMethodRow, TwoStepMethodRow,
 };
+pub use two_step_admin::{TwoStepCoverage, TwoStepMethodSummary, TwoStepResetCounts};
 pub use user_admin::{
     Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
 };

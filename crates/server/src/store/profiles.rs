@@ -41,7 +41,7 @@ impl Store {
     ) -> Result<Vec<ProfileWithCount>, StoreError> {
         let profiles = on_pool!(self, |pool| {
             sqlx::query_as::<_, ProfileWithCount>(
-                "SELECT p.id, p.name, p.description, p.builtin, p.permissions, \
+                "SELECT p.id, p.name, p.description, p.builtin, p.permissions, p.require_two_step, \
                         (SELECT COUNT(*) FROM users u WHERE u.profile_id = p.id) AS user_count \
                    FROM profiles p WHERE p.org_id = $1 ORDER BY p.created_at, p.name",
             )
@@ -59,7 +59,7 @@ impl Store {
     ) -> Result<Option<ProfileRow>, StoreError> {
         let profile = on_pool!(self, |pool| {
             sqlx::query_as::<_, ProfileRow>(
-                "SELECT id, name, description, builtin, permissions FROM profiles WHERE org_id = $1 AND id = $2",
+                "SELECT id, name, description, builtin, permissions, require_two_step FROM profiles WHERE org_id = $1 AND id = $2",
             )
             .bind(scope.id())
             .bind(profile_id)
@@ -75,12 +75,13 @@ impl Store {
         name: &str,
         description: &str,
         permissions: PermissionSet,
+        require_two_step: bool,
     ) -> Result<String, ProfileStoreError> {
         let id = new_id();
         in_transaction!(self, |transaction| {
             sqlx::query(
-                "INSERT INTO profiles (id, org_id, name, description, builtin, permissions, created_at) \
-                 VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+                "INSERT INTO profiles (id, org_id, name, description, builtin, permissions, created_at, require_two_step) \
+                 VALUES ($1, $2, $3, $4, NULL, $5, $6, $7)",
             )
             .bind(&id)
             .bind(actor.scope.id())
@@ -88,6 +89,7 @@ impl Store {
             .bind(description)
             .bind(permissions.to_stored())
             .bind(actor.now.unix_millis())
+            .bind(i32::from(require_two_step))
             .execute(&mut *transaction)
             .await?;
             insert_audit_event!(
@@ -106,10 +108,11 @@ impl Store {
         name: &str,
         description: &str,
         permissions: PermissionSet,
+        require_two_step: bool,
     ) -> Result<(), ProfileStoreError> {
         in_transaction!(self, |transaction| {
             let rows = sqlx::query(
-                "UPDATE profiles SET name = $1, description = $2, permissions = $3 \
+                "UPDATE profiles SET name = $1, description = $2, permissions = $3, require_two_step = $6 \
                   WHERE id = $4 AND org_id = $5 AND builtin IS NULL",
             )
             .bind(name)
@@ -117,6 +120,7 @@ impl Store {
             .bind(permissions.to_stored())
             .bind(profile_id)
             .bind(actor.scope.id())
+            .bind(i32::from(require_two_step))
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -126,6 +130,39 @@ impl Store {
             insert_audit_event!(
                 &mut *transaction,
                 &actor.event(AuditAction::ProfileUpdated, actor.user_id, name)
+            )?;
+            Ok(())
+        })
+    }
+
+    /// "Require two-step verification" alone, for any profile of the company, the built-in ones
+    /// included (their permissions stay fixed; requiring a second step takes nothing away).
+    pub async fn set_profile_two_step(
+        &self,
+        actor: Actor<'_>,
+        profile_id: &ProfileId,
+        require_two_step: bool,
+    ) -> Result<(), ProfileStoreError> {
+        in_transaction!(self, |transaction| {
+            let name: Option<String> = sqlx::query_scalar(
+                "UPDATE profiles SET require_two_step = $1 WHERE id = $2 AND org_id = $3 RETURNING name",
+            )
+            .bind(i32::from(require_two_step))
+            .bind(profile_id)
+            .bind(actor.scope.id())
+            .fetch_optional(&mut *transaction)
+            .await?;
+            let Some(name) = name else {
+                return Err(ProfileStoreError::NotEditable);
+            };
+            let details = if require_two_step {
+                format!("{name}: two-step verification required")
+            } else {
+                format!("{name}: two-step verification no longer required")
+            };
+            insert_audit_event!(
+                &mut *transaction,
+                &actor.event(AuditAction::ProfileUpdated, actor.user_id, &details)
             )?;
             Ok(())
         })

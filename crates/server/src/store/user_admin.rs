@@ -614,14 +614,16 @@ impl Store {
         account_name: &AccountName,
         invitation_lifetime_ms: i64,
         time_zone: &TimeZoneName,
+        remember_two_step_browsers: bool,
     ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query("UPDATE organizations SET company_name = $1, account_name = $2, invitation_lifetime_ms = $3, time_zone = $4 WHERE id = $5")
+            sqlx::query("UPDATE organizations SET company_name = $1, account_name = $2, invitation_lifetime_ms = $3, time_zone = $4, remember_two_step_browsers = $6 WHERE id = $5")
                 .bind(company_name.as_str())
                 .bind(account_name.as_str())
                 .bind(invitation_lifetime_ms)
                 .bind(time_zone.as_str())
                 .bind(actor.scope.id())
+                .bind(i32::from(remember_two_step_browsers))
                 .execute(&mut *transaction)
                 .await?;
             insert_audit_event!(
@@ -632,13 +634,14 @@ impl Store {
         })
     }
 
-    /// Company name, account name, invitation lifetime (ms) and time zone.
+    /// Company name, account name, invitation lifetime (ms), time zone, and whether a browser is
+    /// remembered after its second step (0 or 1).
     pub async fn company_details(
         &self,
         scope: &OrganizationScope,
-    ) -> Result<(String, String, i64, String), StoreError> {
+    ) -> Result<(String, String, i64, String, i32), StoreError> {
         let details = on_pool!(self, |pool| {
-            sqlx::query_as("SELECT company_name, account_name, invitation_lifetime_ms, time_zone FROM organizations WHERE id = $1")
+            sqlx::query_as("SELECT company_name, account_name, invitation_lifetime_ms, time_zone, remember_two_step_browsers FROM organizations WHERE id = $1")
                 .bind(scope.id())
                 .fetch_one(pool)
                 .await

@@ -19,6 +19,8 @@ pub struct CompanyInput {
     pub invitation_lifetime_hours: String,
     /// An IANA name, such as "Asia/Tokyo".
     pub time_zone: String,
+    /// "Remember a browser for 30 days after its second step" (off by default).
+    pub remember_two_step_browsers: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +36,14 @@ pub async fn company_details(
     services: &Services,
     scope: &OrganizationScope,
 ) -> Result<CompanyInput, StoreError> {
-    let (company_name, account_name, lifetime_ms, time_zone) =
+    let (company_name, account_name, lifetime_ms, time_zone, remember_browsers) =
         services.store.company_details(scope).await?;
     Ok(CompanyInput {
         company_name,
         account_name,
         invitation_lifetime_hours: (lifetime_ms / HOUR_MS).to_string(),
         time_zone,
+        remember_two_step_browsers: remember_browsers != 0,
     })
 }
 
@@ -67,7 +70,7 @@ pub async fn update_company_details(
     }
     let time_zone = if input.time_zone.trim().is_empty() {
         // A form without the field (a page from before time zones) leaves the zone as it is.
-        let (_, _, _, current) = services.store.company_details(&admin.scope).await?;
+        let (_, _, _, current, _) = services.store.company_details(&admin.scope).await?;
         Some(TimeZoneName::from_stored(
             Some(&current),
             &TimeZoneName::utc(),
@@ -94,6 +97,7 @@ pub async fn update_company_details(
             &account_name,
             hours * HOUR_MS,
             &time_zone,
+            input.remember_two_step_browsers,
         )
         .await?;
     Ok(())

@@ -13,6 +13,8 @@ pub struct ProfileInput {
     pub name: String,
     pub description: String,
     pub permissions: Vec<String>,
+    /// "Require two-step verification".
+    pub require_two_step: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,7 +128,13 @@ pub async fn create_profile(
         parse(input, user.permissions).map_err(ProfileError::Invalid)?;
     services
         .store
-        .create_profile(actor(services, user, ip), &name, &description, permissions)
+        .create_profile(
+            actor(services, user, ip),
+            &name,
+            &description,
+            permissions,
+            input.require_two_step,
+        )
         .await
         .map_err(from_store)
 }
@@ -149,9 +157,36 @@ pub async fn update_profile(
             &name,
             &description,
             permissions,
+            input.require_two_step,
         )
         .await
         .map_err(from_store)
+}
+
+/// "Require two-step verification" on its own: the one change the built-in profiles accept, so
+/// that the Administrator profile can require it too. Whoever may change a custom profile may do
+/// this; for a built-in one, whoever holds all its permissions.
+pub async fn set_profile_two_step(
+    services: &Services,
+    user: &SignedInSession,
+    profile_id: &ProfileId,
+    require_two_step: bool,
+    ip: Option<&str>,
+) -> Result<String, ProfileError> {
+    let profile = services
+        .store
+        .profile(&user.scope, profile_id)
+        .await?
+        .ok_or(ProfileError::NotEditable)?;
+    if !profile.permissions()?.is_subset_of(user.permissions) {
+        return Err(ProfileError::NotEditable);
+    }
+    services
+        .store
+        .set_profile_two_step(actor(services, user, ip), profile_id, require_two_step)
+        .await
+        .map_err(from_store)?;
+    Ok(profile.name)
 }
 
 pub async fn delete_profile(

@@ -411,6 +411,11 @@ fn routes() -> Routes {
             Setup(ManageProfiles),
             pages::profiles::delete,
         )
+        .post(
+            "/setup/profiles/{profile_id}/two-step",
+            Setup(ManageProfiles),
+            pages::profiles::set_two_step,
+        )
         .get("/setup/roles", Setup(ManageRoles), pages::roles::list)
         .post("/setup/roles", Setup(ManageRoles), pages::roles::create)
         .get(

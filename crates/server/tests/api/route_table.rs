@@ -596,6 +596,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("permissions", Permission::ViewSetup.key().into()),
         ],
         "/setup/profiles/{profile_id}/delete" => vec![("move_to", standard)],
+        "/setup/profiles/{profile_id}/two-step" => vec![("require_two_step", "on".into())],
         "/setup/roles" => vec![
             ("name", "Estimator".into()),
             ("parent_id", manager),
@@ -696,6 +697,7 @@ fn allowed_answer(route: &str) -> Answer {
         | "/join/request"
         | "/setup/profiles"
         | "/setup/profiles/{profile_id}/delete"
+        | "/setup/profiles/{profile_id}/two-step"
         | "/setup/roles/{role_id}/delete"
         | "/setup/terms"
         | "/setup/company"
@@ -884,7 +886,7 @@ const CROSS_SITE: [(&str, Headers); 4] = [
 
 /// The positive controls, in the order they run: each proves that its route's plausible form
 /// with a valid token does change the database, and leaves what the next one needs.
-const CONTROLS: [&str; 31] = [
+const CONTROLS: [&str; 32] = [
     "/first-steps",
     "/account",
     "/account/picture",
@@ -899,6 +901,7 @@ const CONTROLS: [&str; 31] = [
     "/setup/users/{user_id}/actions",
     "/setup/profiles",
     "/setup/profiles/{profile_id}",
+    "/setup/profiles/{profile_id}/two-step",
     "/setup/profiles/{profile_id}/delete",
     "/setup/roles",
     "/setup/roles/{role_id}",

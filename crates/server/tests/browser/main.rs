@@ -24,6 +24,10 @@ mod two_step;
 #[allow(dead_code)]
 #[path = "../api/two_step_helpers.rs"]
 mod two_step_helpers;
+mod two_step_admin;
+#[allow(dead_code)]
+#[path = "../api/two_step_rows.rs"]
+mod two_step_rows;
 mod user_import;
 mod users_list;
 

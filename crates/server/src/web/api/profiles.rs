@@ -21,6 +21,8 @@ pub struct Profile {
     pub permissions: Vec<String>,
     /// Whether this token may give it to a user (it grants nothing its creator lacks).
     pub assignable: bool,
+    /// Whether its users must set up two-step verification (Setup > Profiles; read-only here).
+    pub require_two_step: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,6 +59,7 @@ pub async fn list(
         .map(|profile| {
             Ok(Profile {
                 assignable: grantor.may_grant_profile(profile.grant()?),
+                require_two_step: profile.requires_two_step(),
                 permissions: profile
                     .permissions()?
                     .iter()

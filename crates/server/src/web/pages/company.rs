@@ -1,6 +1,7 @@
 //! Setup > Company Details.
 
 use super::Shell;
+use crate::store::TwoStepCoverage;
 use crate::usecases::FieldErrors;
 use crate::usecases::company::{
     CompanyError, CompanyInput, company_details, update_company_details,
@@ -28,6 +29,8 @@ pub struct CompanyPage {
     errors: FieldErrors,
     notice: Option<&'static str>,
     time_zones: Vec<String>,
+    /// Active users without two-step verification.
+    coverage: TwoStepCoverage,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -42,6 +45,9 @@ pub struct CompanyForm {
     invitation_lifetime_hours: String,
     #[serde(default)]
     time_zone: String,
+    /// The check box: present when ticked.
+    #[serde(default)]
+    remember_two_step_browsers: Option<String>,
 }
 
 impl CarriesCsrfToken for CompanyForm {
@@ -50,13 +56,15 @@ impl CarriesCsrfToken for CompanyForm {
     }
 }
 
-fn page(
+async fn page(
+    state: &AppState,
     user: &SignedInSession,
     form: CompanyInput,
     errors: FieldErrors,
     notice: Option<&'static str>,
-) -> CompanyPage {
-    CompanyPage {
+) -> Result<CompanyPage, WebError> {
+    let coverage = state.services.store.two_step_coverage(&user.scope).await?;
+    Ok(CompanyPage {
         shell: Some(Shell::of(user)),
         title: "Company Details",
         csrf_token: user.csrf_token.clone(),
@@ -64,7 +72,8 @@ fn page(
         form,
         errors,
         notice,
-    }
+        coverage,
+    })
 }
 
 pub async fn show(
@@ -72,7 +81,7 @@ pub async fn show(
     user: RequirePermission<ManageCompanyDetails>,
 ) -> Result<CompanyPage, WebError> {
     let form = company_details(&state.services, &user.scope).await?;
-    Ok(page(&user, form, FieldErrors::default(), None))
+    page(&state, &user, form, FieldErrors::default(), None).await
 }
 
 pub async fn save(
@@ -86,21 +95,24 @@ pub async fn save(
         account_name: form.account_name,
         invitation_lifetime_hours: form.invitation_lifetime_hours,
         time_zone: form.time_zone,
+        remember_two_step_browsers: form.remember_two_step_browsers.is_some(),
     };
     match update_company_details(&state.services, &user, &input, Some(&client.ip)).await {
         Ok(()) => {
             let saved = company_details(&state.services, &user.scope).await?;
             Ok(page(
+                &state,
                 &user,
                 saved,
                 FieldErrors::default(),
                 Some("Company details saved."),
             )
+            .await?
             .into_response())
         }
         Err(CompanyError::Invalid(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            page(&user, input, errors, None),
+            page(&state, &user, input, errors, None).await?,
         )
             .into_response()),
         Err(CompanyError::Store(error)) => Err(error.into()),

@@ -24,6 +24,7 @@ pub mod terms_admin;
 pub mod two_step;
 pub mod user_import;
 pub mod user_page;
+pub mod user_two_step;
 pub mod users;
 pub mod users_bulk;
 pub mod users_export;

@@ -4,7 +4,8 @@ use super::Shell;
 use crate::store::{ProfileRow, ProfileWithCount};
 use crate::usecases::FieldErrors;
 use crate::usecases::profiles::{
-    ProfileError, ProfileInput, create_profile, delete_profile, update_profile,
+    ProfileError, ProfileInput, create_profile, delete_profile, set_profile_two_step,
+    update_profile,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
@@ -27,6 +28,7 @@ pub struct ProfileListItem {
     pub builtin: bool,
     pub user_count: i64,
     pub allows: Vec<&'static str>,
+    pub require_two_step: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -34,6 +36,7 @@ pub struct ProfileListItem {
 pub struct ProfilesPage {
     shell: Option<Shell>,
     title: &'static str,
+    csrf_token: String,
     profiles: Vec<ProfileListItem>,
     notice: Option<String>,
 }
@@ -46,6 +49,7 @@ fn list_item(entry: ProfileWithCount) -> ProfileListItem {
         .unwrap_or_default();
     ProfileListItem {
         builtin: entry.profile.builtin.is_some(),
+        require_two_step: entry.profile.requires_two_step(),
         id: entry.profile.id.to_string(),
         name: entry.profile.name,
         description: entry.profile.description,
@@ -70,6 +74,7 @@ async fn profiles_page(
     Ok(ProfilesPage {
         shell: Some(Shell::of(user)),
         title: "Profiles",
+        csrf_token: user.csrf_token.clone(),
         profiles,
         notice,
     })
@@ -102,6 +107,7 @@ pub struct ProfileFormPage {
     csrf_token: String,
     profile_name: String,
     description: String,
+    require_two_step: bool,
     /// Check boxes under their headings, in the order of `Permission::ALL`.
     permissions: Vec<(&'static str, Vec<PermissionChoice>)>,
     errors: FieldErrors,
@@ -170,6 +176,7 @@ pub async fn clone_form(
         csrf_token: user.csrf_token.clone(),
         profile_name: format!("Copy of {}", source.name),
         description: source.description.clone(),
+        require_two_step: source.requires_two_step(),
         permissions: choices(&user, &keys(&source)),
         errors: FieldErrors::default(),
         delete_targets: Vec::new(),
@@ -188,6 +195,9 @@ pub struct ProfileForm {
     /// Repeated: one per ticked box.
     #[serde(default)]
     permissions: Vec<String>,
+    /// The check box "Require two-step verification": present when ticked.
+    #[serde(default)]
+    require_two_step: Option<String>,
 }
 
 impl CarriesCsrfToken for ProfileForm {
@@ -201,6 +211,7 @@ fn input(form: &ProfileForm) -> ProfileInput {
         name: form.name.clone(),
         description: form.description.clone(),
         permissions: form.permissions.clone(),
+        require_two_step: form.require_two_step.is_some(),
     }
 }
 
@@ -219,6 +230,7 @@ fn invalid_form(
         csrf_token: user.csrf_token.clone(),
         profile_name: form.name.clone(),
         description: form.description.clone(),
+        require_two_step: form.require_two_step.is_some(),
         permissions: choices(user, &form.permissions),
         errors,
         delete_targets: Vec::new(),
@@ -282,6 +294,7 @@ pub async fn edit_form(
         csrf_token: user.csrf_token.clone(),
         profile_name: profile.name.clone(),
         description: profile.description.clone(),
+        require_two_step: profile.requires_two_step(),
         permissions: choices(&user, &keys(&profile)),
         errors: FieldErrors::default(),
         delete_targets,
@@ -363,6 +376,57 @@ pub async fn delete(
                 .join(" "),
         )),
         Err(ProfileError::NotEditable) => Err(WebError::NotFound),
+        Err(ProfileError::Store(error)) => Err(error.into()),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TwoStepForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// "on" to require two-step verification, anything else (or nothing) to stop requiring it.
+    #[serde(default)]
+    require_two_step: String,
+}
+
+impl CarriesCsrfToken for TwoStepForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// `POST /setup/profiles/{id}/two-step`: the list's Require / Stop requiring button, which also
+/// serves the built-in profiles (whose other settings are fixed).
+pub async fn set_two_step(
+    State(state): State<AppState>,
+    user: RequirePermission<ManageProfiles>,
+    client: Client,
+    IdPath(profile_id): IdPath<ProfileId>,
+    CsrfForm(form): CsrfForm<TwoStepForm>,
+) -> Result<Response, WebError> {
+    let require = form.require_two_step == "on";
+    match set_profile_two_step(
+        &state.services,
+        &user,
+        &profile_id,
+        require,
+        Some(&client.ip),
+    )
+    .await
+    {
+        Ok(name) => {
+            let notice = if require {
+                format!(
+                    "{name} now requires two-step verification: its users set it up at their next sign-in."
+                )
+            } else {
+                format!("{name} no longer requires two-step verification.")
+            };
+            Ok(profiles_page(&state, &user, Some(notice))
+                .await?
+                .into_response())
+        }
+        Err(ProfileError::Invalid(_) | ProfileError::NotEditable) => Err(WebError::NotFound),
         Err(ProfileError::Store(error)) => Err(error.into()),
     }
 }

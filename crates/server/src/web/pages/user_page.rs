@@ -7,6 +7,7 @@ use super::Shell;
 use super::audit::{LogLine, line};
 use super::edit_user::not_found;
 use super::pictures::{PictureQuery, PictureView};
+use super::user_two_step::{self, ResetAnswer, TwoStepSection, two_step_section};
 use super::users_bulk::{ConfirmFrom, confirm_page};
 use super::users_list::{avatar_class, full_name, initials};
 use crate::store::{EmailHistoryRow, InvitationHistoryRow, SessionSummary};
@@ -214,6 +215,8 @@ pub struct UserPage {
     personal_message_limit: usize,
     /// How many live API tokens they made; `None` when the reader may not manage API tokens.
     live_api_tokens: Option<i64>,
+    /// Their two-step verification, when the administrator may manage them.
+    two_step: Option<TwoStepSection>,
 }
 
 fn user_page(
@@ -300,6 +303,7 @@ fn user_page(
         picture,
         personal_message_limit: PersonalMessage::MAX_LENGTH,
         live_api_tokens: None,
+        two_step: None,
     }
 }
 
@@ -322,6 +326,12 @@ pub(super) async fn load_user_page(
         .await
         .map_err(account_error)?;
     let record = &account.record;
+    let times = LocalTimes::for_reader(admin, &state.services);
+    let two_step = if account.manageable {
+        Some(two_step_section(state, admin, user_id, &record.profile_id, &times).await?)
+    } else {
+        None
+    };
     let picture = PictureView::load(
         state,
         admin,
@@ -330,13 +340,8 @@ pub(super) async fn load_user_page(
         Whose::Managed(user_id),
     )
     .await?;
-    let mut page = user_page(
-        admin,
-        account,
-        picture,
-        notices,
-        &LocalTimes::for_reader(admin, &state.services),
-    );
+    let mut page = user_page(admin, account, picture, notices, &times);
+    page.two_step = two_step;
     if admin.permissions.contains(Permission::ManageApiTokens) {
         page.live_api_tokens =
             Some(live_api_token_count(&state.services, &admin.scope, user_id).await?);
@@ -362,14 +367,15 @@ pub async fn show(
 pub struct UserActionForm {
     #[serde(default)]
     csrf_token: String,
-    /// "reinvite", "delete", "deactivate", "activate", "password_reset" or
-    /// "sign_out_everywhere".
+    /// "reinvite", "delete", "deactivate", "activate", "password_reset",
+    /// "sign_out_everywhere" or "two_step_reset".
     #[serde(default)]
     action: String,
     /// Sent with Reinvite.
     #[serde(default)]
     personal_message: String,
-    /// Set by the confirmation page that Delete and Deactivate show first.
+    /// Set by the confirmation page that Delete, Deactivate and Reset two-step verification
+    /// show first.
     #[serde(default)]
     confirmed: Option<String>,
 }
@@ -455,6 +461,14 @@ pub async fn act(
                 line.push_str(" This browser stays signed in.");
             }
             vec![line]
+        }
+        "two_step_reset" => {
+            match user_two_step::reset(&state, &user, &user_id, form.confirmed.is_some(), ip)
+                .await?
+            {
+                ResetAnswer::Confirm(page) => return Ok(page),
+                ResetAnswer::Done(lines) => lines,
+            }
         }
         "password_reset" => vec![
             match send_password_reset_link(services, &user, &user_id, ip)
