@@ -38,11 +38,17 @@ pub enum AuditAction {
     ApiTokenRevoked,
     ApiTokenUsed,
     UsersExported,
+    TwoStepEnrolled,
+    TwoStepRemoved,
+    RecoveryCodesGenerated,
+    SecondStepSucceeded,
+    SecondStepFailed,
+    RecoveryCodeUsed,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 41] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -78,6 +84,12 @@ impl AuditAction {
         Self::ApiTokenRevoked,
         Self::ApiTokenUsed,
         Self::UsersExported,
+        Self::TwoStepEnrolled,
+        Self::TwoStepRemoved,
+        Self::RecoveryCodesGenerated,
+        Self::SecondStepSucceeded,
+        Self::SecondStepFailed,
+        Self::RecoveryCodeUsed,
     ];
 
     /// The words shown in the Audit Log.
@@ -118,6 +130,12 @@ impl AuditAction {
             Self::ApiTokenRevoked => "API token revoked",
             Self::ApiTokenUsed => "API token used",
             Self::UsersExported => "Users exported",
+            Self::TwoStepEnrolled => "Two-step method added",
+            Self::TwoStepRemoved => "Two-step method removed",
+            Self::RecoveryCodesGenerated => "Recovery codes generated",
+            Self::SecondStepSucceeded => "Second step passed",
+            Self::SecondStepFailed => "Second step failed",
+            Self::RecoveryCodeUsed => "Recovery code used",
         }
     }
 
@@ -162,6 +180,12 @@ impl AuditAction {
             Self::ApiTokenRevoked => "api_token_revoked",
             Self::ApiTokenUsed => "api_token_used",
             Self::UsersExported => "users_exported",
+            Self::TwoStepEnrolled => "two_step_enrolled",
+            Self::TwoStepRemoved => "two_step_removed",
+            Self::RecoveryCodesGenerated => "recovery_codes_generated",
+            Self::SecondStepSucceeded => "second_step_succeeded",
+            Self::SecondStepFailed => "second_step_failed",
+            Self::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 }

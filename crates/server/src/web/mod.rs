@@ -270,6 +270,16 @@ fn routes() -> Routes {
             pages::pictures::remove_own,
         )
         .get("/users/{user_id}/picture", SignedIn, pages::pictures::serve)
+        .post(
+            "/account/two-step/passkeys/options",
+            SignedIn,
+            pages::passkeys::register_options,
+        )
+        .post(
+            "/account/two-step/passkeys",
+            SignedIn,
+            pages::passkeys::register,
+        )
         .get("/setup", Setup(ViewSetup), pages::setup::show)
         .get("/setup/users", Setup(ManageUsers), pages::users_list::list)
         .get(
@@ -569,6 +579,7 @@ fn routes() -> Routes {
         .get("/static/new_user.js", Public, assets::new_user_script)
         .get("/static/users.js", Public, assets::users_script)
         .get("/static/copy_token.js", Public, assets::copy_token_script)
+        .get("/static/passkeys.js", Public, assets::passkeys_script)
         .get(
             "/static/time_zone_guess.js",
             Public,

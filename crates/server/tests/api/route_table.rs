@@ -507,6 +507,12 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
         | "/setup/users/{user_id}/picture"
         | "/setup/users/{user_id}/picture/remove" => vec![],
         "/password/forgot" => vec![("username", company.sam_username.clone())],
+        "/account/two-step/passkeys/options" => vec![("name", "Laptop".into())],
+        "/account/two-step/passkeys" => vec![
+            ("name", "Laptop".into()),
+            ("ceremony", String::new()),
+            ("credential", "{}".into()),
+        ],
         "/password/reset" => vec![
             ("password", RESET_PASSWORD.into()),
             ("password_confirmation", RESET_PASSWORD.into()),
@@ -687,6 +693,9 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/api-tokens/new" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
+        // These servers' public URL is an IP address, which cannot be a WebAuthn relying party.
+        "/account/two-step/passkeys/options" => Answer::Page(422),
+        "/account/two-step/passkeys" => Answer::Page(400),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
     }
 }
@@ -901,7 +910,15 @@ const CONTROLS: [&str; 31] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 3] = [
+const WITHOUT_CONTROL: [(&str, &str); 5] = [
+    (
+        "/account/two-step/passkeys/options",
+        "a ceremony needs a host name and an authenticator (tests/api/passkeys.rs, tests/browser/passkeys.rs)",
+    ),
+    (
+        "/account/two-step/passkeys",
+        "a ceremony needs a host name and an authenticator (tests/browser/passkeys.rs)",
+    ),
     (
         "/first-run",
         "it acts only while no company exists (tests/api/first_run.rs)",
