@@ -30,6 +30,7 @@ mod seed;
 mod sessions;
 mod terms;
 mod throttle;
+pub(crate) mod two_step;
 mod user_admin;
 mod user_directory;
 mod user_imports;

@@ -15,6 +15,9 @@ pub struct NewSession<'a> {
     pub now: Timestamp,
     pub expires_at: Timestamp,
     pub ip: Option<&'a str>,
+    /// The password is checked but the second step is still owed: the session opens the
+    /// second-step page and Sign Out only, and the sign-in is recorded once the step is done.
+    pub second_step_pending: bool,
 }
 
 /// A session with everything a page needs about its user, read in one query.
@@ -43,6 +46,12 @@ pub struct SessionRecord {
     pub company_time_zone: String,
     /// 1 when the user has accepted the organization's current Terms of Service version.
     pub accepted_current_terms: i64,
+    /// 1 while the session still owes the second step of its sign-in.
+    pub second_step_pending: i64,
+    /// 1 when the user's profile requires two-step verification.
+    pub require_two_step: i64,
+    /// 1 when the user has set up at least one two-step method.
+    pub has_two_step_method: i64,
 }
 
 impl SessionRecord {
@@ -67,7 +76,10 @@ pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_a
               (SELECT COUNT(*) FROM terms_acceptances a \
                 WHERE a.user_id = u.id AND a.terms_version_id = \
                       (SELECT t.id FROM terms_versions t WHERE t.org_id = u.org_id \
-                        ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms \
+                        ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms, \
+              CAST(s.second_step_pending AS BIGINT) AS second_step_pending, \
+              CAST(p.require_two_step AS BIGINT) AS require_two_step, \
+              (SELECT COUNT(*) FROM (SELECT 1 FROM two_step_methods m WHERE m.user_id = u.id LIMIT 1) AS any_method) AS has_two_step_method \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
          JOIN profiles p ON p.id = u.profile_id \
@@ -76,8 +88,9 @@ pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_a
         WHERE s.id_hash = $1";
 
 impl Store {
-    /// Starts a session after a successful sign-in, records the sign-in, and forgets the
-    /// session that the browser presented before (`replaced`), if any.
+    /// Starts a session after a successful sign-in, records the sign-in (unless the second step
+    /// is still owed: then its completion records it), and forgets the session that the browser
+    /// presented before (`replaced`), if any.
     pub async fn start_session(
         &self,
         new: &NewSession<'_>,
@@ -91,8 +104,8 @@ impl Store {
                     .await?;
             }
             sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $5, $7)",
+                "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip, second_step_pending) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8)",
             )
             .bind(new.id_hash.as_str())
             .bind(new.user_id)
@@ -101,8 +114,12 @@ impl Store {
             .bind(new.now.unix_millis())
             .bind(new.expires_at.unix_millis())
             .bind(new.ip)
+            .bind(i64::from(new.second_step_pending))
             .execute(&mut *transaction)
             .await?;
+            if new.second_step_pending {
+                return Ok::<(), StoreError>(());
+            }
             sqlx::query(
                 "UPDATE users SET last_sign_in_at = $1, last_sign_in_ip = $2 WHERE id = $3",
             )

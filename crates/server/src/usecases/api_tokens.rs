@@ -387,6 +387,9 @@ fn into_caller(record: ApiTokenRecord, secret: &ApiTokenSecret) -> Result<ApiCal
             account_name: record.account_name,
             company_name: record.company_name,
             accepted_current_terms: true,
+            // A token is not a browser sign-in: the gates of sessions do not apply to it.
+            second_step_pending: false,
+            must_enrol_two_step: false,
         },
         token_id: record.token_id,
         token_name: record.token_name,

@@ -1,6 +1,6 @@
 //! Joining through a Join Now link: what state the invitation is in, and accepting it.
 
-use super::sessions::{SessionTokens, start_session};
+use super::sessions::{SecondStep, SessionTokens, start_session};
 use super::{FieldErrors, Services};
 use crate::store::{InvitationRecord, JoinCredentials, JoinStoreError, StoreError};
 use onestop_domain::{
@@ -190,6 +190,8 @@ async fn try_accept_invitation(
         &invitation.org_id,
         Some(ip),
         None,
+        // A new member has no method yet; the setup gate asks for one if the profile requires it.
+        SecondStep::Done,
     )
     .await?)
 }

@@ -14,6 +14,9 @@ use std::time::Duration;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
 /// ...and in any case this long after sign-in (a working day).
 pub const ABSOLUTE_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
+/// A session that still owes its second step lasts this long: enough to open the authenticator
+/// app, too short to be worth stealing.
+pub const PENDING_SECOND_STEP_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
 const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -22,6 +25,18 @@ const TOUCH_INTERVAL: Duration = Duration::from_secs(60);
 pub struct SessionTokens {
     pub session_token: SecretToken,
     pub csrf_token: SecretToken,
+}
+
+/// Whether a new session still owes the second step of its sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondStep {
+    /// The password was checked and the user has a two-step method: the session opens the
+    /// second-step page and Sign Out only, for [`PENDING_SECOND_STEP_TIMEOUT`].
+    Owed,
+    /// The sign-in is complete: the second step was done, the user has no method, or the
+    /// sign-in needs none (joining, the first run, single sign-on, whose provider answers for
+    /// its own second factor).
+    Done,
 }
 
 /// A live session of an Active user.
@@ -50,6 +65,12 @@ pub struct SignedInSession {
     /// The company's zone (Company Details), which invitation emails state their expiry in.
     pub company_time_zone: TimeZoneName,
     pub accepted_current_terms: bool,
+    /// The password was checked but the second step is still owed: the session counts as not
+    /// signed in anywhere but the second-step page and Sign Out.
+    pub second_step_pending: bool,
+    /// The profile requires two-step verification and the user has no method yet: the session
+    /// opens the setup pages (and Sign Out) only, like the Terms gate.
+    pub must_enrol_two_step: bool,
 }
 
 impl SignedInSession {
@@ -92,12 +113,19 @@ pub async fn start_session(
     org_id: &OrganizationId,
     ip: Option<&str>,
     replaced: Option<&TokenHash>,
+    second_step: SecondStep,
 ) -> Result<SessionTokens, StoreError> {
     let tokens = SessionTokens {
         session_token: SecretToken::generate(),
         csrf_token: SecretToken::generate(),
     };
     let now = services.clock.now();
+    let pending = second_step == SecondStep::Owed;
+    let lifetime = if pending {
+        PENDING_SECOND_STEP_TIMEOUT
+    } else {
+        ABSOLUTE_TIMEOUT
+    };
     services
         .store
         .start_session(
@@ -107,8 +135,9 @@ pub async fn start_session(
                 org_id,
                 csrf_token: tokens.csrf_token.expose(),
                 now,
-                expires_at: now.plus(ABSOLUTE_TIMEOUT),
+                expires_at: now.plus(lifetime),
                 ip,
+                second_step_pending: pending,
             },
             replaced,
         )
@@ -165,6 +194,8 @@ fn into_signed_in(
         account_name: record.account_name,
         company_name: record.company_name,
         accepted_current_terms: record.accepted_current_terms > 0,
+        second_step_pending: record.second_step_pending != 0,
+        must_enrol_two_step: record.require_two_step != 0 && record.has_two_step_method == 0,
     })
 }
 

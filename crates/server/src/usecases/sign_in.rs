@@ -1,7 +1,7 @@
 //! Signing in with a username (or email) and password.
 
 use super::Services;
-use super::sessions::{SessionTokens, start_session};
+use super::sessions::{SecondStep, SessionTokens, start_session};
 use crate::store::{AuditEvent, ThrottleKey, ThrottleLimit};
 use onestop_domain::{AuditAction, Password, TokenHash, UserStatus};
 use std::time::Duration;
@@ -29,6 +29,15 @@ pub struct SignInRequest<'a> {
     pub ip: &'a str,
     /// The session cookie the browser sent, if any: it is replaced.
     pub previous_session: Option<TokenHash>,
+    /// The hash of the browser's "remembered after a second step" cookie, if it sent one.
+    pub remembered_browser: Option<TokenHash>,
+}
+
+/// A correct password: the new session, complete or still owing its second step.
+#[derive(Debug)]
+pub struct PasswordAccepted {
+    pub tokens: SessionTokens,
+    pub second_step: SecondStep,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +57,7 @@ pub enum SignInError {
 pub async fn sign_in(
     services: &Services,
     request: SignInRequest<'_>,
-) -> Result<SessionTokens, SignInError> {
+) -> Result<PasswordAccepted, SignInError> {
     // Why the credentials were refused, for the operator's metrics only: the person is told the
     // same for each.
     let mut refusal = "wrong_password";
@@ -66,7 +75,7 @@ async fn attempt_sign_in(
     services: &Services,
     request: SignInRequest<'_>,
     refusal: &mut &'static str,
-) -> Result<SessionTokens, SignInError> {
+) -> Result<PasswordAccepted, SignInError> {
     let store = &services.store;
     let login: String = request
         .login
@@ -168,15 +177,37 @@ async fn attempt_sign_in(
         .forgive_attempt(&address_key, false)
         .await
         .map_err(anyhow::Error::from)?;
+    let second_step = if store
+        .second_step_owed(
+            &user.user_id,
+            request.remembered_browser.as_ref().map(TokenHash::as_str),
+            now,
+        )
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        SecondStep::Owed
+    } else {
+        SecondStep::Done
+    };
     let tokens = start_session(
         services,
         &user.user_id,
         &user.org_id,
         Some(request.ip),
         request.previous_session.as_ref(),
+        second_step,
     )
     .await
     .map_err(anyhow::Error::from)?;
-    tracing::info!(user_id = %user.user_id, "signed in");
-    Ok(tokens)
+    match second_step {
+        SecondStep::Owed => {
+            tracing::info!(user_id = %user.user_id, "password accepted; second step owed")
+        }
+        SecondStep::Done => tracing::info!(user_id = %user.user_id, "signed in"),
+    }
+    Ok(PasswordAccepted {
+        tokens,
+        second_step,
+    })
 }

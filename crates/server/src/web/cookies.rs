@@ -11,6 +11,9 @@ pub const FORM_TOKEN: &str = "onestop_form";
 pub const JOIN: &str = "onestop_join";
 /// Carries a password reset token from `/password/reset/{token}` to `/password/reset`.
 pub const RESET: &str = "onestop_reset";
+/// Remembers a browser after a second step, when the company allows it: a random token whose
+/// SHA-256 is in `remembered_browsers`; lasts 30 days.
+pub const REMEMBERED_BROWSER: &str = "onestop_remembered";
 /// Carries what an action said to the page it redirects to (see `web::flash`); short-lived.
 pub const FLASH: &str = "onestop_notice";
 

@@ -33,6 +33,12 @@ pub enum WebError {
     /// Signed in but the current Terms of Service are not accepted yet.
     #[error("terms of service not accepted")]
     TermsRequired,
+    /// The password was checked but the second step of the sign-in is still owed.
+    #[error("second step of sign-in owed")]
+    SecondStepRequired,
+    /// The profile requires two-step verification and the user has not set up a method yet.
+    #[error("two-step verification not set up")]
+    TwoStepSetupRequired,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -42,6 +48,11 @@ impl From<crate::store::StoreError> for WebError {
         Self::Internal(error.into())
     }
 }
+
+/// Where a session that owes the second step of its sign-in is sent.
+pub const SECOND_STEP_PAGE: &str = "/login/two-step";
+/// Where a session whose profile requires two-step verification, not yet set up, is sent.
+pub const TWO_STEP_SETUP_PAGE: &str = "/account/two-step/setup";
 
 pub const COOKIES_DISABLED: &str =
     "Cookie is disabled in your browser. Please enable the Cookie to continue.";
@@ -58,6 +69,8 @@ impl IntoResponse for WebError {
                 return Redirect::to(&target).into_response();
             }
             Self::TermsRequired => return Redirect::to("/terms").into_response(),
+            Self::SecondStepRequired => return Redirect::to(SECOND_STEP_PAGE).into_response(),
+            Self::TwoStepSetupRequired => return Redirect::to(TWO_STEP_SETUP_PAGE).into_response(),
             Self::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is no page at this address. Check the link, or start again from the homepage.".to_owned()),
             Self::Forbidden => (StatusCode::FORBIDDEN, "Not allowed", "Your profile does not allow this. Ask an administrator if you need access.".to_owned()),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "Something is wrong with this request", message.clone()),

@@ -27,10 +27,9 @@ pub async fn readyz(
     }
     match state.services.mail_health.problem() {
         Some(problem)
-            if current
-                .0
-                .as_ref()
-                .is_some_and(|session| session.permissions.contains(Permission::ViewSetup)) =>
+            if current.0.as_ref().is_some_and(|session| {
+                !session.second_step_pending && session.permissions.contains(Permission::ViewSetup)
+            }) =>
         {
             (StatusCode::OK, format!("ready; mail degraded: {problem}"))
         }

@@ -1,6 +1,11 @@
 //! Who is asking: the session middleware, and the extractors that put authorization in handler
-//! signatures. A route that takes [`SignedInUser`] cannot forget the sign-in check or the Terms
-//! gate; one that takes [`RequirePermission`] cannot forget its permission.
+//! signatures. A route that takes [`SignedInUser`] cannot forget the sign-in check, the second
+//! step, the two-step setup gate or the Terms gate; one that takes [`RequirePermission`] cannot
+//! forget its permission.
+//!
+//! The gates, in order: [`AnySession`] (Sign Out) < [`PendingSecondStep`] (the second-step
+//! page, and nothing else) ; [`SignedInAnyEnrolment`] (the two-step setup pages) <
+//! [`SignedInAnyTerms`] (the Terms pages) < [`SignedInUser`] (everything else).
 
 use super::AppState;
 use super::cookies;
@@ -46,8 +51,11 @@ pub async fn load_session(
         .insert(CurrentSession(session.clone()));
     let response = next.run(request).await;
     match session {
-        Some(session) => super::error::with_header(response, Shell::of(&session)),
-        None => response,
+        // A session that owes its second step is not signed in yet: no account header.
+        Some(session) if !session.second_step_pending => {
+            super::error::with_header(response, Shell::of(&session))
+        }
+        _ => response,
     }
 }
 
@@ -71,12 +79,12 @@ fn return_path(parts: &Parts) -> String {
     }
 }
 
-/// A signed-in user who may not have accepted the current Terms yet: for the Terms page itself
-/// and for signing out.
+/// Any live session, even one that still owes its second step or a two-step setup: for Sign
+/// Out, which works in every state.
 #[derive(Debug, Clone)]
-pub struct SignedInAnyTerms(pub Arc<SignedInSession>);
+pub struct AnySession(pub Arc<SignedInSession>);
 
-impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyTerms {
+impl<S: Send + Sync> FromRequestParts<S> for AnySession {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
@@ -88,7 +96,61 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyTerms {
     }
 }
 
-/// A signed-in user who has accepted the organization's current Terms of Service.
+/// A session whose password was checked and whose second step is still owed: for the
+/// second-step pages only. A complete session is sent on to the homepage (through `/login`).
+#[derive(Debug, Clone)]
+pub struct PendingSecondStep(pub Arc<SignedInSession>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PendingSecondStep {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match current(parts) {
+            Some(session) if session.second_step_pending => Ok(Self(session)),
+            _ => Err(WebError::SignInRequired {
+                next: "/".to_owned(),
+            }),
+        }
+    }
+}
+
+/// A signed-in user (second step done) who may still owe the two-step setup their profile
+/// requires: for the setup pages of that gate.
+#[derive(Debug, Clone)]
+pub struct SignedInAnyEnrolment(pub Arc<SignedInSession>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyEnrolment {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let AnySession(session) = AnySession::from_request_parts(parts, state).await?;
+        if session.second_step_pending {
+            return Err(WebError::SecondStepRequired);
+        }
+        Ok(Self(session))
+    }
+}
+
+/// A signed-in user (second step done, two-step set up if the profile requires it) who may not
+/// have accepted the current Terms yet: for the Terms page itself.
+#[derive(Debug, Clone)]
+pub struct SignedInAnyTerms(pub Arc<SignedInSession>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyTerms {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let SignedInAnyEnrolment(session) =
+            SignedInAnyEnrolment::from_request_parts(parts, state).await?;
+        if session.must_enrol_two_step {
+            return Err(WebError::TwoStepSetupRequired);
+        }
+        Ok(Self(session))
+    }
+}
+
+/// A signed-in user past every gate: second step done, two-step set up if required, and the
+/// organization's current Terms of Service accepted.
 #[derive(Debug, Clone)]
 pub struct SignedInUser(pub Arc<SignedInSession>);
 

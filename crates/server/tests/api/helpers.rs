@@ -1187,6 +1187,7 @@ pub async fn invite_crew(
         &onestop_domain::OrganizationId::from_trusted(organization.org_id.clone()),
         None,
         None,
+        onestop_server::usecases::sessions::SecondStep::Done,
     )
     .await
     .expect("a session");

@@ -290,6 +290,7 @@ async fn company(app: &TestApp, name: &str, admin: &'static str, tag: &str, hash
         organization.scope.id(),
         None,
         None,
+        onestop_server::usecases::sessions::SecondStep::Done,
     )
     .await
     .unwrap();

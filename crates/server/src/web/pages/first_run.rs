@@ -5,7 +5,7 @@ use super::Shell;
 use crate::usecases::FieldErrors;
 use crate::usecases::create_organization::{CreateError, OrganizationInput, create_organization};
 use crate::usecases::first_run::{FirstRunRefusal, admit_first_run, first_run_code_is_valid};
-use crate::usecases::sessions::start_session;
+use crate::usecases::sessions::{SecondStep, start_session};
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
@@ -148,6 +148,7 @@ pub async fn submit(
                 &summary.org_id,
                 Some(&client.ip),
                 None,
+                SecondStep::Done,
             )
             .await?;
             tracing::info!(org_id = %summary.org_id, "first run created the organization");

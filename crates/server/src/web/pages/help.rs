@@ -57,7 +57,11 @@ pub struct HelpArticlePage {
 }
 
 fn shell(current: &CurrentSession) -> Option<Shell> {
-    current.0.as_deref().map(Shell::of)
+    current
+        .0
+        .as_deref()
+        .filter(|session| !session.second_step_pending)
+        .map(Shell::of)
 }
 
 pub async fn index(Extension(current): Extension<CurrentSession>) -> HelpIndexPage {

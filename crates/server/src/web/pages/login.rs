@@ -2,14 +2,15 @@
 
 use super::Shell;
 use crate::usecases::FieldErrors;
+use crate::usecases::sessions::SecondStep;
 use crate::usecases::sessions::end_session;
-use crate::usecases::sign_in::{SignInError, SignInRequest, sign_in};
+use crate::usecases::sign_in::{PasswordAccepted, SignInError, SignInRequest, sign_in};
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm, form_token};
-use crate::web::error::WebError;
-use crate::web::session::{CurrentSession, SignedInAnyTerms};
+use crate::web::error::{SECOND_STEP_PAGE, WebError};
+use crate::web::session::{AnySession, CurrentSession};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
@@ -136,16 +137,27 @@ pub async fn submit(
         password: &form.password,
         ip: &client.ip,
         previous_session,
+        remembered_browser: jar
+            .get(&cookies::name(cookies::REMEMBERED_BROWSER, https))
+            .and_then(|cookie| SecretToken::parse(cookie.value()))
+            .map(|token| token.hash()),
     };
     match sign_in(&state.services, request).await {
-        Ok(tokens) => {
+        Ok(PasswordAccepted {
+            tokens,
+            second_step,
+        }) => {
             let jar = jar.add(cookies::build(
                 cookies::SESSION,
                 tokens.session_token.expose().to_owned(),
                 https,
             ));
-            let target = LocalRedirect::parse(&form.next)
+            let next = LocalRedirect::parse(&form.next)
                 .map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned());
+            let target = match second_step {
+                SecondStep::Done => next,
+                SecondStep::Owed => second_step_page(&next),
+            };
             Ok((jar, Redirect::to(&target)).into_response())
         }
         Err(SignInError::InvalidCredentials) => {
@@ -157,6 +169,18 @@ pub async fn submit(
             retry_after: wait,
         }),
         Err(SignInError::Internal(error)) => Err(WebError::Internal(error)),
+    }
+}
+
+/// The second-step page, carrying where to go once the step is done.
+fn second_step_page(next: &str) -> String {
+    if next == "/" {
+        SECOND_STEP_PAGE.to_owned()
+    } else {
+        format!(
+            "{SECOND_STEP_PAGE}?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
     }
 }
 
@@ -177,7 +201,7 @@ impl CarriesCsrfToken for SignOutForm {
 
 pub async fn sign_out(
     State(state): State<AppState>,
-    SignedInAnyTerms(user): SignedInAnyTerms,
+    AnySession(user): AnySession,
     client: Client,
     jar: CookieJar,
     CsrfForm(form): CsrfForm<SignOutForm>,
