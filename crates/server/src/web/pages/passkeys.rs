@@ -12,7 +12,7 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
-use crate::web::session::SignedInAnyTerms;
+use crate::web::session::SignedInAnyEnrolment;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -91,7 +91,7 @@ fn holder(session: &SignedInSession) -> (String, String) {
 /// `POST /account/two-step/passkeys/options`: starts adding a passkey for the signed-in user.
 pub async fn register_options(
     State(state): State<AppState>,
-    SignedInAnyTerms(session): SignedInAnyTerms,
+    SignedInAnyEnrolment(session): SignedInAnyEnrolment,
     CsrfForm(form): CsrfForm<OptionsForm>,
 ) -> Result<Json<CeremonyOptions>, OptionsRefused> {
     if let Some(name) = &form.name {
@@ -113,7 +113,7 @@ pub async fn register_options(
 /// `POST /account/two-step/passkeys`: the browser's new passkey; added to the user's methods.
 pub async fn register(
     State(state): State<AppState>,
-    SignedInAnyTerms(session): SignedInAnyTerms,
+    SignedInAnyEnrolment(session): SignedInAnyEnrolment,
     client: Client,
     CsrfForm(form): CsrfForm<FinishForm>,
 ) -> Result<Response, WebError> {
