@@ -64,6 +64,10 @@ pub use seed::{SeedPlan, SeededUser};
 pub use sessions::{NewSession, SessionRecord};
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{ThrottleKey, ThrottleLimit};
+pub use two_step::{
+    FinishOutcome, FinishSecondStep, MethodOwner, NewTotpMethod, RemoveOutcome, SecondStepProof,
+    TotpMethodRow, TwoStepMethodRow,
+};
 pub use user_admin::{
     Actor, BulkTarget, CapReached, InvitationCaps, Reinvitation, ReinviteResult, UserAdminError,
 };

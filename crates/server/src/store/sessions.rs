@@ -50,7 +50,7 @@ pub struct SessionRecord {
     pub second_step_pending: i64,
     /// 1 when the user's profile requires two-step verification.
     pub require_two_step: i64,
-    /// 1 when the user has set up at least one two-step method.
+    /// How many two-step methods the user has set up (a handful at most).
     pub has_two_step_method: i64,
 }
 
@@ -79,13 +79,21 @@ pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_a
                         ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms, \
               CAST(s.second_step_pending AS BIGINT) AS second_step_pending, \
               CAST(p.require_two_step AS BIGINT) AS require_two_step, \
-              (SELECT COUNT(*) FROM (SELECT 1 FROM two_step_methods m WHERE m.user_id = u.id LIMIT 1) AS any_method) AS has_two_step_method \
+              (SELECT COUNT(*) FROM two_step_methods m WHERE m.user_id = u.id) AS has_two_step_method \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
          JOIN profiles p ON p.id = u.profile_id \
          JOIN roles r ON r.id = u.role_id \
          JOIN organizations o ON o.id = u.org_id \
         WHERE s.id_hash = $1";
+
+/// A new session row (binds: id hash, user, organization, CSRF token, now, expiry, address,
+/// second step pending).
+pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip, second_step_pending) \
+     VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8)";
+/// A completed sign-in on the user's row (binds: now, address, user).
+pub(super) const RECORD_SIGN_IN: &str =
+    "UPDATE users SET last_sign_in_at = $1, last_sign_in_ip = $2 WHERE id = $3";
 
 impl Store {
     /// Starts a session after a successful sign-in, records the sign-in (unless the second step
@@ -103,43 +111,38 @@ impl Store {
                     .execute(&mut *transaction)
                     .await?;
             }
-            sqlx::query(
-                "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip, second_step_pending) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8)",
-            )
-            .bind(new.id_hash.as_str())
-            .bind(new.user_id)
-            .bind(new.org_id)
-            .bind(new.csrf_token)
-            .bind(new.now.unix_millis())
-            .bind(new.expires_at.unix_millis())
-            .bind(new.ip)
-            .bind(i64::from(new.second_step_pending))
-            .execute(&mut *transaction)
-            .await?;
-            if new.second_step_pending {
-                return Ok::<(), StoreError>(());
+            sqlx::query(INSERT_SESSION)
+                .bind(new.id_hash.as_str())
+                .bind(new.user_id)
+                .bind(new.org_id)
+                .bind(new.csrf_token)
+                .bind(new.now.unix_millis())
+                .bind(new.expires_at.unix_millis())
+                .bind(new.ip)
+                .bind(i64::from(new.second_step_pending))
+                .execute(&mut *transaction)
+                .await?;
+            // An owed second step records the sign-in when it is done (store/two_step.rs).
+            if !new.second_step_pending {
+                sqlx::query(RECORD_SIGN_IN)
+                    .bind(new.now.unix_millis())
+                    .bind(new.ip)
+                    .bind(new.user_id)
+                    .execute(&mut *transaction)
+                    .await?;
+                insert_audit_event!(
+                    &mut *transaction,
+                    &AuditEvent {
+                        org_id: new.org_id,
+                        actor_user_id: Some(new.user_id.as_str()),
+                        action: AuditAction::SignedIn,
+                        target_user_id: Some(new.user_id.as_str()),
+                        details: "",
+                        ip: new.ip,
+                        at: new.now,
+                    }
+                )?;
             }
-            sqlx::query(
-                "UPDATE users SET last_sign_in_at = $1, last_sign_in_ip = $2 WHERE id = $3",
-            )
-            .bind(new.now.unix_millis())
-            .bind(new.ip)
-            .bind(new.user_id)
-            .execute(&mut *transaction)
-            .await?;
-            insert_audit_event!(
-                &mut *transaction,
-                &AuditEvent {
-                    org_id: new.org_id,
-                    actor_user_id: Some(new.user_id.as_str()),
-                    action: AuditAction::SignedIn,
-                    target_user_id: Some(new.user_id.as_str()),
-                    details: "",
-                    ip: new.ip,
-                    at: new.now,
-                }
-            )?;
             Ok::<(), StoreError>(())
         })
     }

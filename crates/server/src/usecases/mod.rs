@@ -23,6 +23,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sign_in;
 pub mod terms;
+pub mod two_step;
 pub mod user_account;
 pub mod user_import;
 

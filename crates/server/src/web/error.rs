@@ -36,9 +36,10 @@ pub enum WebError {
     /// The password was checked but the second step of the sign-in is still owed.
     #[error("second step of sign-in owed")]
     SecondStepRequired,
-    /// The profile requires two-step verification and the user has not set up a method yet.
+    /// The profile requires two-step verification and the user has not set up a method yet:
+    /// set it up, then come back to `next`.
     #[error("two-step verification not set up")]
-    TwoStepSetupRequired,
+    TwoStepSetupRequired { next: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -53,6 +54,18 @@ impl From<crate::store::StoreError> for WebError {
 pub const SECOND_STEP_PAGE: &str = "/login/two-step";
 /// Where a session whose profile requires two-step verification, not yet set up, is sent.
 pub const TWO_STEP_SETUP_PAGE: &str = "/account/two-step/setup";
+
+/// `page?next=...`, or `page` alone when `next` is the homepage.
+pub fn with_next(page: &str, next: &str) -> String {
+    if next == "/" || next.is_empty() {
+        page.to_owned()
+    } else {
+        format!(
+            "{page}?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    }
+}
 
 pub const COOKIES_DISABLED: &str =
     "Cookie is disabled in your browser. Please enable the Cookie to continue.";
@@ -70,7 +83,9 @@ impl IntoResponse for WebError {
             }
             Self::TermsRequired => return Redirect::to("/terms").into_response(),
             Self::SecondStepRequired => return Redirect::to(SECOND_STEP_PAGE).into_response(),
-            Self::TwoStepSetupRequired => return Redirect::to(TWO_STEP_SETUP_PAGE).into_response(),
+            Self::TwoStepSetupRequired { next } => {
+                return Redirect::to(&with_next(TWO_STEP_SETUP_PAGE, next)).into_response();
+            }
             Self::NotFound => (StatusCode::NOT_FOUND, "Page not found", "There is no page at this address. Check the link, or start again from the homepage.".to_owned()),
             Self::Forbidden => (StatusCode::FORBIDDEN, "Not allowed", "Your profile does not allow this. Ask an administrator if you need access.".to_owned()),
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, "Something is wrong with this request", message.clone()),

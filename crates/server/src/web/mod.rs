@@ -70,6 +70,9 @@ pub enum Access {
     Public,
     /// A signed-in user.
     SignedIn,
+    /// A session whose password was checked and whose second step is still owed (the
+    /// second-step page); anyone else is sent on.
+    SecondStep,
     /// A Setup page: signed in, Terms accepted, View Setup, and this permission.
     Setup(Permission),
     /// The JSON API: an API token (never a session) carrying this permission, if one is named.
@@ -237,7 +240,7 @@ pub fn route_table() -> Vec<RouteInfo> {
 }
 
 fn routes() -> Routes {
-    use Access::{ApiToken, Public, ScimToken, Setup, SignedIn};
+    use Access::{ApiToken, Public, ScimToken, SecondStep, Setup, SignedIn};
     use Permission::{
         ManageApiTokens, ManageCompanyDetails, ManageProfiles, ManageRoles, ManageTermsOfService,
         ManageUsers, ViewAuditLog, ViewSetup,
@@ -249,6 +252,30 @@ fn routes() -> Routes {
         .get("/login", Public, pages::login::show)
         .post("/login", Public, pages::login::submit)
         .post("/logout", SignedIn, pages::login::sign_out)
+        .get("/login/two-step", SecondStep, pages::second_step::show)
+        .post("/login/two-step", SecondStep, pages::second_step::submit)
+        .get("/account/two-step", SignedIn, pages::two_step::show)
+        .get("/account/two-step/setup", SignedIn, pages::two_step::setup)
+        .get(
+            "/account/two-step/authenticator",
+            SignedIn,
+            pages::two_step::add_form,
+        )
+        .post(
+            "/account/two-step/authenticator",
+            SignedIn,
+            pages::two_step::add,
+        )
+        .post(
+            "/account/two-step/methods",
+            SignedIn,
+            pages::two_step::change_method,
+        )
+        .post(
+            "/account/two-step/recovery-codes",
+            SignedIn,
+            pages::two_step::regenerate,
+        )
         .get("/password/forgot", Public, pages::password::forgot_form)
         .post("/password/forgot", Public, pages::password::forgot_submit)
         .get(

@@ -143,7 +143,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedInAnyTerms {
         let SignedInAnyEnrolment(session) =
             SignedInAnyEnrolment::from_request_parts(parts, state).await?;
         if session.must_enrol_two_step {
-            return Err(WebError::TwoStepSetupRequired);
+            return Err(WebError::TwoStepSetupRequired {
+                next: return_path(parts),
+            });
         }
         Ok(Self(session))
     }

@@ -1359,6 +1359,17 @@ impl Snapshot {
                 Scope::Organization(_) if table == "user_import_rows" => {
                     "WHERE import_id IN (SELECT id FROM user_imports WHERE org_id = $1)".to_owned()
                 }
+                // Two-step verification's rows of a user (migration 0016).
+                Scope::Organization(_)
+                    if [
+                        "recovery_codes",
+                        "remembered_browsers",
+                        "webauthn_ceremonies",
+                    ]
+                    .contains(&table.as_str()) =>
+                {
+                    "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
+                }
                 Scope::Organization(_) if table == "checklist_progress" => {
                     "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
                 }

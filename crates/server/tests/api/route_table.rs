@@ -502,6 +502,18 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
             ("next", String::new()),
         ],
         "/logout" | "/terms/decline" => vec![],
+        "/login/two-step" => vec![("code", "123456".into()), ("next", String::new())],
+        // A secret this server never sealed: refused before any code is checked.
+        "/account/two-step/authenticator" => vec![
+            ("secret", "not-a-sealed-secret".into()),
+            ("name", "Phone".into()),
+            ("code", "123456".into()),
+        ],
+        "/account/two-step/methods" => vec![
+            ("action", "remove".into()),
+            ("method_id", "0195a7c2-0000-7000-8000-000000000000".into()),
+        ],
+        "/account/two-step/recovery-codes" => vec![],
         // The upload routes get a picture too (see `post`); removing takes only the token.
         "/account/picture"
         | "/account/picture/remove"
@@ -677,6 +689,11 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/users/{user_id}/picture"
         | "/setup/users/{user_id}/picture/remove" => Answer::RedirectUnder("/setup/users/"),
         "/account" => Answer::Redirect("/account?saved=1"),
+        // The plausible forms name no method of the user (who has none): refused, as
+        // tests/api/two_step.rs shows with real ones.
+        "/account/two-step/authenticator" | "/account/two-step/recovery-codes" => Answer::Page(400),
+        "/account/two-step/methods" => Answer::Page(404),
+        "/login/two-step" => Answer::Redirect("/"),
         "/setup/users/bulk" => Answer::RedirectUnder("/setup/users?"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
@@ -911,7 +928,23 @@ const CONTROLS: [&str; 31] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 5] = [
+const WITHOUT_CONTROL: [(&str, &str); 9] = [
+    (
+        "/login/two-step",
+        "it needs a pending session and a code of its authenticator app (tests/api/two_step.rs)",
+    ),
+    (
+        "/account/two-step/authenticator",
+        "it needs the code of the secret its page sealed (tests/api/two_step.rs)",
+    ),
+    (
+        "/account/two-step/methods",
+        "it needs a method of the user's own (tests/api/two_step.rs)",
+    ),
+    (
+        "/account/two-step/recovery-codes",
+        "it needs a method of the user's own (tests/api/two_step.rs)",
+    ),
     (
         "/account/two-step/passkeys/options",
         "a ceremony needs a host name and an authenticator (tests/api/passkeys.rs, tests/browser/passkeys.rs)",
@@ -1282,6 +1315,15 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
                 let reply = get(&app, &standard.client, &path).await;
                 assert_eq!(reply.status, 200, "signed in: GET {path}: {}", reply.body);
             }
+            Access::SecondStep => {
+                // Only a session that owes its second step stays (tests/api/two_step_gate.rs).
+                for (who, reply) in [
+                    ("anonymous", anonymous_reply),
+                    ("signed in", get(&app, &standard.client, &path).await),
+                ] {
+                    reply.assert_answer(Answer::Redirect("/login"), &format!("{who} GET {path}"));
+                }
+            }
             Access::MetricsToken => {
                 // The test server has no metrics token: /metrics is not there, for anyone.
                 assert_eq!(anonymous_reply.status, 404, "anonymous GET {path}");
@@ -1397,6 +1439,30 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_its_rule_says(app: Te
                     // Signing out and declining the Terms end the session.
                     standard = signed_in(&app, &company.sam_username, MEMBER_PASSWORD).await;
                 }
+            }
+            Access::SecondStep => {
+                // The form token first (a cookieless browser is told to turn cookies on), then
+                // the session: a complete one has nothing to do here.
+                anonymous_reply.assert_page(
+                    400,
+                    COOKIES_DISABLED,
+                    &format!("anonymous POST {path}"),
+                );
+                post(
+                    &app,
+                    &standard.client,
+                    &path,
+                    Some(&standard.token),
+                    &form,
+                    &[],
+                )
+                .await
+                .assert_answer(Answer::Redirect("/"), &format!("signed in: POST {path}"));
+                assert_unchanged(
+                    &before,
+                    &snapshot.take(&app).await,
+                    &format!("a POST {path} without a pending session"),
+                );
             }
             Access::MetricsToken => panic!("POST {path}: /metrics is read, never posted to"),
             Access::Public => {

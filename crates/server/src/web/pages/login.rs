@@ -9,7 +9,7 @@ use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm, form_token};
-use crate::web::error::{SECOND_STEP_PAGE, WebError};
+use crate::web::error::{SECOND_STEP_PAGE, WebError, with_next};
 use crate::web::session::{AnySession, CurrentSession};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -156,7 +156,7 @@ pub async fn submit(
                 .map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned());
             let target = match second_step {
                 SecondStep::Done => next,
-                SecondStep::Owed => second_step_page(&next),
+                SecondStep::Owed => with_next(SECOND_STEP_PAGE, &next),
             };
             Ok((jar, Redirect::to(&target)).into_response())
         }
@@ -169,18 +169,6 @@ pub async fn submit(
             retry_after: wait,
         }),
         Err(SignInError::Internal(error)) => Err(WebError::Internal(error)),
-    }
-}
-
-/// The second-step page, carrying where to go once the step is done.
-fn second_step_page(next: &str) -> String {
-    if next == "/" {
-        SECOND_STEP_PAGE.to_owned()
-    } else {
-        format!(
-            "{SECOND_STEP_PAGE}?next={}",
-            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-        )
     }
 }
 

@@ -1,0 +1,225 @@
+//! The second step of a sign-in: a code from an authenticator app or a recovery code, given by
+//! a session whose password was checked. Wrong codes count against the account like wrong
+//! passwords, and are audited; the right one replaces the pending session with a fresh one.
+
+use super::super::Services;
+use super::super::sessions::{ABSOLUTE_TIMEOUT, SessionTokens, SignedInSession};
+use super::{recovery_codes, totp};
+use crate::store::{
+    AuditEvent, FinishOutcome, FinishSecondStep, NewSession, SecondStepProof, ThrottleKey,
+};
+use crate::usecases::FieldErrors;
+use crate::usecases::sign_in::ACCOUNT_LIMIT;
+use onestop_domain::{AuditAction, SecretToken};
+use std::time::Duration;
+
+/// How long a remembered browser skips the second step.
+pub const REMEMBER_BROWSER_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// What the user gave.
+#[derive(Debug, Clone, Copy)]
+pub enum SecondStepAnswer<'a> {
+    /// A code from an authenticator app.
+    Code(&'a str),
+    RecoveryCode(&'a str),
+}
+
+pub struct SecondStepRequest<'a> {
+    /// The pending session.
+    pub session: &'a SignedInSession,
+    pub answer: SecondStepAnswer<'a>,
+    pub ip: &'a str,
+    /// "Remember this browser for 30 days" was ticked (honoured only if the company allows it).
+    pub remember_browser: bool,
+}
+
+/// The sign-in is complete.
+#[derive(Debug)]
+pub struct SecondStepPassed {
+    pub tokens: SessionTokens,
+    /// The token of the remembered-browser cookie, if the browser is to be remembered.
+    pub remembered: Option<SecretToken>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecondStepError {
+    /// Not even the shape of a code: nothing was counted.
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("This code is not right, or it was used already. Try the code your app shows now.")]
+    WrongCode,
+    #[error("This recovery code is not right, or it was used already.")]
+    WrongRecoveryCode,
+    #[error("Too many wrong codes. Try again in {} minutes.", .0.as_secs().div_ceil(60))]
+    TooManyAttempts(Duration),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn internal(error: impl Into<anyhow::Error>) -> SecondStepError {
+    SecondStepError::Internal(error.into())
+}
+
+/// Second-step attempts against one user.
+pub fn throttle_key(user_id: &str) -> ThrottleKey {
+    ThrottleKey::new("second step account", user_id)
+}
+
+/// Whether the second-step page offers "Remember this browser for 30 days".
+pub async fn offers_remembering(
+    services: &Services,
+    session: &SignedInSession,
+) -> Result<bool, crate::store::StoreError> {
+    services.store.remembers_browsers(session.scope.id()).await
+}
+
+pub async fn finish_second_step(
+    services: &Services,
+    request: SecondStepRequest<'_>,
+) -> Result<SecondStepPassed, SecondStepError> {
+    let session = request.session;
+    let mut errors = FieldErrors::default();
+    let answer = match request.answer {
+        SecondStepAnswer::Code(typed) => totp::normalize_code(typed).map(Normalized::Code),
+        SecondStepAnswer::RecoveryCode(typed) => {
+            recovery_codes::normalize(typed).map(Normalized::RecoveryCode)
+        }
+    };
+    let Some(answer) = answer else {
+        match request.answer {
+            SecondStepAnswer::Code(_) => errors.add(
+                "code",
+                "Enter the 6-digit code your authenticator app shows for 1Stop.",
+            ),
+            SecondStepAnswer::RecoveryCode(_) => errors.add(
+                "recovery_code",
+                "Enter one of your recovery codes: 16 letters and digits, like abcd-efgh-ijkl-mnop.",
+            ),
+        }
+        return Err(SecondStepError::Invalid(errors));
+    };
+
+    let store = &services.store;
+    let key = throttle_key(session.user_id.as_str());
+    let now = services.clock.now();
+    if let Some(wait) = store
+        .register_attempt(&[(&key, ACCOUNT_LIMIT)], now)
+        .await
+        .map_err(internal)?[0]
+    {
+        return Err(SecondStepError::TooManyAttempts(wait));
+    }
+
+    let proof = match &answer {
+        Normalized::Code(code) => {
+            let mut found = None;
+            for method in store
+                .totp_methods(&session.user_id)
+                .await
+                .map_err(internal)?
+            {
+                let Some(sealed) = method.totp_secret_sealed.as_deref() else {
+                    continue;
+                };
+                let secret = services
+                    .sealer
+                    .open(sealed)
+                    .map_err(|_| internal(anyhow::anyhow!("a TOTP secret could not be opened")))?;
+                if let Some(step) = totp::matching_step(&secret, code, now)
+                    && method.totp_last_step.is_none_or(|last| step > last)
+                {
+                    found = Some((method.id, step));
+                    break;
+                }
+            }
+            found
+        }
+        Normalized::RecoveryCode(code) => Some((recovery_codes::hash(code), 0)),
+    };
+
+    let outcome = match proof {
+        None => FinishOutcome::Refused,
+        Some((id_or_hash, step)) => {
+            let proof = match &answer {
+                Normalized::Code(_) => SecondStepProof::Totp {
+                    method_id: &id_or_hash,
+                    step,
+                },
+                Normalized::RecoveryCode(_) => SecondStepProof::RecoveryCode {
+                    code_hash: &id_or_hash,
+                },
+            };
+            let tokens = SessionTokens {
+                session_token: SecretToken::generate(),
+                csrf_token: SecretToken::generate(),
+            };
+            let remembered = if request.remember_browser
+                && offers_remembering(services, session)
+                    .await
+                    .map_err(internal)?
+            {
+                Some(SecretToken::generate())
+            } else {
+                None
+            };
+            let remembered_hash = remembered.as_ref().map(SecretToken::hash);
+            let outcome = store
+                .finish_second_step(&FinishSecondStep {
+                    pending: &session.id_hash,
+                    session: NewSession {
+                        id_hash: &tokens.session_token.hash(),
+                        user_id: &session.user_id,
+                        org_id: session.scope.id(),
+                        csrf_token: tokens.csrf_token.expose(),
+                        now,
+                        expires_at: now.plus(ABSOLUTE_TIMEOUT),
+                        ip: Some(request.ip),
+                        second_step_pending: false,
+                    },
+                    proof,
+                    remember: remembered_hash
+                        .as_ref()
+                        .map(|hash| (hash, now.plus(REMEMBER_BROWSER_FOR))),
+                })
+                .await
+                .map_err(internal)?;
+            if outcome == FinishOutcome::SignedIn {
+                store.forgive_attempt(&key, true).await.map_err(internal)?;
+                tracing::info!(user_id = %session.user_id, "second step passed; signed in");
+                return Ok(SecondStepPassed { tokens, remembered });
+            }
+            outcome
+        }
+    };
+    debug_assert_eq!(outcome, FinishOutcome::Refused);
+    let details = match answer {
+        Normalized::Code(_) => "authenticator app",
+        Normalized::RecoveryCode(_) => "recovery code",
+    };
+    store
+        .record_failed_sign_in(
+            &key,
+            Some(&AuditEvent {
+                org_id: session.scope.id(),
+                actor_user_id: Some(session.user_id.as_str()),
+                action: AuditAction::SecondStepFailed,
+                target_user_id: Some(session.user_id.as_str()),
+                details,
+                ip: Some(request.ip),
+                at: now,
+            }),
+            now,
+        )
+        .await
+        .map_err(internal)?;
+    tracing::info!(ip = request.ip, "second step failed");
+    Err(match answer {
+        Normalized::Code(_) => SecondStepError::WrongCode,
+        Normalized::RecoveryCode(_) => SecondStepError::WrongRecoveryCode,
+    })
+}
+
+enum Normalized {
+    Code(String),
+    RecoveryCode(String),
+}
