@@ -4,7 +4,7 @@
 //! (`usecases::passkeys`) is the only one that reads or writes that JSON.
 
 use super::audit::insert_audit_event;
-use super::user_admin::Actor;
+use super::two_step::{MethodOwner, replace_codes};
 use super::{Store, StoreError, classify, in_transaction, new_id, on_pool, on_writer};
 use onestop_domain::{AuditAction, Timestamp, UserId};
 
@@ -118,16 +118,18 @@ impl Store {
             .map(|(state_json, _)| state_json))
     }
 
-    /// Adds a passkey to the actor's own methods, audited in the same transaction. A credential
-    /// id already registered (by anyone) is [`StoreError::Duplicate`]`("credential_id")`.
-    /// Returns the new method's id.
+    /// Adds a passkey to the owner's methods, audited in the same transaction; with
+    /// `recovery_code_hashes`, replaces their recovery codes too (the first method comes with
+    /// codes). A credential id already registered (by anyone) is
+    /// [`StoreError::Duplicate`]`("credential_id")`. Returns the new method's id.
     pub async fn add_passkey(
         &self,
-        actor: Actor<'_>,
+        owner: MethodOwner<'_>,
         passkey: &NewPasskey<'_>,
+        recovery_code_hashes: Option<&[String]>,
     ) -> Result<String, StoreError> {
         let id = new_id();
-        let details = format!("kind=passkey name={}", passkey.name);
+        let details = format!("Passkey \u{201c}{}\u{201d}", passkey.name);
         in_transaction!(self, |transaction| {
             sqlx::query(
                 "INSERT INTO two_step_methods \
@@ -135,19 +137,22 @@ impl Store {
                  VALUES ($1, $2, $3, 'passkey', $4, $5, $6, $7)",
             )
             .bind(&id)
-            .bind(actor.scope.id())
-            .bind(actor.user_id)
+            .bind(owner.org_id)
+            .bind(owner.user_id)
             .bind(passkey.name)
             .bind(passkey.credential_id)
             .bind(passkey.passkey_json)
-            .bind(actor.now.unix_millis())
+            .bind(owner.now.unix_millis())
             .execute(&mut *transaction)
             .await
             .map_err(|error| classify(error, &["credential_id"]))?;
             insert_audit_event!(
                 &mut *transaction,
-                &actor.event(AuditAction::TwoStepEnrolled, actor.user_id, &details)
+                &owner.event(AuditAction::TwoStepEnrolled, &details)
             )?;
+            if let Some(hashes) = recovery_code_hashes {
+                replace_codes!(transaction, &owner, hashes);
+            }
             Ok::<_, StoreError>(())
         })?;
         Ok(id)

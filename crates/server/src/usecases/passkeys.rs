@@ -8,7 +8,8 @@
 //! comes (single use), and expires after [`CEREMONY_LIFETIME`].
 
 use super::Services;
-use crate::store::{Actor, CeremonyPurpose, NewPasskey, StoreError, StoredPasskey};
+use super::two_step;
+use crate::store::{CeremonyPurpose, MethodOwner, NewPasskey, StoreError, StoredPasskey};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use onestop_domain::UserId;
@@ -51,6 +52,8 @@ pub enum PasskeyError {
     NoPasskeys,
     #[error("The passkey was not accepted. Try again, or use another way.")]
     Refused(#[source] webauthn_rs::prelude::WebauthnError),
+    #[error("no randomness for recovery codes")]
+    NoRandomness,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -128,21 +131,20 @@ pub async fn begin_registration(
     })
 }
 
-/// Finishes registration `ceremony` of the actor with the browser's answer (`credential_json`,
+/// Finishes registration `ceremony` of `owner` with the browser's answer (`credential_json`,
 /// a `PublicKeyCredential` as JSON) and adds the passkey to their methods under `name`,
-/// audited. Returns the new method's id.
+/// audited. The first method comes with recovery codes: they are returned, to be shown once.
 pub async fn finish_registration(
     services: &Services,
-    actor: Actor<'_>,
-    user_id: &UserId,
+    owner: MethodOwner<'_>,
     ceremony: &str,
     name: &str,
     credential_json: &str,
-) -> Result<String, PasskeyError> {
+) -> Result<Option<Vec<String>>, PasskeyError> {
     let name = parse_name(name)?;
     let relying_party = relying_party(&services.public_url)?;
     let state: PasskeyRegistration =
-        take_state(services, user_id, CeremonyPurpose::Register, ceremony).await?;
+        take_state(services, owner.user_id, CeremonyPurpose::Register, ceremony).await?;
     let answer: RegisterPublicKeyCredential =
         serde_json::from_str(credential_json).map_err(|_| PasskeyError::MalformedAnswer)?;
     let passkey = relying_party
@@ -150,20 +152,36 @@ pub async fn finish_registration(
         .map_err(PasskeyError::Refused)?;
     let passkey_json = to_json_text(&passkey)?;
     let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
+    let first = services
+        .store
+        .two_step_methods(owner.user_id)
+        .await?
+        .is_empty();
+    let codes = if first {
+        Some(two_step::recovery_codes::generate().ok_or(PasskeyError::NoRandomness)?)
+    } else {
+        None
+    };
+    let hashes = codes.as_deref().map(two_step::hashes_of);
     let added = services
         .store
         .add_passkey(
-            actor,
+            owner,
             &NewPasskey {
                 name: &name,
                 credential_id: &credential_id,
                 passkey_json: &passkey_json,
             },
+            hashes.as_deref(),
         )
         .await;
     match added {
         Err(StoreError::Duplicate("credential_id")) => Err(PasskeyError::AlreadyAdded),
-        other => Ok(other?),
+        Err(error) => Err(error.into()),
+        Ok(_) => {
+            tracing::info!(user_id = %owner.user_id, "passkey added");
+            Ok(codes)
+        }
     }
 }
 

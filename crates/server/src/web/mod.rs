@@ -254,6 +254,11 @@ fn routes() -> Routes {
         .post("/logout", SignedIn, pages::login::sign_out)
         .get("/login/two-step", SecondStep, pages::second_step::show)
         .post("/login/two-step", SecondStep, pages::second_step::submit)
+        .post(
+            "/login/two-step/passkey/options",
+            SecondStep,
+            pages::passkeys::sign_in_options,
+        )
         .get("/account/two-step", SignedIn, pages::two_step::show)
         .get("/account/two-step/setup", SignedIn, pages::two_step::setup)
         .get(

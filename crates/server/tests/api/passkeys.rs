@@ -5,9 +5,8 @@
 use crate::helpers::{
     Backend, TestApp, csrf_token_in, on_both_backends, on_both_databases, spawn_app_on_localhost,
 };
-use onestop_domain::UserId;
-use onestop_server::store::{Actor, NewPasskey};
-use onestop_server::tenancy::OrganizationScope;
+use onestop_domain::{OrganizationId, UserId};
+use onestop_server::store::{MethodOwner, NewPasskey};
 use onestop_server::usecases::passkeys::{
     CEREMONY_LIFETIME, PasskeyError, PasskeyHolder, begin_authentication, begin_registration,
     finish_authentication, finish_registration,
@@ -19,6 +18,7 @@ on_both_backends!(
     a_registration_ceremony_expires_after_five_minutes,
     a_ceremony_finishes_once_and_only_for_its_user,
     a_passkey_of_another_user_is_refused,
+    a_refused_passkey_at_the_second_step_is_audited_and_leaves_the_session_pending,
 );
 
 on_both_databases!(passkeys_are_refused_with_a_reason_when_the_public_url_is_an_ip_address);
@@ -32,12 +32,13 @@ fn stored_passkey_json(credential_id: &str) -> String {
 }
 
 async fn add_stored_passkey(app: &TestApp, org_id: &str, user_id: &str, credential_id: &str) {
-    let scope = crate::helpers::scope(org_id);
+    let org_id = OrganizationId::from_trusted(org_id.to_owned());
+    let user_id = user_id_of(user_id);
     app.store
         .add_passkey(
-            Actor {
-                scope: &scope,
-                user_id,
+            MethodOwner {
+                org_id: &org_id,
+                user_id: &user_id,
                 ip: None,
                 now: app.now(),
             },
@@ -46,9 +47,20 @@ async fn add_stored_passkey(app: &TestApp, org_id: &str, user_id: &str, credenti
                 credential_id,
                 passkey_json: &stored_passkey_json(credential_id),
             },
+            None,
         )
         .await
         .expect("the passkey is stored");
+}
+
+/// The owner of the methods being changed, now.
+fn owner<'a>(org_id: &'a OrganizationId, user_id: &'a UserId, app: &TestApp) -> MethodOwner<'a> {
+    MethodOwner {
+        org_id,
+        user_id,
+        ip: None,
+        now: app.now(),
+    }
 }
 
 fn holder(user_id: &UserId) -> PasskeyHolder<'_> {
@@ -59,7 +71,7 @@ fn holder(user_id: &UserId) -> PasskeyHolder<'_> {
     }
 }
 
-fn user_id(id: &str) -> UserId {
+fn user_id_of(id: &str) -> UserId {
     UserId::parse(id).expect("a user id")
 }
 
@@ -108,8 +120,8 @@ async fn a_registration_ceremony_expires_after_five_minutes(backend: Backend) {
         return;
     };
     let organization = app.create_organization().await;
-    let ada = user_id(&organization.admin_id);
-    let actor_scope = organization.scope.clone();
+    let ada = user_id_of(&organization.admin_id);
+    let org_id = OrganizationId::from_trusted(organization.org_id.clone());
     let options = begin_registration(&app.services, holder(&ada))
         .await
         .expect("a ceremony starts");
@@ -117,13 +129,7 @@ async fn a_registration_ceremony_expires_after_five_minutes(backend: Backend) {
     app.clock.advance(Duration::from_secs(5 * 60));
     let finished = finish_registration(
         &app.services,
-        Actor {
-            scope: &actor_scope,
-            user_id: ada.as_str(),
-            ip: None,
-            now: app.now(),
-        },
-        &ada,
+        owner(&org_id, &ada, &app),
         &options.ceremony,
         "Laptop",
         "{}",
@@ -143,8 +149,8 @@ async fn a_ceremony_finishes_once_and_only_for_its_user(backend: Backend) {
         return;
     };
     let organization = app.create_organization().await;
-    let ada = user_id(&organization.admin_id);
-    let sam = user_id(
+    let ada = user_id_of(&organization.admin_id);
+    let sam = user_id_of(
         &app.add_active_user(
             &organization.org_id,
             "standard",
@@ -155,15 +161,7 @@ async fn a_ceremony_finishes_once_and_only_for_its_user(backend: Backend) {
         )
         .await,
     );
-    let scope = organization.scope.clone();
-    fn actor<'a>(scope: &'a OrganizationScope, user: &'a UserId, app: &TestApp) -> Actor<'a> {
-        Actor {
-            scope,
-            user_id: user.as_str(),
-            ip: None,
-            now: app.now(),
-        }
-    }
+    let org_id = OrganizationId::from_trusted(organization.org_id.clone());
     let options = begin_registration(&app.services, holder(&ada))
         .await
         .expect("a ceremony starts");
@@ -171,8 +169,7 @@ async fn a_ceremony_finishes_once_and_only_for_its_user(backend: Backend) {
     // Sam cannot finish Ada's ceremony, and trying does not spend it.
     let by_sam = finish_registration(
         &app.services,
-        actor(&scope, &sam, &app),
-        &sam,
+        owner(&org_id, &sam, &app),
         &options.ceremony,
         "Laptop",
         "{}",
@@ -185,8 +182,7 @@ async fn a_ceremony_finishes_once_and_only_for_its_user(backend: Backend) {
     // Ada's malformed answer spends it...
     let first = finish_registration(
         &app.services,
-        actor(&scope, &ada, &app),
-        &ada,
+        owner(&org_id, &ada, &app),
         &options.ceremony,
         "Laptop",
         "{}",
@@ -199,8 +195,7 @@ async fn a_ceremony_finishes_once_and_only_for_its_user(backend: Backend) {
     // ...so that it cannot be answered again.
     let again = finish_registration(
         &app.services,
-        actor(&scope, &ada, &app),
-        &ada,
+        owner(&org_id, &ada, &app),
         &options.ceremony,
         "Laptop",
         "{}",
@@ -238,7 +233,7 @@ async fn a_passkey_of_another_user_is_refused(backend: Backend) {
     )
     .await;
     add_stored_passkey(&app, &organization.org_id, &sam_id, sams_credential).await;
-    let ada = user_id(&organization.admin_id);
+    let ada = user_id_of(&organization.admin_id);
 
     let options = begin_authentication(&app.services, &ada)
         .await
@@ -295,4 +290,96 @@ async fn passkeys_are_refused_with_a_reason_when_the_public_url_is_an_ip_address
         "the refusal says what to set: {message}"
     );
     assert_eq!(app.count("webauthn_ceremonies").await, 0);
+}
+
+async fn a_refused_passkey_at_the_second_step_is_audited_and_leaves_the_session_pending(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app_on_localhost(backend).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    let sam_id = app
+        .add_active_user(
+            &organization.org_id,
+            "standard",
+            "manager",
+            ("Sam", "Smith"),
+            "sam",
+            crate::helpers::MEMBER_PASSWORD,
+        )
+        .await;
+    let sams_credential = "c2FtcyBwYXNza2V5";
+    add_stored_passkey(
+        &app,
+        &organization.org_id,
+        &organization.admin_id,
+        "YWRhcyBwYXNza2V5",
+    )
+    .await;
+    add_stored_passkey(&app, &organization.org_id, &sam_id, sams_credential).await;
+    let response = app.sign_in("ada", crate::helpers::ADMIN_PASSWORD).await;
+    assert!(
+        crate::helpers::location(&response).starts_with("/login/two-step"),
+        "the password is followed by the second step"
+    );
+    let page = app.get_text("/login/two-step").await;
+    assert!(page.contains("Use a passkey"), "{page}");
+    let token = csrf_token_in(&page);
+    let options: serde_json::Value = app
+        .post_form("/login/two-step/passkey/options", &[("csrf_token", &token)])
+        .await
+        .json()
+        .await
+        .expect("JSON options");
+    let ceremony = options["ceremony"].as_str().expect("a ceremony");
+    assert_eq!(options["publicKey"]["rpId"], "localhost");
+
+    let sams_answer = serde_json::json!({
+        "id": sams_credential,
+        "rawId": sams_credential,
+        "type": "public-key",
+        "response": {
+            "authenticatorData": "AAAA",
+            "clientDataJSON": "AAAA",
+            "signature": "AAAA",
+            "userHandle": null,
+        },
+        "extensions": {},
+    })
+    .to_string();
+    let response = app
+        .post_form(
+            "/login/two-step",
+            &[
+                ("csrf_token", token.as_str()),
+                ("ceremony", ceremony),
+                ("credential", &sams_answer),
+                ("next", "/"),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status().as_u16(), 422);
+    let page = response.text().await.unwrap_or_default();
+    assert!(page.contains("This passkey is not one of yours."), "{page}");
+    assert_eq!(
+        app.number_value(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'second_step_failed' AND details = $1",
+            "passkey"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.number("SELECT COUNT(*) FROM sessions WHERE second_step_pending = 1")
+            .await,
+        1,
+        "the session still owes its second step"
+    );
+    assert_eq!(
+        crate::helpers::location(&app.get("/").await),
+        "/login/two-step",
+        "nothing else opens"
+    );
 }

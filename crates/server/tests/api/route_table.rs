@@ -503,6 +503,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
         ],
         "/logout" | "/terms/decline" => vec![],
         "/login/two-step" => vec![("code", "123456".into()), ("next", String::new())],
+        "/login/two-step/passkey/options" => vec![],
         // A secret this server never sealed: refused before any code is checked.
         "/account/two-step/authenticator" => vec![
             ("secret", "not-a-sealed-secret".into()),
@@ -693,7 +694,7 @@ fn allowed_answer(route: &str) -> Answer {
         // tests/api/two_step.rs shows with real ones.
         "/account/two-step/authenticator" | "/account/two-step/recovery-codes" => Answer::Page(400),
         "/account/two-step/methods" => Answer::Page(404),
-        "/login/two-step" => Answer::Redirect("/"),
+        "/login/two-step" | "/login/two-step/passkey/options" => Answer::Redirect("/"),
         "/setup/users/bulk" => Answer::RedirectUnder("/setup/users?"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
@@ -928,7 +929,11 @@ const CONTROLS: [&str; 31] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 9] = [
+const WITHOUT_CONTROL: [(&str, &str); 10] = [
+    (
+        "/login/two-step/passkey/options",
+        "it needs a pending session of a user with a passkey (tests/browser/passkeys.rs)",
+    ),
     (
         "/login/two-step",
         "it needs a pending session and a code of its authenticator app (tests/api/two_step.rs)",

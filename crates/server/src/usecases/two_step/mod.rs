@@ -237,7 +237,8 @@ fn new_codes() -> Result<Vec<String>, TwoStepError> {
         .ok_or_else(|| TwoStepError::Internal(anyhow::anyhow!("no randomness for recovery codes")))
 }
 
-fn hashes_of(codes: &[String]) -> Vec<String> {
+/// The hashes to store of recovery codes shown to their owner.
+pub(crate) fn hashes_of(codes: &[String]) -> Vec<String> {
     codes
         .iter()
         .filter_map(|code| recovery_codes::normalize(code))

@@ -3,20 +3,22 @@
 //! in a page or a redirect. The forms themselves are the `_passkey.html` partial, included by the
 //! two-step pages.
 
-use crate::store::Actor;
+use super::two_step;
+use crate::store::MethodOwner;
 use crate::usecases::passkeys::{
-    self, CeremonyOptions, PasskeyError, PasskeyHolder, begin_registration, finish_registration,
+    self, CeremonyOptions, PasskeyError, PasskeyHolder, begin_authentication, begin_registration,
+    finish_registration,
 };
 use crate::usecases::sessions::SignedInSession;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
-use crate::web::session::SignedInAnyEnrolment;
-use axum::Json;
+use crate::web::session::{CurrentSession, SignedInAnyEnrolment};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
 
 /// The fields the script posts for options: the CSRF token, and for registration the name typed
 /// so far (checked here too, so a bad name is refused before the browser asks for a passkey).
@@ -44,7 +46,10 @@ pub struct FinishForm {
     #[serde(default)]
     credential: String,
     #[serde(default)]
-    pub name: String,
+    name: String,
+    /// Where the page that offered "Add passkey" goes on to.
+    #[serde(default)]
+    next: String,
 }
 
 impl CarriesCsrfToken for FinishForm {
@@ -110,31 +115,73 @@ pub async fn register_options(
     Ok(Json(options))
 }
 
-/// `POST /account/two-step/passkeys`: the browser's new passkey; added to the user's methods.
+/// `POST /account/two-step/passkeys`: the browser's new passkey, added to the user's methods.
+/// The first method's recovery codes are shown in the answer; then the user goes on where the
+/// setup gate was taking them, or back to Two-step verification.
 pub async fn register(
     State(state): State<AppState>,
-    SignedInAnyEnrolment(session): SignedInAnyEnrolment,
+    SignedInAnyEnrolment(user): SignedInAnyEnrolment,
     client: Client,
     CsrfForm(form): CsrfForm<FinishForm>,
 ) -> Result<Response, WebError> {
-    let actor = Actor {
-        scope: &session.scope,
-        user_id: session.user_id.as_str(),
+    let owner = MethodOwner {
+        org_id: user.scope.id(),
+        user_id: &user.user_id,
         ip: Some(&client.ip),
         now: state.services.clock.now(),
     };
+    let continue_to = if user.must_enrol_two_step || form.next != "/account/two-step" {
+        two_step::local(&form.next)
+    } else {
+        "/account/two-step?added=passkey".to_owned()
+    };
     match finish_registration(
         &state.services,
-        actor,
-        &session.user_id,
+        owner,
         &form.ceremony,
         &form.name,
         &form.credential,
     )
     .await
     {
-        Ok(_) => Ok(Redirect::to("/account/two-step").into_response()),
+        Ok(Some(codes)) => Ok(two_step::no_store(two_step::codes_page(
+            &user,
+            codes,
+            continue_to,
+            true,
+        ))),
+        Ok(None) => Ok(Redirect::to(&continue_to).into_response()),
         Err(PasskeyError::Store(cause)) => Err(WebError::Internal(cause.into())),
-        Err(refusal) => Err(WebError::BadRequest(refusal.to_string())),
+        Err(PasskeyError::NoRandomness) => Err(WebError::Internal(anyhow::anyhow!(
+            "no randomness for recovery codes"
+        ))),
+        Err(refusal) => Err(WebError::BadRequest(format!(
+            "{refusal} Go back to add the passkey again."
+        ))),
     }
+}
+
+/// `POST /login/two-step/passkey/options`: starts a second step with one of the pending
+/// session's user's passkeys. Like the second-step form, the form token is checked first, then
+/// the session: a complete one has nothing to do here.
+pub async fn sign_in_options(
+    State(state): State<AppState>,
+    Extension(current): Extension<CurrentSession>,
+    CsrfForm(_): CsrfForm<OptionsForm>,
+) -> Result<Response, WebError> {
+    let session = match current.0 {
+        Some(session) if session.second_step_pending => session,
+        Some(_) => return Ok(Redirect::to("/").into_response()),
+        None => {
+            return Err(WebError::SignInRequired {
+                next: "/".to_owned(),
+            });
+        }
+    };
+    Ok(
+        match begin_authentication(&state.services, &session.user_id).await {
+            Ok(options) => Json(options).into_response(),
+            Err(error) => OptionsRefused::from(error).into_response(),
+        },
+    )
 }
