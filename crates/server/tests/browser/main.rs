@@ -17,11 +17,13 @@ mod api_tokens;
 mod chromium;
 mod invitation_messages;
 mod page_checks;
+mod passkeys;
 mod pictures;
 mod time_zones;
 mod tour;
 mod user_import;
 mod users_list;
+mod virtual_authenticator;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};
