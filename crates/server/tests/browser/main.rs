@@ -21,6 +21,10 @@ mod passkeys;
 mod pictures;
 mod time_zones;
 mod tour;
+mod two_step;
+#[allow(dead_code)]
+#[path = "../api/two_step_helpers.rs"]
+mod two_step_helpers;
 mod user_import;
 mod users_list;
 mod virtual_authenticator;
