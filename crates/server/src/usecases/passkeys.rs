@@ -252,11 +252,6 @@ pub async fn finish_authentication(
     })
 }
 
-/// Whether this server can offer passkeys at all (its public URL names a host).
-pub fn available(services: &Services) -> bool {
-    relying_party(&services.public_url).is_ok()
-}
-
 /// The WebAuthn user handle: the user's id (a UUID), so an authenticator never learns more.
 fn user_handle(user_id: &UserId) -> Result<Uuid, PasskeyError> {
     Uuid::parse_str(user_id.as_str()).map_err(|_| {

@@ -1,7 +1,7 @@
 //! Passkeys: the two halves of each WebAuthn ceremony (`static/passkeys.js` drives them). The
 //! options endpoints answer JSON to the script; the finishing posts are ordinary forms that end
-//! in a page or a redirect. The forms themselves are the `_passkey.html` partial, included by the
-//! two-step pages.
+//! in a page or a redirect (the sign-in answer goes to `/login/two-step` with the codes). The forms
+//! are the partials `_passkey_add.html` and `_passkey_sign_in.html` of the two-step pages.
 
 use super::two_step;
 use crate::store::MethodOwner;
