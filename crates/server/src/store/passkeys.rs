@@ -118,6 +118,23 @@ impl Store {
             .map(|(state_json, _)| state_json))
     }
 
+    /// Deletes every ceremony that expired by `now` (the outbox worker's periodic purge: a
+    /// browser that never answered leaves its row behind). The table holds only ceremonies in
+    /// flight, so it stays small without an index on the expiry.
+    pub async fn purge_expired_webauthn_ceremonies(
+        &self,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let purged = on_writer!(self, |pool| {
+            sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1")
+                .bind(now.unix_millis())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        Ok(purged)
+    }
+
     /// Adds a passkey to the owner's methods, audited in the same transaction; with
     /// `recovery_code_hashes`, replaces their recovery codes too (the first method comes with
     /// codes). A credential id already registered (by anyone) is

@@ -19,6 +19,7 @@ on_both_backends!(
     a_ceremony_finishes_once_and_only_for_its_user,
     a_passkey_of_another_user_is_refused,
     a_refused_passkey_at_the_second_step_is_audited_and_leaves_the_session_pending,
+    ceremonies_left_unanswered_are_purged_once_expired,
 );
 
 on_both_databases!(passkeys_are_refused_with_a_reason_when_the_public_url_is_an_ip_address);
@@ -382,4 +383,31 @@ async fn a_refused_passkey_at_the_second_step_is_audited_and_leaves_the_session_
         "/login/two-step",
         "nothing else opens"
     );
+}
+
+async fn ceremonies_left_unanswered_are_purged_once_expired(backend: Backend) {
+    let Some(app) = spawn_app_on_localhost(backend).await else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    let ada = user_id_of(&organization.admin_id);
+    begin_registration(&app.services, holder(&ada))
+        .await
+        .expect("a ceremony starts");
+    app.clock.advance(Duration::from_secs(60));
+    begin_registration(&app.services, holder(&ada))
+        .await
+        .expect("another ceremony starts");
+
+    // The first expires at 5 minutes, the second a minute later.
+    app.clock
+        .advance(CEREMONY_LIFETIME - Duration::from_secs(60));
+    let purged = app
+        .store
+        .purge_expired_webauthn_ceremonies(app.now())
+        .await
+        .expect("the purge runs");
+
+    assert_eq!(purged, 1);
+    assert_eq!(app.count("webauthn_ceremonies").await, 1);
 }
