@@ -51,9 +51,21 @@ async fn an_invitee_whose_profile_requires_two_step_sets_up_an_app_while_joining
     );
     // The authenticator app: the secret typed in by hand, the code it shows.
     let secret = secret_in(&browser.source().await);
-    browser
-        .fill("Code from the app", &code_at(&secret, app.now()))
-        .await;
+    let right = code_at(&secret, app.now());
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    browser.fill("Code from the app", wrong).await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("This code does not match.").await;
+    assert_eq!(
+        secret_in(&browser.source().await),
+        secret,
+        "the same secret is offered again"
+    );
+    browser.fill("Code from the app", &right).await;
     browser.click_button("Save").await;
 
     // The recovery codes, once, with a download; then the Terms; then the homepage.
@@ -81,11 +93,19 @@ async fn an_invitee_whose_profile_requires_two_step_sets_up_an_app_while_joining
         .wait_for_text("enter the code your authenticator app shows for 1Stop")
         .await;
     assert_eq!(browser.current_path().await, "/login/two-step");
+    let right = code_at(&secret, app.now());
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
     browser
-        .fill(
-            "Code from your authenticator app",
-            &code_at(&secret, app.now()),
-        )
+        .fill("Code from your authenticator app", wrong)
+        .await;
+    browser.click_button("Verify").await;
+    browser.wait_for_text("This code is not right").await;
+    browser
+        .fill("Code from your authenticator app", &right)
         .await;
     browser.click_button("Verify").await;
     browser.wait_for_text("Welcome, Grace").await;

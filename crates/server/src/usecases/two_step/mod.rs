@@ -232,13 +232,14 @@ fn check_name(errors: &mut FieldErrors, typed: &str) -> Option<String> {
     }
 }
 
-fn new_codes() -> Result<Vec<String>, TwoStepError> {
+/// Ten new recovery codes (as shown); for the first method of any kind.
+pub fn new_codes() -> Result<Vec<String>, TwoStepError> {
     recovery_codes::generate()
         .ok_or_else(|| TwoStepError::Internal(anyhow::anyhow!("no randomness for recovery codes")))
 }
 
-/// The hashes to store of recovery codes shown to their owner.
-pub(crate) fn hashes_of(codes: &[String]) -> Vec<String> {
+/// What the store keeps of each code.
+pub fn hashes_of(codes: &[String]) -> Vec<String> {
     codes
         .iter()
         .filter_map(|code| recovery_codes::normalize(code))

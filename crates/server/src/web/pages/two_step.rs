@@ -136,11 +136,11 @@ pub struct AddQuery {
     next: Option<String>,
 }
 
-pub(crate) fn local(next: &str) -> String {
+pub(super) fn local(next: &str) -> String {
     LocalRedirect::parse(next).map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned())
 }
 
-pub(crate) fn no_store(response: impl IntoResponse) -> Response {
+pub(super) fn no_store(response: impl IntoResponse) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], response).into_response()
 }
 
@@ -271,7 +271,9 @@ pub struct RecoveryCodesPage {
     first: bool,
 }
 
-pub(crate) fn codes_page(
+/// The page that shows new recovery codes once (send it with [`no_store`]); passkeys' first
+/// enrolment shows it too.
+pub(super) fn codes_page(
     user: &SignedInSession,
     codes: Vec<String>,
     continue_to: String,
