@@ -91,6 +91,18 @@ impl OutboxWorker {
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "could not purge invitation counts"),
                 }
+                match self
+                    .services
+                    .store
+                    .purge_expired_webauthn_ceremonies(now)
+                    .await
+                {
+                    Ok(purged) if purged > 0 => {
+                        tracing::debug!(purged, "expired passkey ceremonies purged")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not purge passkey ceremonies"),
+                }
             }
             match self.deliver_due().await {
                 Ok(count) if count > 0 => continue,

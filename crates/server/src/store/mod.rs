@@ -20,6 +20,7 @@ mod idempotency;
 mod invitations;
 mod organizations;
 pub(crate) mod outbox;
+mod passkeys;
 mod password_resets;
 pub(crate) mod pictures;
 mod profiles;
@@ -54,6 +55,7 @@ pub use organizations::{
 pub use outbox::{
     ClaimedEmail, Delivery, DeliveryOutcome, NewEmail, OpenedEmail, OutboxStatus, SealedEmail,
 };
+pub use passkeys::{CeremonyPurpose, NewPasskey, StoredPasskey};
 pub use password_resets::PasswordResetRecord;
 pub use pictures::StoredPicture;
 pub use profiles::{ProfileStoreError, ProfileWithCount};

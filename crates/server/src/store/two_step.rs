@@ -36,6 +36,7 @@ macro_rules! replace_codes {
         )?;
     }};
 }
+pub(crate) use replace_codes;
 
 /// One method as the user's page lists it (never its secret).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -66,7 +67,7 @@ pub struct MethodOwner<'a> {
 }
 
 impl<'a> MethodOwner<'a> {
-    fn event(&self, action: AuditAction, details: &'a str) -> AuditEvent<'a> {
+    pub(crate) fn event(&self, action: AuditAction, details: &'a str) -> AuditEvent<'a> {
         AuditEvent {
             org_id: self.org_id,
             actor_user_id: Some(self.user_id.as_str()),
@@ -105,6 +106,8 @@ pub enum SecondStepProof<'a> {
     Totp { method_id: &'a str, step: i64 },
     /// An unused recovery code, by its hash.
     RecoveryCode { code_hash: &'a str },
+    /// One of the user's passkeys, whose answer `usecases::passkeys` has checked.
+    Passkey { method_id: &'a str },
 }
 
 /// The pending session to end, the complete one that replaces it, and the browser to remember.
@@ -391,6 +394,19 @@ impl Store {
                     .await?
                     .rows_affected();
                     (spent, None, "authenticator app")
+                }
+                SecondStepProof::Passkey { method_id } => {
+                    let spent = sqlx::query(
+                        "UPDATE two_step_methods SET last_used_at = $1 \
+                          WHERE id = $2 AND user_id = $3 AND kind = 'passkey'",
+                    )
+                    .bind(session.now.unix_millis())
+                    .bind(*method_id)
+                    .bind(session.user_id)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+                    (spent, None, "passkey")
                 }
                 SecondStepProof::RecoveryCode { code_hash } => {
                     let id: Option<String> = sqlx::query_scalar(

@@ -12,6 +12,7 @@ pub mod invalid_links;
 pub mod invite_user;
 pub mod join;
 pub mod manage_users;
+pub mod passkeys;
 pub mod password_reset;
 pub mod pictures;
 pub mod profiles;

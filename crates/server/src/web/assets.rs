@@ -64,3 +64,13 @@ pub async fn users_script() -> impl IntoResponse {
         include_str!("../../static/users.js"),
     )
 }
+
+pub async fn passkeys_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, CACHE),
+        ],
+        include_str!("../../static/passkeys.js"),
+    )
+}

@@ -254,6 +254,11 @@ fn routes() -> Routes {
         .post("/logout", SignedIn, pages::login::sign_out)
         .get("/login/two-step", SecondStep, pages::second_step::show)
         .post("/login/two-step", SecondStep, pages::second_step::submit)
+        .post(
+            "/login/two-step/passkey/options",
+            SecondStep,
+            pages::passkeys::sign_in_options,
+        )
         .get("/account/two-step", SignedIn, pages::two_step::show)
         .get("/account/two-step/setup", SignedIn, pages::two_step::setup)
         .get(
@@ -297,6 +302,16 @@ fn routes() -> Routes {
             pages::pictures::remove_own,
         )
         .get("/users/{user_id}/picture", SignedIn, pages::pictures::serve)
+        .post(
+            "/account/two-step/passkeys/options",
+            SignedIn,
+            pages::passkeys::register_options,
+        )
+        .post(
+            "/account/two-step/passkeys",
+            SignedIn,
+            pages::passkeys::register,
+        )
         .get("/setup", Setup(ViewSetup), pages::setup::show)
         .get("/setup/users", Setup(ManageUsers), pages::users_list::list)
         .get(
@@ -601,6 +616,7 @@ fn routes() -> Routes {
         .get("/static/new_user.js", Public, assets::new_user_script)
         .get("/static/users.js", Public, assets::users_script)
         .get("/static/copy_token.js", Public, assets::copy_token_script)
+        .get("/static/passkeys.js", Public, assets::passkeys_script)
         .get(
             "/static/time_zone_guess.js",
             Public,

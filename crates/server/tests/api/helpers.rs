@@ -155,6 +155,23 @@ pub async fn spawn_app_configured(
     .await
 }
 
+/// An application whose public URL, and the address the tests open, is `http://localhost:PORT`:
+/// WebAuthn needs a host name (Chromium refuses it on `127.0.0.1`), and the relying party id
+/// follows the public URL.
+pub async fn spawn_app_on_localhost(backend: Backend) -> Option<TestApp> {
+    spawn_app_with_options(
+        backend,
+        |options| {
+            options.public_url = Some(format!(
+                "http://{}",
+                options.listen.replace("127.0.0.1", "localhost")
+            ));
+        },
+        |_| {},
+    )
+    .await
+}
+
 /// The most general form: `adjust` changes the options (trusted proxies, say) before they are
 /// checked, `configure` the services before the server starts.
 pub async fn spawn_app_with_options(
@@ -231,6 +248,11 @@ async fn prepare_app(
         metrics_listen: None,
     };
     adjust(&mut options);
+    // A public URL on localhost is also where the tests go (see `spawn_app_on_localhost`).
+    let address = match options.public_url.as_deref() {
+        Some(url) if url.starts_with("http://localhost:") => url.trim_end_matches('/').to_owned(),
+        _ => address,
+    };
     let config = options.check().expect("a valid test configuration");
     let store = open_store(&config).await.expect("the test database opens");
     let clock = Arc::new(ManualClock::starting_at(start));

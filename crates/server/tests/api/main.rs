@@ -26,6 +26,7 @@ mod metrics;
 mod openapi;
 mod operations;
 mod outbox;
+mod passkeys;
 mod password_reset;
 mod pictures;
 mod query_plans;

@@ -503,6 +503,7 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
         ],
         "/logout" | "/terms/decline" => vec![],
         "/login/two-step" => vec![("code", "123456".into()), ("next", String::new())],
+        "/login/two-step/passkey/options" => vec![],
         // A secret this server never sealed: refused before any code is checked.
         "/account/two-step/authenticator" => vec![
             ("secret", "not-a-sealed-secret".into()),
@@ -520,6 +521,12 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
         | "/setup/users/{user_id}/picture"
         | "/setup/users/{user_id}/picture/remove" => vec![],
         "/password/forgot" => vec![("username", company.sam_username.clone())],
+        "/account/two-step/passkeys/options" => vec![("name", "Laptop".into())],
+        "/account/two-step/passkeys" => vec![
+            ("name", "Laptop".into()),
+            ("ceremony", String::new()),
+            ("credential", "{}".into()),
+        ],
         "/password/reset" => vec![
             ("password", RESET_PASSWORD.into()),
             ("password_confirmation", RESET_PASSWORD.into()),
@@ -688,7 +695,7 @@ fn allowed_answer(route: &str) -> Answer {
         // tests/api/two_step.rs shows with real ones.
         "/account/two-step/authenticator" | "/account/two-step/recovery-codes" => Answer::Page(400),
         "/account/two-step/methods" => Answer::Page(404),
-        "/login/two-step" => Answer::Redirect("/"),
+        "/login/two-step" | "/login/two-step/passkey/options" => Answer::Redirect("/"),
         "/setup/users/bulk" => Answer::RedirectUnder("/setup/users?"),
         "/setup/profiles/{profile_id}" => Answer::Redirect("/setup/profiles"),
         "/setup/roles" | "/setup/roles/{role_id}" => Answer::RedirectUnder("/setup/roles/"),
@@ -707,6 +714,9 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/api-tokens/new" => Answer::Page(200),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
+        // These servers' public URL is an IP address, which cannot be a WebAuthn relying party.
+        "/account/two-step/passkeys/options" => Answer::Page(422),
+        "/account/two-step/passkeys" => Answer::Page(400),
         other => panic!("POST {other} is new: say in route_table.rs what it answers"),
     }
 }
@@ -922,7 +932,11 @@ const CONTROLS: [&str; 32] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 7] = [
+const WITHOUT_CONTROL: [(&str, &str); 10] = [
+    (
+        "/login/two-step/passkey/options",
+        "it needs a pending session of a user with a passkey (tests/browser/passkeys.rs)",
+    ),
     (
         "/login/two-step",
         "it needs a pending session and a code of its authenticator app (tests/api/two_step.rs)",
@@ -938,6 +952,14 @@ const WITHOUT_CONTROL: [(&str, &str); 7] = [
     (
         "/account/two-step/recovery-codes",
         "it needs a method of the user's own (tests/api/two_step.rs)",
+    ),
+    (
+        "/account/two-step/passkeys/options",
+        "a ceremony needs a host name and an authenticator (tests/api/passkeys.rs, tests/browser/passkeys.rs)",
+    ),
+    (
+        "/account/two-step/passkeys",
+        "a ceremony needs a host name and an authenticator (tests/browser/passkeys.rs)",
     ),
     (
         "/first-run",

@@ -159,6 +159,11 @@ async fn a_session_owing_the_two_step_setup_opens_only_the_setup_pages_and_sign_
             }
             // The setup's own form: an empty one is refused for what it lacks.
             ("POST", "/account/two-step/authenticator") => assert_eq!(status, 400, "{what}"),
+            // Adding a passkey is part of the setup too; this server's public URL is an IP
+            // address, so the options are refused for that (tests/api/passkeys.rs), and a finish
+            // without a ceremony is refused for what it lacks.
+            ("POST", "/account/two-step/passkeys/options") => assert_eq!(status, 422, "{what}"),
+            ("POST", "/account/two-step/passkeys") => assert_eq!(status, 400, "{what}"),
             ("GET", path) => assert_eq!(
                 (status, target),
                 (303, with_next("/account/two-step/setup", &concrete(path))),

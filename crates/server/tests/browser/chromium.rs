@@ -303,6 +303,11 @@ impl Browser {
         element
     }
 
+    /// The WebDriver session, for commands of an extension (see `passkeys::VirtualAuthenticator`).
+    pub fn webdriver(&self) -> &Client {
+        &self.client
+    }
+
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("the page opens");
         self.audit_page().await;

@@ -17,6 +17,7 @@ mod api_tokens;
 mod chromium;
 mod invitation_messages;
 mod page_checks;
+mod passkeys;
 mod pictures;
 mod time_zones;
 mod tour;
@@ -30,6 +31,7 @@ mod two_step_admin;
 mod two_step_rows;
 mod user_import;
 mod users_list;
+mod virtual_authenticator;
 
 use chromium::Browser;
 use helpers::{ADMIN_PASSWORD, Backend, spawn_app, spawn_app_with_mail};

@@ -9,6 +9,7 @@ use crate::store::{
     AuditEvent, FinishOutcome, FinishSecondStep, NewSession, SecondStepProof, ThrottleKey,
 };
 use crate::usecases::FieldErrors;
+use crate::usecases::passkeys::{self, PasskeyError};
 use crate::usecases::sign_in::ACCOUNT_LIMIT;
 use onestop_domain::{AuditAction, SecretToken};
 use std::time::Duration;
@@ -22,6 +23,12 @@ pub enum SecondStepAnswer<'a> {
     /// A code from an authenticator app.
     Code(&'a str),
     RecoveryCode(&'a str),
+    /// The browser's answer (JSON) to a passkey ceremony started for this session's user
+    /// (`usecases::passkeys::begin_authentication`).
+    Passkey {
+        ceremony: &'a str,
+        credential: &'a str,
+    },
 }
 
 pub struct SecondStepRequest<'a> {
@@ -50,6 +57,9 @@ pub enum SecondStepError {
     WrongCode,
     #[error("This recovery code is not right, or it was used already.")]
     WrongRecoveryCode,
+    /// The passkey's answer was refused (the reason is the passkey use case's).
+    #[error("{0}")]
+    PasskeyRefused(String),
     #[error("Too many wrong codes. Try again in {} minutes.", .0.as_secs().div_ceil(60))]
     TooManyAttempts(Duration),
     #[error(transparent)]
@@ -84,6 +94,13 @@ pub async fn finish_second_step(
         SecondStepAnswer::RecoveryCode(typed) => {
             recovery_codes::normalize(typed).map(Normalized::RecoveryCode)
         }
+        SecondStepAnswer::Passkey {
+            ceremony,
+            credential,
+        } => Some(Normalized::Passkey {
+            ceremony,
+            credential,
+        }),
     };
     let Some(answer) = answer else {
         match request.answer {
@@ -95,6 +112,8 @@ pub async fn finish_second_step(
                 "recovery_code",
                 "Enter one of your recovery codes: 16 letters and digits, like abcd-efgh-ijkl-mnop.",
             ),
+            // A passkey's answer is always checked (and counted) as it came.
+            SecondStepAnswer::Passkey { .. } => {}
         }
         return Err(SecondStepError::Invalid(errors));
     };
@@ -110,7 +129,25 @@ pub async fn finish_second_step(
         return Err(SecondStepError::TooManyAttempts(wait));
     }
 
+    // Why a passkey's answer was refused, to tell the user.
+    let mut passkey_refusal = None;
     let proof = match &answer {
+        Normalized::Passkey {
+            ceremony,
+            credential,
+        } => {
+            match passkeys::finish_authentication(services, &session.user_id, ceremony, credential)
+                .await
+            {
+                Ok(used) => Some((used.method_id, 0)),
+                Err(PasskeyError::Store(error)) => return Err(internal(error)),
+                Err(refusal) => {
+                    tracing::info!(reason = ?refusal, "passkey refused");
+                    passkey_refusal = Some(refusal.to_string());
+                    None
+                }
+            }
+        }
         Normalized::Code(code) => {
             let mut found = None;
             for method in store
@@ -147,6 +184,9 @@ pub async fn finish_second_step(
                 },
                 Normalized::RecoveryCode(_) => SecondStepProof::RecoveryCode {
                     code_hash: &id_or_hash,
+                },
+                Normalized::Passkey { .. } => SecondStepProof::Passkey {
+                    method_id: &id_or_hash,
                 },
             };
             let tokens = SessionTokens {
@@ -195,6 +235,7 @@ pub async fn finish_second_step(
     let details = match answer {
         Normalized::Code(_) => "authenticator app",
         Normalized::RecoveryCode(_) => "recovery code",
+        Normalized::Passkey { .. } => "passkey",
     };
     store
         .record_failed_sign_in(
@@ -216,10 +257,19 @@ pub async fn finish_second_step(
     Err(match answer {
         Normalized::Code(_) => SecondStepError::WrongCode,
         Normalized::RecoveryCode(_) => SecondStepError::WrongRecoveryCode,
+        Normalized::Passkey { .. } => {
+            SecondStepError::PasskeyRefused(passkey_refusal.unwrap_or_else(|| {
+                "The passkey was not accepted. Try again, or use another way.".to_owned()
+            }))
+        }
     })
 }
 
-enum Normalized {
+enum Normalized<'a> {
     Code(String),
     RecoveryCode(String),
+    Passkey {
+        ceremony: &'a str,
+        credential: &'a str,
+    },
 }

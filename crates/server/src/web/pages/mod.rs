@@ -11,6 +11,7 @@ pub mod help;
 pub mod home;
 pub mod join;
 pub mod login;
+pub mod passkeys;
 pub mod password;
 pub mod pictures;
 pub mod profiles;

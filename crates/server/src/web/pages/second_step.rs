@@ -33,6 +33,8 @@ pub struct SecondStepPage {
     next: String,
     /// "Remember this browser for 30 days" is offered (the company allows it).
     offer_remember: bool,
+    /// The user has a passkey: "Use a passkey" is offered (`_passkey_sign_in.html`).
+    has_passkey: bool,
     /// The recovery-code form is open (it was the one sent).
     recovery_open: bool,
     errors: FieldErrors,
@@ -60,6 +62,12 @@ async fn page(
         csrf_token: session.csrf_token.clone(),
         next: local(next),
         offer_remember: offers_remembering(&state.services, session).await?,
+        has_passkey: !state
+            .services
+            .store
+            .passkeys_of(&session.user_id)
+            .await?
+            .is_empty(),
         recovery_open: false,
         errors: FieldErrors::default(),
         failure: None,
@@ -84,6 +92,12 @@ pub struct SecondStepForm {
     /// ...or a recovery code (this form wins when it is filled in).
     #[serde(default)]
     recovery_code: String,
+    /// ...or a passkey's answer (static/passkeys.js fills these in): its ceremony and the
+    /// credential as JSON.
+    #[serde(default)]
+    ceremony: String,
+    #[serde(default)]
+    credential: String,
     #[serde(default)]
     remember_browser: Option<String>,
     #[serde(default)]
@@ -116,7 +130,12 @@ pub async fn submit(
     };
     let https = state.settings.https;
     let recovery = !form.recovery_code.trim().is_empty();
-    let answer = if recovery {
+    let answer = if !form.credential.is_empty() {
+        SecondStepAnswer::Passkey {
+            ceremony: &form.ceremony,
+            credential: &form.credential,
+        }
+    } else if recovery {
         SecondStepAnswer::RecoveryCode(&form.recovery_code)
     } else {
         SecondStepAnswer::Code(&form.code)
@@ -157,9 +176,11 @@ pub async fn submit(
             Ok((jar, Redirect::to(&local(&form.next))).into_response())
         }
         Err(SecondStepError::Invalid(errors)) => refused(errors, None).await,
-        Err(error @ (SecondStepError::WrongCode | SecondStepError::WrongRecoveryCode)) => {
-            refused(FieldErrors::default(), Some(error.to_string())).await
-        }
+        Err(
+            error @ (SecondStepError::WrongCode
+            | SecondStepError::WrongRecoveryCode
+            | SecondStepError::PasskeyRefused(_)),
+        ) => refused(FieldErrors::default(), Some(error.to_string())).await,
         Err(error @ SecondStepError::TooManyAttempts(wait)) => Err(WebError::TooManyRequests {
             message: error.to_string(),
             retry_after: wait,

@@ -55,6 +55,8 @@ pub struct TwoStepPage {
     /// Why a new name was refused, and the method it was for.
     name_error: Option<String>,
     name_error_for: String,
+    /// Where "Add passkey" (`_passkey_add.html`) comes back to.
+    next: String,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -88,6 +90,7 @@ async fn list_page(state: &AppState, user: &SignedInSession) -> Result<TwoStepPa
         failure: None,
         name_error: None,
         name_error_for: String::new(),
+        next: PAGE.to_owned(),
     })
 }
 
@@ -97,7 +100,9 @@ pub async fn show(
     Query(query): Query<TwoStepQuery>,
 ) -> Result<TwoStepPage, WebError> {
     let mut page = list_page(&state, &user).await?;
-    page.notice = if query.added.is_some() {
+    page.notice = if query.added.as_deref() == Some("passkey") {
+        Some("Your passkey is added. You can use it for the second step when you sign in.")
+    } else if query.added.is_some() {
         Some("Your authenticator app is set up. You will be asked for its code when you sign in.")
     } else if query.renamed.is_some() {
         Some("The name is saved.")
@@ -131,7 +136,7 @@ pub struct AddQuery {
     next: Option<String>,
 }
 
-fn local(next: &str) -> String {
+pub(super) fn local(next: &str) -> String {
     LocalRedirect::parse(next).map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned())
 }
 
