@@ -38,11 +38,15 @@ pub enum AuditAction {
     ApiTokenRevoked,
     ApiTokenUsed,
     UsersExported,
+    SsoConfigured,
+    SsoSignedIn,
+    SsoJoined,
+    SsoRefused,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 39] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -78,6 +82,10 @@ impl AuditAction {
         Self::ApiTokenRevoked,
         Self::ApiTokenUsed,
         Self::UsersExported,
+        Self::SsoConfigured,
+        Self::SsoSignedIn,
+        Self::SsoJoined,
+        Self::SsoRefused,
     ];
 
     /// The words shown in the Audit Log.
@@ -118,6 +126,10 @@ impl AuditAction {
             Self::ApiTokenRevoked => "API token revoked",
             Self::ApiTokenUsed => "API token used",
             Self::UsersExported => "Users exported",
+            Self::SsoConfigured => "Single sign-on configured",
+            Self::SsoSignedIn => "Signed in with single sign-on",
+            Self::SsoJoined => "Joined with single sign-on",
+            Self::SsoRefused => "Single sign-on refused",
         }
     }
 
@@ -162,6 +174,10 @@ impl AuditAction {
             Self::ApiTokenRevoked => "api_token_revoked",
             Self::ApiTokenUsed => "api_token_used",
             Self::UsersExported => "users_exported",
+            Self::SsoConfigured => "sso_configured",
+            Self::SsoSignedIn => "sso_signed_in",
+            Self::SsoJoined => "sso_joined",
+            Self::SsoRefused => "sso_refused",
         }
     }
 }

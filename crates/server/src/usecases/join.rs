@@ -30,7 +30,7 @@ pub async fn look_up_invitation(
     Ok(classify(record, services.clock.now()))
 }
 
-fn classify(record: InvitationRecord, now: Timestamp) -> InvitationState {
+pub(crate) fn classify(record: InvitationRecord, now: Timestamp) -> InvitationState {
     if record.consumed_at.is_some() {
         return InvitationState::AlreadyAccepted;
     }

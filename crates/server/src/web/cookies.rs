@@ -11,6 +11,9 @@ pub const FORM_TOKEN: &str = "onestop_form";
 pub const JOIN: &str = "onestop_join";
 /// Carries a password reset token from `/password/reset/{token}` to `/password/reset`.
 pub const RESET: &str = "onestop_reset";
+/// Binds a single sign-on sent to the provider to this browser until it comes back (the
+/// server keeps its hash); short-lived.
+pub const SSO: &str = "onestop_sso";
 /// Carries what an action said to the page it redirects to (see `web::flash`); short-lived.
 pub const FLASH: &str = "onestop_notice";
 

@@ -18,6 +18,8 @@ pub mod role_choices;
 pub mod roles;
 pub mod scim_setup;
 pub mod setup;
+pub mod sso;
+pub mod sso_setup;
 pub mod terms;
 pub mod terms_admin;
 pub mod user_import;
