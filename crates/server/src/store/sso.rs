@@ -8,7 +8,9 @@ use super::{
     AuditEvent, JoinStoreError, LockOrganization, Store, StoreError, classify, in_transaction,
     on_pool, on_writer,
 };
-use onestop_domain::{AuditAction, OrganizationId, TimeZoneName, Timestamp, TokenHash, UserId, Username};
+use onestop_domain::{
+    AuditAction, OrganizationId, TimeZoneName, Timestamp, TokenHash, UserId, Username,
+};
 
 /// A company's provider as stored; the secret stays sealed.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -264,14 +266,12 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         in_transaction!(self, |transaction| {
-            sqlx::query(
-                "UPDATE users SET sso_subject = $1 WHERE id = $2 AND sso_subject IS NULL",
-            )
-            .bind(subject)
-            .bind(&user.user_id)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| classify(error, &["sso_subject"]))?;
+            sqlx::query("UPDATE users SET sso_subject = $1 WHERE id = $2 AND sso_subject IS NULL")
+                .bind(subject)
+                .bind(&user.user_id)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| classify(error, &["sso_subject"]))?;
             insert_audit_event!(
                 &mut *transaction,
                 &AuditEvent {
@@ -327,10 +327,12 @@ impl Store {
             .bind(&invitation.org_id)
             .execute(&mut *transaction)
             .await
-            .map_err(|error| match classify(error, &["username_normalized", "sso_subject"]) {
-                StoreError::Duplicate("username_normalized") => JoinStoreError::UsernameTaken,
-                other => JoinStoreError::Store(other),
-            })?
+            .map_err(
+                |error| match classify(error, &["username_normalized", "sso_subject"]) {
+                    StoreError::Duplicate("username_normalized") => JoinStoreError::UsernameTaken,
+                    other => JoinStoreError::Store(other),
+                },
+            )?
             .rows_affected();
             if activated != 1 {
                 return Err(JoinStoreError::NotLive);

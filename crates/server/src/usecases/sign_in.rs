@@ -40,7 +40,9 @@ pub enum SignInError {
     TooManyAttempts(Duration),
     /// The email's domain signs in only through the company's provider (Setup > Single
     /// Sign-On); the name is the provider's.
-    #[error("Your company signs you in with {0}, not with a password. Use \"Sign in with {0}\" below.")]
+    #[error(
+        "Your company signs you in with {0}, not with a password. Use \"Sign in with {0}\" below."
+    )]
     SingleSignOnOnly(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

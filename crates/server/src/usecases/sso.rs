@@ -5,12 +5,12 @@
 //! A single sign-on is the whole sign-in: the provider answers for its own second factor, so
 //! such sessions never owe 1Stop's second step.
 
+use super::Services;
 use super::join::{InvitationState, look_up_invitation};
 use super::sessions::{SessionTokens, start_session};
 use super::sso_client::{
     ProviderClient, ProviderError, discover, http_client, provider_client, redirect_uri,
 };
-use super::Services;
 use crate::store::{
     AuditEvent, JoinStoreError, SsoAttempt, SsoProviderRecord, SsoUser, StoreError,
 };
@@ -52,7 +52,9 @@ pub enum SsoStartError {
     NoProvider(String),
     #[error("the invitation cannot be accepted")]
     NotLive(InvitationState),
-    #[error("The single sign-on provider could not be reached ({0}). Try again later, or ask your administrator.")]
+    #[error(
+        "The single sign-on provider could not be reached ({0}). Try again later, or ask your administrator."
+    )]
     Provider(ProviderError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -265,30 +267,46 @@ pub enum SsoOutcome {
 /// audit log's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SsoRefusal {
-    #[error("This single sign-on is not valid, or was already used. Start again from the sign-in page.")]
+    #[error(
+        "This single sign-on is not valid, or was already used. Start again from the sign-in page."
+    )]
     UnknownState,
-    #[error("This single sign-on was started in another browser. Start again from the sign-in page in this one.")]
+    #[error(
+        "This single sign-on was started in another browser. Start again from the sign-in page in this one."
+    )]
     OtherBrowser,
     #[error("This single sign-on took longer than 10 minutes. Start again from the sign-in page.")]
     Expired,
     #[error("The provider did not sign you in ({0}). Start again from the sign-in page.")]
     ProviderAnswered(String),
-    #[error("The provider's answer could not be verified, so you were not signed in. Try again, or ask your administrator.")]
+    #[error(
+        "The provider's answer could not be verified, so you were not signed in. Try again, or ask your administrator."
+    )]
     NotVerified(String),
-    #[error("The provider did not share a verified email address, so we cannot tell which account is yours. Confirm your email address with the provider, or ask your administrator.")]
+    #[error(
+        "The provider did not share a verified email address, so we cannot tell which account is yours. Confirm your email address with the provider, or ask your administrator."
+    )]
     EmailNotVerified,
-    #[error("No active account of this company has the email address {0}. Ask your administrator for an invitation.")]
+    #[error(
+        "No active account of this company has the email address {0}. Ask your administrator for an invitation."
+    )]
     UnknownEmail(String),
     #[error("Your account ({0}) is deactivated. Ask your administrator.")]
     Deactivated(String),
-    #[error("The provider's account does not match the one this 1Stop account was first linked to. Ask your administrator.")]
+    #[error(
+        "The provider's account does not match the one this 1Stop account was first linked to. Ask your administrator."
+    )]
     SubjectMismatch,
-    #[error("This invitation is for {invitation_email}, but the provider signed you in as {provider_email}. Sign in to the provider as {invitation_email}, or choose a password instead.")]
+    #[error(
+        "This invitation is for {invitation_email}, but the provider signed you in as {provider_email}. Sign in to the provider as {invitation_email}, or choose a password instead."
+    )]
     EmailMismatch {
         invitation_email: String,
         provider_email: String,
     },
-    #[error("This invitation can no longer be accepted. Open the link in your newest invitation email, or ask your administrator for a new one.")]
+    #[error(
+        "This invitation can no longer be accepted. Open the link in your newest invitation email, or ask your administrator for a new one."
+    )]
     InvitationNotLive,
 }
 
@@ -336,11 +354,17 @@ pub async fn finish_sso(
     callback: SsoCallback<'_>,
 ) -> Result<SsoOutcome, SsoCallbackError> {
     let Some(state) = SecretToken::parse(callback.state) else {
-        tracing::info!(ip = callback.ip, "single sign-on with an unknown state refused");
+        tracing::info!(
+            ip = callback.ip,
+            "single sign-on with an unknown state refused"
+        );
         return Err(SsoCallbackError::Refused(SsoRefusal::UnknownState));
     };
     let Some(attempt) = services.store.take_sso_attempt(&state.hash()).await? else {
-        tracing::info!(ip = callback.ip, "single sign-on with an unknown state refused");
+        tracing::info!(
+            ip = callback.ip,
+            "single sign-on with an unknown state refused"
+        );
         return Err(SsoCallbackError::Refused(SsoRefusal::UnknownState));
     };
     let org_id = attempt.org_id.clone();
@@ -399,7 +423,9 @@ async fn verify_and_finish(
         )));
     };
     let not_verified = |error: ProviderError| refused(SsoRefusal::NotVerified(error.0));
-    let client = client_for(services, &provider).await.map_err(not_verified)?;
+    let client = client_for(services, &provider)
+        .await
+        .map_err(not_verified)?;
     let verifier = services
         .sealer
         .open(&attempt.pkce_verifier_sealed)
@@ -445,7 +471,15 @@ async fn verify_and_finish(
     }
     match attempt.invitation_token_hash {
         Some(invitation_hash) => {
-            join(services, &invitation_hash, &email, &subject, callback.ip, target).await
+            join(
+                services,
+                &invitation_hash,
+                &email,
+                &subject,
+                callback.ip,
+                target,
+            )
+            .await
         }
         None => {
             sign_in(
@@ -566,7 +600,9 @@ async fn join(
             base.clone()
         } else {
             let suffix = number.to_string();
-            let keep = base.len().min(onestop_domain::username::MAX_LENGTH - suffix.len());
+            let keep = base
+                .len()
+                .min(onestop_domain::username::MAX_LENGTH - suffix.len());
             format!("{}{suffix}", base.get(..keep).unwrap_or(&base))
         };
         let Ok(username) = Username::parse(&candidate) else {

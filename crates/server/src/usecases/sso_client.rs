@@ -47,6 +47,13 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for ProviderHttp {
     }
 }
 
+/// Makes ring the process's rustls provider. reqwest is built without one of its own (no
+/// aws-lc); every client of the process (ours, and the tests') then finds ring. Installing twice
+/// is harmless (the second attempt is refused and ignored).
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Redirects are not followed (the crate's advice against server-side request forgery through
 /// a provider's answers).
 pub fn http_client() -> Result<ProviderHttp, ProviderError> {

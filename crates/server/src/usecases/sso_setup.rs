@@ -172,7 +172,11 @@ pub async fn save_sso_settings(
     let details = format!(
         "Single sign-on with {display_name} ({issuer_text}) for {}{}",
         domains.join(", "),
-        if input.sso_only { ", the only way in" } else { "" }
+        if input.sso_only {
+            ", the only way in"
+        } else {
+            ""
+        }
     );
     let actor = Actor {
         scope: &admin.scope,
@@ -188,7 +192,11 @@ pub async fn save_sso_settings(
         sso_only: input.sso_only,
         domains: &domains,
     };
-    match services.store.save_sso_provider(actor, &provider, &details).await {
+    match services
+        .store
+        .save_sso_provider(actor, &provider, &details)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(StoreError::Duplicate(_)) => {
             let mut errors = FieldErrors::default();
@@ -239,7 +247,9 @@ pub fn parse_domains(text: &str) -> Result<Vec<String>, String> {
         }
     }
     if domains.is_empty() {
-        return Err("Enter at least one email domain the provider covers (for example example.com).".into());
+        return Err(
+            "Enter at least one email domain the provider covers (for example example.com).".into(),
+        );
     }
     Ok(domains)
 }

@@ -112,7 +112,12 @@ pub async fn start(
     jar: CookieJar,
     CsrfForm(form): CsrfForm<StartForm>,
 ) -> Result<Response, WebError> {
-    match begin_sso(&state.services, ProviderChoice::SignIn { email: &form.email }).await {
+    match begin_sso(
+        &state.services,
+        ProviderChoice::SignIn { email: &form.email },
+    )
+    .await
+    {
         Ok(redirect) => Ok(to_provider(&state, jar, redirect)),
         Err(error) => start_failed(error, false),
     }
@@ -190,10 +195,12 @@ pub async fn callback(
         },
     )
     .await;
-    let jar = jar.add(cookies::removal(cookies::SSO, https));
+    // On a refusal the binding cookie stays: a forged callback must not spoil the real one,
+    // which may still arrive within the attempt's ten minutes.
     match result {
         Ok(SsoOutcome::SignedIn(tokens)) | Ok(SsoOutcome::Joined(tokens)) => {
             let jar = jar
+                .add(cookies::removal(cookies::SSO, https))
                 .add(cookies::removal(cookies::JOIN, https))
                 .add(cookies::build(
                     cookies::SESSION,
