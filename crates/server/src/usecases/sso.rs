@@ -20,8 +20,8 @@ use onestop_domain::{
 };
 use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{
-    AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse as _, PkceCodeChallenge,
-    PkceCodeVerifier, Scope, TokenResponse as _,
+    AuthorizationCode, CsrfToken, Nonce, PkceCodeChallenge, PkceCodeVerifier, Scope,
+    TokenResponse as _,
 };
 use std::time::Duration;
 use url::Url;
@@ -41,6 +41,7 @@ pub enum ProviderChoice<'a> {
 /// Where to send the browser, and the value of the cookie that binds the attempt to it.
 #[derive(Debug)]
 pub struct SsoRedirect {
+    pub provider_name: String,
     pub authorization_url: Url,
     pub browser_token: SecretToken,
 }
@@ -191,6 +192,7 @@ pub async fn begin_sso(
         )
         .await?;
     Ok(SsoRedirect {
+        provider_name: provider.display_name,
         authorization_url,
         browser_token,
     })
@@ -443,7 +445,6 @@ async fn verify_and_finish(
                 chain(&error)
             )))
         })?;
-    let _ = tokens.access_token();
     let Some(id_token) = tokens.id_token() else {
         return Err(refused(SsoRefusal::NotVerified(
             "the provider sent no ID token".into(),

@@ -1336,6 +1336,14 @@ impl Snapshot {
                 Scope::Organization(_) if table == "user_import_rows" => {
                     "WHERE import_id IN (SELECT id FROM user_imports WHERE org_id = $1)".to_owned()
                 }
+                Scope::Organization(_)
+                    if matches!(
+                        table.as_str(),
+                        "recovery_codes" | "remembered_browsers" | "webauthn_ceremonies"
+                    ) =>
+                {
+                    "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
+                }
                 Scope::Organization(_) if table == "checklist_progress" => {
                     "WHERE user_id IN (SELECT id FROM users WHERE org_id = $1)".to_owned()
                 }

@@ -179,13 +179,8 @@ pub async fn callback_url_for_sign_in(
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status().as_u16(),
-        303,
-        "{:?}",
-        response.text().await
-    );
-    through_provider(app, browser, &location(&response), login).await
+    let authorization_url = continue_link(response).await;
+    through_provider(app, browser, &authorization_url, login).await
 }
 
 /// The whole sign-in: returns 1Stop's answer to the provider's redirect.
@@ -216,14 +211,26 @@ pub async fn join_through_provider(
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status().as_u16(),
-        303,
-        "{:?}",
-        response.text().await
-    );
-    let callback = through_provider(app, browser, &location(&response), login).await;
+    let authorization_url = continue_link(response).await;
+    let callback = through_provider(app, browser, &authorization_url, login).await;
     browser.get(callback).send().await.unwrap()
+}
+
+/// The provider's address on the page between our form and the provider.
+async fn continue_link(response: reqwest::Response) -> String {
+    let status = response.status().as_u16();
+    let page = response.text().await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    let link = page
+        .split("id=\"sso-continue\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a link to the provider: {page}"));
+    assert!(
+        page.contains(&format!("content=\"0;url={link}\"")),
+        "the page moves on by itself: {page}"
+    );
+    link.replace("&amp;", "&").replace("&#38;", "&")
 }
 
 /// Follows the provider's redirects and fills in its development sign-in form, until it sends

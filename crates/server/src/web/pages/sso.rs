@@ -71,6 +71,17 @@ impl CarriesCsrfToken for StartForm {
     }
 }
 
+/// The step between our form and the provider: a page that moves on at once. (A redirect in
+/// answer to the form would be held to the form's `form-action 'self'`, and browsers refuse it.)
+#[derive(Template, WebTemplate)]
+#[template(path = "sso_continue.html")]
+pub struct SsoContinuePage {
+    shell: Option<Shell>,
+    title: &'static str,
+    provider: String,
+    authorization_url: String,
+}
+
 fn to_provider(state: &AppState, jar: CookieJar, redirect: SsoRedirect) -> Response {
     let cookie = cookies::build_expiring(
         cookies::SSO,
@@ -78,11 +89,18 @@ fn to_provider(state: &AppState, jar: CookieJar, redirect: SsoRedirect) -> Respo
         state.settings.https,
         SSO_COOKIE_LIFETIME,
     );
-    (
-        jar.add(cookie),
-        Redirect::to(redirect.authorization_url.as_str()),
-    )
-        .into_response()
+    let page = SsoContinuePage {
+        shell: None,
+        title: "Single sign-on",
+        provider: redirect.provider_name,
+        authorization_url: redirect.authorization_url.to_string(),
+    };
+    let mut response = (jar.add(cookie), page).into_response();
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
 fn start_failed(error: SsoStartError, joining: bool) -> Result<Response, WebError> {
