@@ -1,15 +1,18 @@
-//! Joining through the company's OpenID Connect provider, in Chromium, against a real provider
+//! Setting up single sign-on and joining through the provider, in Chromium, against a real provider
 //! (`scripts/oidc-provider.mjs`).
 
 use crate::Browser;
-use crate::helpers::{Backend, save_new_user, spawn_app};
+use crate::helpers::{ADMIN_PASSWORD, Backend, save_new_user, spawn_app};
+use crate::sign_in;
 use crate::sso_helpers::{
-    Account, PROVIDER_NAME, configure_sso, set_clock_to_real_time, start_provider,
+    Account, CLIENT_ID, CLIENT_SECRET, PROVIDER_NAME, set_clock_to_real_time, start_provider,
 };
 
-crate::helpers::on_both_backends!(an_invitee_joins_through_the_provider_and_reaches_the_homepage,);
+crate::helpers::on_both_backends!(
+    an_administrator_sets_up_single_sign_on_and_an_invitee_joins_through_it,
+);
 
-async fn an_invitee_joins_through_the_provider_and_reaches_the_homepage(backend: Backend) {
+async fn an_administrator_sets_up_single_sign_on_and_an_invitee_joins_through_it(backend: Backend) {
     let Some(browser) = Browser::start(true).await else {
         return;
     };
@@ -40,7 +43,34 @@ async fn an_invitee_joins_through_the_provider_and_reaches_the_homepage(backend:
     )
     .await;
     assert_eq!(response.status().as_u16(), 303);
-    configure_sso(&app, &provider, false).await;
+
+    // The administrator sets up single sign-on in the browser: an error first, then saved.
+    sign_in(&browser, &app, "ada", ADMIN_PASSWORD).await;
+    browser.wait_for_text("Welcome").await;
+    browser.open(&app.url("/setup/sso")).await;
+    browser
+        .wait_for_text(&format!("{}/sso/callback", app.address))
+        .await;
+    browser.fill("Provider Name", PROVIDER_NAME).await;
+    browser.fill("Issuer URL", "http://idp.example.com").await;
+    browser.fill("Client ID", CLIENT_ID).await;
+    browser.fill("Client Secret", CLIENT_SECRET).await;
+    browser.fill("Email Domains", "example.com").await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("Use an https:// issuer URL").await;
+    browser.fill("Issuer URL", &provider.issuer).await;
+    browser.fill("Client Secret", CLIENT_SECRET).await;
+    browser.click_button("Save").await;
+    browser.wait_for_text("Single sign-on saved.").await;
+    browser.click_button("Sign Out").await;
+    browser
+        .wait_for_text(&format!("Sign in with {PROVIDER_NAME}"))
+        .await;
+    // A provider's answer nobody asked for is refused.
+    browser
+        .open(&app.url("/sso/callback?state=forged&code=forged"))
+        .await;
+    browser.wait_for_text("Single sign-on refused").await;
     let link = app
         .emails_to("grace@example.com")
         .await
