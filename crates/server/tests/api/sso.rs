@@ -17,7 +17,7 @@ on_both_databases!(
     a_forged_state_is_refused_and_a_used_one_cannot_be_replayed,
     id_tokens_for_another_audience_or_with_a_wrong_signature_are_refused,
     an_id_token_that_expired_by_our_clock_is_refused,
-    a_domain_with_only_single_sign_on_refuses_passwords,
+    a_domain_with_only_single_sign_on_refuses_password_sign_in_reset_and_join,
     deactivated_and_unknown_users_are_refused_and_deactivation_ends_the_sso_session,
     setup_refuses_plain_http_issuers_and_ones_whose_discovery_fails,
 );
@@ -305,7 +305,7 @@ async fn an_id_token_that_expired_by_our_clock_is_refused(app: TestApp) {
     assert!(reasons[0].to_lowercase().contains("expire"), "{reasons:?}");
 }
 
-async fn a_domain_with_only_single_sign_on_refuses_passwords(app: TestApp) {
+async fn a_domain_with_only_single_sign_on_refuses_password_sign_in_reset_and_join(app: TestApp) {
     set_clock_to_real_time(&app);
     let Some(provider) = start_provider(&app, &[], 3600) else {
         return;
@@ -328,6 +328,11 @@ async fn a_domain_with_only_single_sign_on_refuses_passwords(app: TestApp) {
         page.contains(&format!("Sign in with {PROVIDER_NAME}")),
         "the refusal points to the button: {page}"
     );
+
+    // No reset link is sent: there is no password to reset.
+    crate::password_reset::ask_for_reset(&app, "bob").await;
+    app.background_work_done().await;
+    assert!(app.emails_to("bob@example.com").await.is_empty());
 
     let (browser, page) = open_join_link(&app, &link).await;
     let response = submit_join(
