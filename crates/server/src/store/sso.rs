@@ -145,7 +145,7 @@ impl Store {
         details: &str,
     ) -> Result<(), StoreError> {
         let org_id = actor.scope.id();
-        let result: Result<(), StoreError> = in_transaction!(self, |transaction| {
+        in_transaction!(self, |transaction| {
             sqlx::query(
                 "INSERT INTO sso_providers (org_id, display_name, issuer_url, client_id, \
                      client_secret_sealed, sso_only, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -177,9 +177,8 @@ impl Store {
                 &mut *transaction,
                 &actor.event(AuditAction::SsoConfigured, actor.user_id, details)
             )?;
-            Ok(())
-        });
-        result
+            Ok::<_, StoreError>(())
+        })
     }
 
     /// Keeps a sign-in sent to the provider; expired ones are deleted on the way.

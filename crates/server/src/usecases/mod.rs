@@ -22,6 +22,7 @@ pub mod seed;
 pub mod sessions;
 pub mod sign_in;
 pub mod sso;
+pub mod sso_callback;
 pub mod sso_client;
 pub mod sso_setup;
 pub mod terms;

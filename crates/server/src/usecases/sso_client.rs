@@ -2,6 +2,7 @@
 //! `openidconnect` crate sends its requests through (reqwest on rustls with ring, no redirects
 //! followed, short timeouts).
 
+use crate::store::SsoProviderRecord;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{
     ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
@@ -86,7 +87,7 @@ async fn send(
     let response = client
         .execute(request)
         .await
-        .map_err(|error| ProviderError(describe(&error)))?;
+        .map_err(|error| ProviderError(chain(&error)))?;
     let mut answer = axum::http::Response::builder().status(response.status());
     if let Some(headers) = answer.headers_mut() {
         *headers = response.headers().clone();
@@ -94,14 +95,14 @@ async fn send(
     let body = response
         .bytes()
         .await
-        .map_err(|error| ProviderError(describe(&error)))?;
+        .map_err(|error| ProviderError(chain(&error)))?;
     answer
         .body(body.to_vec())
         .map_err(|error| ProviderError(error.to_string()))
 }
 
-fn describe(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
+/// An error with its causes, for the administrator's message and the audit log.
+pub fn chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -136,17 +137,7 @@ pub async fn discover(
         .map_err(|error| ProviderError(format!("the issuer URL is not valid: {error}")))?;
     CoreProviderMetadata::discover_async(issuer, http)
         .await
-        .map_err(|error| {
-            use std::error::Error as _;
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            ProviderError(message)
-        })
+        .map_err(|error| ProviderError(chain(&error)))
 }
 
 /// A client of the provider for this server's callback.
@@ -170,4 +161,23 @@ pub fn redirect_uri(public_url: &Url) -> Result<Url, ProviderError> {
     public_url
         .join("sso/callback")
         .map_err(|error| ProviderError(error.to_string()))
+}
+
+/// A client of the company's provider: discovery read now, the secret opened.
+pub async fn client_for(
+    services: &super::Services,
+    provider: &SsoProviderRecord,
+) -> Result<ProviderClient, ProviderError> {
+    let http = http_client()?;
+    let metadata = discover(&http, &provider.issuer_url).await?;
+    let secret = services
+        .sealer
+        .open(&provider.client_secret_sealed)
+        .map_err(|_| ProviderError("the stored client secret cannot be opened".into()))?;
+    provider_client(
+        metadata,
+        &provider.client_id,
+        secret,
+        &redirect_uri(&services.public_url)?,
+    )
 }

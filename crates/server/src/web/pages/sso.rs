@@ -3,10 +3,8 @@
 
 use super::Shell;
 use crate::usecases::join::InvitationState;
-use crate::usecases::sso::{
-    ProviderChoice, SsoCallback, SsoCallbackError, SsoOutcome, SsoRedirect, SsoStartError,
-    begin_sso, finish_sso,
-};
+use crate::usecases::sso::{ProviderChoice, SsoRedirect, SsoStartError, begin_sso};
+use crate::usecases::sso_callback::{SsoCallback, SsoCallbackError, SsoOutcome, finish_sso};
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
