@@ -94,9 +94,6 @@ impl Settings {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    // reqwest is built without a TLS provider of its own (the server's choice: ring, no aws-lc);
-    // its clients need the process's.
-    onestop_server::usecases::sso_client::install_crypto_provider();
     match scenarios::run(&args, Settings::of(args.quick)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

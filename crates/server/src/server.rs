@@ -41,7 +41,6 @@ impl Services {
         sealer: Sealer,
     ) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        crate::usecases::sso_client::install_crypto_provider();
         Ok(Self {
             store,
             clock,

@@ -1,8 +1,14 @@
 //! Talking to an OpenID Connect provider: its discovery document and the HTTP client the
-//! `openidconnect` crate sends its requests through (reqwest on rustls with ring, no redirects
+//! `openidconnect` crate sends its requests through (hyper on rustls with ring, no redirects
 //! followed, short timeouts).
 
 use crate::store::SsoProviderRecord;
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use openidconnect::core::{CoreClient, CoreProviderMetadata};
 use openidconnect::{
     ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
@@ -32,11 +38,13 @@ pub type ProviderClient = CoreClient<
 #[error("{0}")]
 pub struct ProviderError(pub String);
 
-/// The HTTP client of every request to a provider, as `openidconnect` calls it. (A named type
-/// rather than a closure: the futures of a closure over a borrowed client are not `Send` for
-/// every lifetime, which axum's handlers need.)
+/// The HTTP client of every request to a provider, as `openidconnect` calls it: hyper with
+/// rustls on ring and the web PKI's roots. Redirects are not followed (the crate's advice
+/// against server-side request forgery through a provider's answers). (A named type rather than
+/// a closure: the futures of a closure over a borrowed client are not `Send` for every
+/// lifetime, which axum's handlers need.)
 #[derive(Debug, Clone)]
-pub struct ProviderHttp(reqwest::Client);
+pub struct ProviderHttp(Client<HttpsConnector<HttpConnector>, Full<Bytes>>);
 
 impl<'c> openidconnect::AsyncHttpClient<'c> for ProviderHttp {
     type Error = ProviderError;
@@ -48,15 +56,6 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for ProviderHttp {
     }
 }
 
-/// Makes ring the process's rustls provider. reqwest is built without one of its own (no
-/// aws-lc); every client of the process (ours, and the tests') then finds ring. Installing twice
-/// is harmless (the second attempt is refused and ignored).
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
-/// Redirects are not followed (the crate's advice against server-side request forgery through
-/// a provider's answers).
 pub fn http_client() -> Result<ProviderHttp, ProviderError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let roots = rustls::RootCertStore {
@@ -67,38 +66,44 @@ pub fn http_client() -> Result<ProviderHttp, ProviderError> {
         .map_err(|error| ProviderError(format!("TLS setup failed: {error}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(PROVIDER_TIMEOUT)
-        .connect_timeout(PROVIDER_TIMEOUT)
-        .build()
-        .map(ProviderHttp)
-        .map_err(|error| ProviderError(format!("the HTTP client could not be built: {error}")))
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(ProviderHttp(
+        Client::builder(TokioExecutor::new()).build(connector),
+    ))
 }
 
-/// Sends one of the crate's requests with `client`.
+/// Sends one of the crate's requests, within [`PROVIDER_TIMEOUT`].
 async fn send(
-    client: &reqwest::Client,
+    client: &Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ProviderError> {
-    let request = reqwest::Request::try_from(request)
-        .map_err(|error| ProviderError(format!("the request could not be built: {error}")))?;
-    let response = client
-        .execute(request)
+    let (parts, body) = request.into_parts();
+    let request = axum::http::Request::from_parts(parts, Full::new(Bytes::from(body)));
+    let exchange = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|error| ProviderError(chain(&error)))?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|error| ProviderError(chain(&error)))?
+            .to_bytes();
+        Ok(axum::http::Response::from_parts(parts, body.to_vec()))
+    };
+    tokio::time::timeout(PROVIDER_TIMEOUT, exchange)
         .await
-        .map_err(|error| ProviderError(chain(&error)))?;
-    let mut answer = axum::http::Response::builder().status(response.status());
-    if let Some(headers) = answer.headers_mut() {
-        *headers = response.headers().clone();
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| ProviderError(chain(&error)))?;
-    answer
-        .body(body.to_vec())
-        .map_err(|error| ProviderError(error.to_string()))
+        .map_err(|_| {
+            ProviderError(format!(
+                "no answer within {} seconds",
+                PROVIDER_TIMEOUT.as_secs()
+            ))
+        })?
 }
 
 /// An error with its causes, for the administrator's message and the audit log.
