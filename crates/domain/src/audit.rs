@@ -45,11 +45,15 @@ pub enum AuditAction {
     SecondStepFailed,
     RecoveryCodeUsed,
     TwoStepReset,
+    SsoConfigured,
+    SsoSignedIn,
+    SsoJoined,
+    SsoRefused,
 }
 
 impl AuditAction {
     /// Every action, for the Audit Log's filter.
-    pub const ALL: [AuditAction; 42] = [
+    pub const ALL: [AuditAction; 46] = [
         Self::OrganizationCreated,
         Self::UserCreated,
         Self::InvitationQueued,
@@ -92,6 +96,10 @@ impl AuditAction {
         Self::SecondStepFailed,
         Self::RecoveryCodeUsed,
         Self::TwoStepReset,
+        Self::SsoConfigured,
+        Self::SsoSignedIn,
+        Self::SsoJoined,
+        Self::SsoRefused,
     ];
 
     /// The words shown in the Audit Log.
@@ -139,6 +147,10 @@ impl AuditAction {
             Self::SecondStepFailed => "Second step failed",
             Self::RecoveryCodeUsed => "Recovery code used",
             Self::TwoStepReset => "Two-step verification reset",
+            Self::SsoConfigured => "Single sign-on configured",
+            Self::SsoSignedIn => "Signed in with single sign-on",
+            Self::SsoJoined => "Joined with single sign-on",
+            Self::SsoRefused => "Single sign-on refused",
         }
     }
 
@@ -190,6 +202,10 @@ impl AuditAction {
             Self::SecondStepFailed => "second_step_failed",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::TwoStepReset => "two_step_reset",
+            Self::SsoConfigured => "sso_configured",
+            Self::SsoSignedIn => "sso_signed_in",
+            Self::SsoJoined => "sso_joined",
+            Self::SsoRefused => "sso_refused",
         }
     }
 }

@@ -28,6 +28,7 @@ mod roles;
 mod scim;
 mod seed;
 mod sessions;
+mod sso;
 mod terms;
 mod throttle;
 pub(crate) mod two_step;
@@ -63,6 +64,7 @@ pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
 pub use scim::{ScimUserQuery, ScimUserRow};
 pub use seed::{SeedPlan, SeededUser};
 pub use sessions::{NewSession, SessionRecord};
+pub use sso::{NewSsoProvider, SsoAttempt, SsoProviderRecord, SsoUser, TakenSsoAttempt};
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{ThrottleKey, ThrottleLimit};
 pub use two_step::{

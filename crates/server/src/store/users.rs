@@ -56,6 +56,8 @@ pub struct SignInCandidate {
     pub org_id: OrganizationId,
     status: String,
     pub password_hash: Option<String>,
+    /// Its domain may be one where only single sign-on is allowed.
+    pub email: String,
 }
 
 impl SignInCandidate {
@@ -67,11 +69,9 @@ impl SignInCandidate {
 }
 
 /// The user signing in with an email, by its normalized form.
-pub const SIGN_IN_BY_EMAIL: &str =
-    "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE email_normalized = $1";
+pub const SIGN_IN_BY_EMAIL: &str = "SELECT id AS user_id, org_id, status, password_hash, email FROM users WHERE email_normalized = $1";
 /// The user signing in with a username, by its normalized form.
-pub const SIGN_IN_BY_USERNAME: &str =
-    "SELECT id AS user_id, org_id, status, password_hash FROM users WHERE username_normalized = $1";
+pub const SIGN_IN_BY_USERNAME: &str = "SELECT id AS user_id, org_id, status, password_hash, email FROM users WHERE username_normalized = $1";
 
 impl Store {
     /// Finds the user whose username or (when `login` holds an `@`) email is `login`, compared

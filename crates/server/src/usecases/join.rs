@@ -30,7 +30,7 @@ pub async fn look_up_invitation(
     Ok(classify(record, services.clock.now()))
 }
 
-fn classify(record: InvitationRecord, now: Timestamp) -> InvitationState {
+pub(crate) fn classify(record: InvitationRecord, now: Timestamp) -> InvitationState {
     if record.consumed_at.is_some() {
         return InvitationState::AlreadyAccepted;
     }
@@ -112,6 +112,13 @@ async fn try_accept_invitation(
         other => return Err(JoinError::NotLive(other)),
     };
     let mut errors = FieldErrors::default();
+    if let Some(provider) = super::sso::sso_only_provider_for(services, &invitation.email).await? {
+        errors.add(
+            "password",
+            format!("Your company signs you in with {provider}, not with a password. Use \"Join with {provider}\" above."),
+        );
+        return Err(JoinError::Invalid(errors));
+    }
     let username = errors.check("username", Username::parse(&input.username));
     let email_local_part = invitation
         .email

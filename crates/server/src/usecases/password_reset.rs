@@ -48,6 +48,14 @@ pub async fn request_password_reset(
     if candidate.status()? != UserStatus::Active {
         return Ok(());
     }
+    // Only single sign-on for this domain: there is no password to reset (the same answer).
+    if super::sso::sso_only_provider_for(services, &candidate.email)
+        .await?
+        .is_some()
+    {
+        tracing::info!(user_id = %candidate.user_id, "password reset refused: single sign-on only");
+        return Ok(());
+    }
     if queue_reset_email(services, &candidate.org_id, &candidate.user_id, ip, None).await?
         == ResetEmail::Throttled
     {
@@ -187,6 +195,13 @@ pub async fn reset_password(
         .with("company name", &reset.company_name)
         .with("account name", &reset.account_name);
     let mut errors = FieldErrors::default();
+    if let Some(provider) = super::sso::sso_only_provider_for(services, &reset.email).await? {
+        errors.add(
+            "password",
+            format!("Your company signs you in with {provider}, not with a password. Use \"Sign in with {provider}\" on the sign-in page."),
+        );
+        return Err(ResetError::Invalid(errors));
+    }
     let chosen = errors.check("password", Password::choose(password, &personal));
     if chosen.is_some() && Password::for_sign_in(confirmation) != chosen {
         errors.add(

@@ -47,6 +47,12 @@ pub enum SignInError {
     InvalidCredentials,
     #[error("Too many sign-in attempts. Try again in {} seconds.", .0.as_secs())]
     TooManyAttempts(Duration),
+    /// The email's domain signs in only through the company's provider (Setup > Single
+    /// Sign-On); the name is the provider's.
+    #[error(
+        "Your company signs you in with {0}, not with a password. Use \"Sign in with {0}\" below."
+    )]
+    SingleSignOnOnly(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -66,6 +72,7 @@ pub async fn sign_in(
         Ok(_) => "success",
         Err(SignInError::InvalidCredentials) => refusal,
         Err(SignInError::TooManyAttempts(_)) => "throttled",
+        Err(SignInError::SingleSignOnOnly(_)) => "single_sign_on_only",
         Err(SignInError::Internal(_)) => "error",
     });
     result
@@ -92,6 +99,19 @@ async fn attempt_sign_in(
             .await
             .map_err(anyhow::Error::from)?
     };
+    // A domain where only single sign-on is allowed: said at once, before any password check
+    // (the domain's rule is no secret; for a username it tells that the account is there).
+    let email = match &candidate {
+        Some(user) => Some(user.email.as_str()),
+        None => login.contains('@').then_some(login.as_str()),
+    };
+    if let Some(email) = email
+        && let Some(provider) = super::sso::sso_only_provider_for(services, email)
+            .await
+            .map_err(anyhow::Error::from)?
+    {
+        return Err(SignInError::SingleSignOnOnly(provider));
+    }
     // Known logins count against the user, so username and email share one budget; unknown ones
     // against the hash of what was typed.
     let account_key = match &candidate {

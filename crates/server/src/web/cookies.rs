@@ -14,6 +14,9 @@ pub const RESET: &str = "onestop_reset";
 /// Remembers a browser after a second step, when the company allows it: a random token whose
 /// SHA-256 is in `remembered_browsers`; lasts 30 days.
 pub const REMEMBERED_BROWSER: &str = "onestop_remembered";
+/// Binds a single sign-on sent to the provider to this browser until it comes back (the
+/// server keeps its hash); short-lived.
+pub const SSO: &str = "onestop_sso";
 /// Carries what an action said to the page it redirects to (see `web::flash`); short-lived.
 pub const FLASH: &str = "onestop_notice";
 

@@ -510,6 +510,19 @@ fn routes() -> Routes {
             Setup(ManageApiTokens),
             pages::scim_setup::save,
         )
+        .get(
+            "/setup/sso",
+            Setup(ManageCompanyDetails),
+            pages::sso_setup::show,
+        )
+        .post(
+            "/setup/sso",
+            Setup(ManageCompanyDetails),
+            pages::sso_setup::save,
+        )
+        .post("/sso/start", Public, pages::sso::start)
+        .get("/sso/callback", Public, pages::sso::callback)
+        .post("/join/sso", Public, pages::sso::join)
         .post("/join/request", Public, pages::join::request_new)
         .get("/join/{token}", Public, pages::join::open_link)
         .get("/join/", Public, pages::join::open_empty_link)

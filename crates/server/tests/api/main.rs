@@ -39,6 +39,8 @@ mod scim_tester;
 mod sessions;
 mod setup_admin;
 mod sign_in;
+mod sso;
+mod sso_helpers;
 mod terms;
 mod time_zones;
 mod timing;

@@ -639,6 +639,17 @@ async fn plausible_form(app: &TestApp, company: &Company, route: &str) -> Form {
         ],
         "/setup/api-tokens/{token_id}/revoke" => vec![("confirmed", "1".into())],
         "/join/request" => vec![("token", company.eli_token.clone())],
+        // Discovery at a closed loopback port fails: nothing is saved (tests/api/sso.rs saves
+        // against a real provider).
+        "/setup/sso" => vec![
+            ("display_name", "Test IdP".into()),
+            ("issuer_url", "http://127.0.0.1:9".into()),
+            ("client_id", "onestop".into()),
+            ("client_secret", "a secret".into()),
+            ("domains", "example.com".into()),
+        ],
+        "/sso/start" => vec![("email", "sam@example.com".into())],
+        "/join/sso" => Vec::new(),
         "/join" => vec![
             ("username", company.ivy_username.clone()),
             ("password", JOIN_PASSWORD.into()),
@@ -712,6 +723,8 @@ fn allowed_answer(route: &str) -> Answer {
         | "/setup/users/new/preview"
         | "/setup/users/import/{import_id}/preview"
         | "/setup/api-tokens/new" => Answer::Page(200),
+        // Without a provider (none is set up here): the refusal page, or the form again.
+        "/setup/sso" | "/sso/start" | "/join/sso" => Answer::Page(422),
         // Once a company exists the first run is over, whatever the form says.
         "/first-run" => Answer::Page(404),
         // These servers' public URL is an IP address, which cannot be a WebAuthn relying party.
@@ -932,7 +945,19 @@ const CONTROLS: [&str; 32] = [
 ];
 
 /// POST routes without a positive control, and why.
-const WITHOUT_CONTROL: [(&str, &str); 10] = [
+const WITHOUT_CONTROL: [(&str, &str); 13] = [
+    (
+        "/setup/sso",
+        "saving needs a real OpenID provider (tests/api/sso.rs)",
+    ),
+    (
+        "/sso/start",
+        "it needs a configured provider (tests/api/sso.rs)",
+    ),
+    (
+        "/join/sso",
+        "it needs a configured provider (tests/api/sso.rs)",
+    ),
     (
         "/login/two-step/passkey/options",
         "it needs a pending session of a user with a passkey (tests/browser/passkeys.rs)",

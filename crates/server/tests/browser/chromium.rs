@@ -510,6 +510,25 @@ impl Browser {
             .unwrap();
     }
 
+    /// On another site's form (an identity provider's sign-in page, not ours to audit): waits
+    /// for the field named by each pair, types into it, and submits the form.
+    pub async fn fill_in_elsewhere_and_submit(&self, fields: &[(&str, &str)]) {
+        let mut last = None;
+        for (name, value) in fields {
+            let input = self
+                .client
+                .wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css(&format!("input[name='{name}']")))
+                .await
+                .unwrap_or_else(|_| panic!("a field named {name:?} on the other site"));
+            input.send_keys(value).await.unwrap();
+            last = Some(input);
+        }
+        let input = last.expect("at least one field");
+        input.send_keys("\u{E007}").await.unwrap();
+    }
+
     /// Waits up to 10 s for the address to contain `part`.
     pub async fn wait_for_url_containing(&self, part: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);

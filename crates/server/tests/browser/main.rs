@@ -13,12 +13,17 @@ mod helpers;
 #[path = "../api/smtp.rs"]
 mod smtp;
 
+#[allow(dead_code)]
+#[path = "../api/sso_helpers.rs"]
+mod sso_helpers;
+
 mod api_tokens;
 mod chromium;
 mod invitation_messages;
 mod page_checks;
 mod passkeys;
 mod pictures;
+mod sso;
 mod time_zones;
 mod tour;
 mod two_step;

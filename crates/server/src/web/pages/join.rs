@@ -10,6 +10,7 @@ use crate::usecases::join::{
     request_new_invitation,
 };
 use crate::usecases::sessions::SignedInSession;
+use crate::usecases::sso::provider_name_of;
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
@@ -47,6 +48,8 @@ pub struct JoinPage {
     time_zone: String,
     /// Whether the script may replace `time_zone` with the browser's guess.
     guess_time_zone: bool,
+    /// "Join with {provider}", when the company has single sign-on.
+    sso_provider: Option<String>,
 }
 
 /// Every page of the join flow other than the form.
@@ -344,6 +347,7 @@ pub async fn show(
         )
         .to_string(),
         guess_time_zone: true,
+        sso_provider: provider_name_of(&state.services, &invitation.org_id).await?,
     };
     Ok(private((jar, page).into_response()))
 }
@@ -422,6 +426,7 @@ pub async fn submit(
                 time_zones: TimeZoneName::choices_with(&form.time_zone),
                 time_zone: form.time_zone.clone(),
                 guess_time_zone: false,
+                sso_provider: provider_name_of(&state.services, &invitation.org_id).await?,
             };
             Ok(private(
                 (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),

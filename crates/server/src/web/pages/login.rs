@@ -5,6 +5,7 @@ use crate::usecases::FieldErrors;
 use crate::usecases::sessions::SecondStep;
 use crate::usecases::sessions::end_session;
 use crate::usecases::sign_in::{PasswordAccepted, SignInError, SignInRequest, sign_in};
+use crate::usecases::sso::{SsoSignInOffer, sign_in_offer};
 use crate::web::AppState;
 use crate::web::client::Client;
 use crate::web::cookies;
@@ -32,6 +33,8 @@ pub struct LoginPage {
     /// The one message for a failed sign-in, or the throttling message.
     failure: Option<String>,
     notice: Option<&'static str>,
+    /// Single sign-on: a button for the only provider, or a form asking for the email.
+    sso: SsoSignInOffer,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -47,10 +50,10 @@ pub async fn show(
     Extension(current): Extension<CurrentSession>,
     Query(query): Query<LoginQuery>,
     jar: CookieJar,
-) -> Response {
+) -> Result<Response, WebError> {
     let next = query.next.as_deref().and_then(LocalRedirect::parse);
     if current.0.is_some() {
-        return Redirect::to(next.as_ref().map_or("/", LocalRedirect::as_str)).into_response();
+        return Ok(Redirect::to(next.as_ref().map_or("/", LocalRedirect::as_str)).into_response());
     }
     let notice = if query.signed_out.is_some() {
         Some("You have signed out.")
@@ -77,8 +80,9 @@ pub async fn show(
         errors: FieldErrors::default(),
         failure: None,
         notice,
+        sso: sign_in_offer(&state.services).await?,
     };
-    (jar, page).into_response()
+    Ok((jar, page).into_response())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -117,6 +121,7 @@ pub async fn submit(
         errors: FieldErrors::default(),
         failure: None,
         notice: None,
+        sso: sign_in_offer(&state.services).await?,
     };
     if form.username.trim().is_empty() {
         page.errors
@@ -155,7 +160,7 @@ pub async fn submit(
             let next = LocalRedirect::parse(&form.next)
                 .map_or_else(|| "/".to_owned(), |next| next.as_str().to_owned());
             let target = match second_step {
-                SecondStep::Done => next,
+                SecondStep::Done | SecondStep::Provider => next,
                 SecondStep::Owed => with_next(SECOND_STEP_PAGE, &next),
             };
             Ok((jar, Redirect::to(&target)).into_response())
@@ -163,6 +168,10 @@ pub async fn submit(
         Err(SignInError::InvalidCredentials) => {
             page.failure = Some(SignInError::InvalidCredentials.to_string());
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+        Err(error @ SignInError::SingleSignOnOnly(_)) => {
+            page.failure = Some(error.to_string());
+            Ok((StatusCode::FORBIDDEN, page).into_response())
         }
         Err(error @ SignInError::TooManyAttempts(wait)) => Err(WebError::TooManyRequests {
             message: error.to_string(),

@@ -20,6 +20,8 @@ pub mod roles;
 pub mod scim_setup;
 pub mod second_step;
 pub mod setup;
+pub mod sso;
+pub mod sso_setup;
 pub mod terms;
 pub mod terms_admin;
 pub mod two_step;

@@ -49,6 +49,10 @@ const SECTIONS: &[SetupSection] = &[
                 name: "Terms of Service",
                 href: Some("/setup/terms"),
             },
+            SetupItem {
+                name: "Single Sign-On",
+                href: Some("/setup/sso"),
+            },
         ],
     },
     SetupSection {
