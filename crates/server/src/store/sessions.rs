@@ -18,6 +18,8 @@ pub struct NewSession<'a> {
     /// The password is checked but the second step is still owed: the session opens the
     /// second-step page and Sign Out only, and the sign-in is recorded once the step is done.
     pub second_step_pending: bool,
+    /// Started through the company's identity provider, which answers for the second factor.
+    pub single_sign_on: bool,
 }
 
 /// A session with everything a page needs about its user, read in one query.
@@ -52,6 +54,8 @@ pub struct SessionRecord {
     pub require_two_step: i64,
     /// How many two-step methods the user has set up (a handful at most).
     pub has_two_step_method: i64,
+    /// 1 for a session started through single sign-on.
+    pub single_sign_on: i64,
 }
 
 impl SessionRecord {
@@ -79,7 +83,8 @@ pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_a
                         ORDER BY t.version DESC LIMIT 1)) AS accepted_current_terms, \
               CAST(s.second_step_pending AS BIGINT) AS second_step_pending, \
               CAST(p.require_two_step AS BIGINT) AS require_two_step, \
-              (SELECT COUNT(*) FROM two_step_methods m WHERE m.user_id = u.id) AS has_two_step_method \
+              (SELECT COUNT(*) FROM two_step_methods m WHERE m.user_id = u.id) AS has_two_step_method, \
+              CAST(s.single_sign_on AS BIGINT) AS single_sign_on \
          FROM sessions s \
          JOIN users u ON u.id = s.user_id AND u.org_id = s.org_id \
          JOIN profiles p ON p.id = u.profile_id \
@@ -88,9 +93,9 @@ pub const FIND_SESSION: &str = "SELECT s.csrf_token, s.expires_at, s.last_seen_a
         WHERE s.id_hash = $1";
 
 /// A new session row (binds: id hash, user, organization, CSRF token, now, expiry, address,
-/// second step pending).
-pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip, second_step_pending) \
-     VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8)";
+/// second step pending, single sign-on).
+pub(super) const INSERT_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, org_id, csrf_token, created_at, expires_at, last_seen_at, ip, second_step_pending, single_sign_on) \
+     VALUES ($1, $2, $3, $4, $5, $6, $5, $7, $8, $9)";
 /// A completed sign-in on the user's row (binds: now, address, user).
 pub(super) const RECORD_SIGN_IN: &str =
     "UPDATE users SET last_sign_in_at = $1, last_sign_in_ip = $2 WHERE id = $3";
@@ -120,6 +125,7 @@ impl Store {
                 .bind(new.expires_at.unix_millis())
                 .bind(new.ip)
                 .bind(i64::from(new.second_step_pending))
+                .bind(i64::from(new.single_sign_on))
                 .execute(&mut *transaction)
                 .await?;
             // An owed second step records the sign-in when it is done (store/two_step.rs).

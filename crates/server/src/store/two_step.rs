@@ -446,7 +446,8 @@ impl Store {
                 .bind(session.now.unix_millis())
                 .bind(session.expires_at.unix_millis())
                 .bind(session.ip)
-                .bind(0_i64)
+                .bind(i64::from(session.second_step_pending))
+                .bind(i64::from(session.single_sign_on))
                 .execute(&mut *transaction)
                 .await?;
             sqlx::query(RECORD_SIGN_IN)

@@ -34,9 +34,12 @@ pub enum SecondStep {
     /// second-step page and Sign Out only, for [`PENDING_SECOND_STEP_TIMEOUT`].
     Owed,
     /// The sign-in is complete: the second step was done, the user has no method, or the
-    /// sign-in needs none (joining, the first run, single sign-on, whose provider answers for
-    /// its own second factor).
+    /// sign-in needs none (joining, the first run).
     Done,
+    /// The sign-in went through the company's identity provider (single sign-on), which answers
+    /// for its own second factor: the session owes neither a second step nor the two-step setup
+    /// a profile requires of password sign-ins.
+    Provider,
 }
 
 /// A live session of an Active user.
@@ -138,6 +141,7 @@ pub async fn start_session(
                 expires_at: now.plus(lifetime),
                 ip,
                 second_step_pending: pending,
+                single_sign_on: second_step == SecondStep::Provider,
             },
             replaced,
         )
@@ -195,7 +199,9 @@ fn into_signed_in(
         company_name: record.company_name,
         accepted_current_terms: record.accepted_current_terms > 0,
         second_step_pending: record.second_step_pending != 0,
-        must_enrol_two_step: record.require_two_step != 0 && record.has_two_step_method == 0,
+        must_enrol_two_step: record.require_two_step != 0
+            && record.has_two_step_method == 0
+            && record.single_sign_on == 0,
     })
 }
 

@@ -224,7 +224,9 @@ async fn attempt_sign_in(
         SecondStep::Owed => {
             tracing::info!(user_id = %user.user_id, "password accepted; second step owed")
         }
-        SecondStep::Done => tracing::info!(user_id = %user.user_id, "signed in"),
+        SecondStep::Done | SecondStep::Provider => {
+            tracing::info!(user_id = %user.user_id, "signed in")
+        }
     }
     Ok(PasswordAccepted {
         tokens,

@@ -5,7 +5,7 @@
 
 use super::Services;
 use super::join::{InvitationState, classify};
-use super::sessions::{SessionTokens, start_session};
+use super::sessions::{SecondStep, SessionTokens, start_session};
 use super::sso_client::{ProviderError, chain, client_for, http_client};
 use crate::store::{AuditEvent, JoinStoreError, SsoUser, StoreError, TakenSsoAttempt};
 use onestop_domain::{
@@ -315,6 +315,7 @@ async fn sign_in(
         &user.org_id,
         Some(callback.ip),
         callback.previous_session.as_ref(),
+        SecondStep::Provider,
     )
     .await?;
     tracing::info!(user_id = %user.user_id, "signed in with single sign-on");
@@ -396,6 +397,7 @@ async fn join(
         &invitation.org_id,
         Some(ip),
         None,
+        SecondStep::Provider,
     )
     .await?;
     Ok(SsoOutcome::Joined(tokens))

@@ -20,6 +20,7 @@ on_both_databases!(
     a_domain_with_only_single_sign_on_refuses_password_sign_in_reset_and_join,
     deactivated_and_unknown_users_are_refused_and_deactivation_ends_the_sso_session,
     setup_refuses_plain_http_issuers_and_ones_whose_discovery_fails,
+    a_profile_requiring_two_step_verification_holds_up_password_sign_ins_but_not_the_providers,
 );
 
 async fn refusals(app: &TestApp) -> Vec<String> {
@@ -477,5 +478,59 @@ async fn setup_refuses_plain_http_issuers_and_ones_whose_discovery_fails(app: Te
         app.number("SELECT COUNT(*) FROM audit_events WHERE action = 'sso_configured'")
             .await,
         0
+    );
+}
+
+async fn a_profile_requiring_two_step_verification_holds_up_password_sign_ins_but_not_the_providers(
+    app: TestApp,
+) {
+    set_clock_to_real_time(&app);
+    let Some(provider) = start_provider(
+        &app,
+        &[Account {
+            login: "bob-sub",
+            email: "bob@example.com",
+            email_verified: true,
+        }],
+        3600,
+    ) else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    adds_bob(&app, &organization.org_id).await;
+    configure_sso(&app, &provider, false).await;
+    app.execute("UPDATE profiles SET require_two_step = 1")
+        .await;
+
+    // The provider answers for the second factor of its sign-ins: no setup is owed.
+    let through_provider = app.new_client();
+    let response = sign_in_through_provider(&app, &through_provider, "bob-sub").await;
+    assert_eq!(location(&response), "/");
+    let home = through_provider.get(app.url("/")).send().await.unwrap();
+    assert_ne!(
+        home.headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .split('?')
+            .next(),
+        Some("/account/two-step/setup")
+    );
+    assert_eq!(
+        app.number("SELECT COUNT(*) FROM sessions WHERE single_sign_on = 1")
+            .await,
+        1
+    );
+
+    // A password sign-in of the same person owes the setup the profile requires.
+    let with_password = app.new_client();
+    app.sign_in_with(&with_password, "bob", MEMBER_PASSWORD)
+        .await;
+    let home = with_password.get(app.url("/")).send().await.unwrap();
+    assert!(
+        location(&home).starts_with("/account/two-step/setup"),
+        "{}",
+        location(&home)
     );
 }

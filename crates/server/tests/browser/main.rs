@@ -27,10 +27,10 @@ mod sso;
 mod time_zones;
 mod tour;
 mod two_step;
+mod two_step_admin;
 #[allow(dead_code)]
 #[path = "../api/two_step_helpers.rs"]
 mod two_step_helpers;
-mod two_step_admin;
 #[allow(dead_code)]
 #[path = "../api/two_step_rows.rs"]
 mod two_step_rows;

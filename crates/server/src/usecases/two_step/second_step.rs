@@ -215,6 +215,7 @@ pub async fn finish_second_step(
                         expires_at: now.plus(ABSOLUTE_TIMEOUT),
                         ip: Some(request.ip),
                         second_step_pending: false,
+                        single_sign_on: false,
                     },
                     proof,
                     remember: remembered_hash
