@@ -9,9 +9,10 @@
 // It prints one line, {"issuer": "http://127.0.0.1:PORT"}, once it listens.
 //
 // Faults a real provider never produces come from a tampering mode, set with
-// POST /__test/tamper?mode=MODE (none | audience | signature): the token endpoint's ID token is
-// then re-signed with another audience (and the provider's own key), or signed with a key the
-// provider never published.
+// POST /__test/tamper?mode=MODE (none | audience | signature | replay): the token endpoint's ID
+// token is then re-signed with another audience (and the provider's own key), signed with a key
+// the provider never published, or replaced by the first ID token this provider issued (a
+// genuine token replayed into a later sign-in, whose nonce is another).
 
 import { createServer } from 'node:http';
 import { createPrivateKey, createSign, generateKeyPairSync } from 'node:crypto';
@@ -35,6 +36,7 @@ const key = signingKey('test-key');
 const foreignKey = signingKey('test-key');
 
 let tamper = 'none';
+let firstIdToken = null;
 
 const base64url = (value) => Buffer.from(value).toString('base64url');
 
@@ -93,8 +95,13 @@ const provider = new Provider(issuer, {
 
 provider.use(async (ctx, next) => {
   await next();
+  if (ctx.path === '/token' && ctx.body && ctx.body.id_token && firstIdToken === null) {
+    firstIdToken = ctx.body.id_token;
+  }
   if (ctx.path === '/token' && ctx.body && ctx.body.id_token && tamper !== 'none') {
-    if (tamper === 'audience') {
+    if (tamper === 'replay') {
+      ctx.body.id_token = firstIdToken;
+    } else if (tamper === 'audience') {
       ctx.body.id_token = resign(ctx.body.id_token, (claims) => { claims.aud = 'someone-else'; }, key);
     } else if (tamper === 'signature') {
       ctx.body.id_token = resign(ctx.body.id_token, () => {}, foreignKey);

@@ -21,6 +21,7 @@ on_both_databases!(
     deactivated_and_unknown_users_are_refused_and_deactivation_ends_the_sso_session,
     setup_refuses_plain_http_issuers_and_ones_whose_discovery_fails,
     a_profile_requiring_two_step_verification_holds_up_password_sign_ins_but_not_the_providers,
+    an_id_token_of_an_earlier_sign_in_is_refused_for_its_nonce,
 );
 
 async fn refusals(app: &TestApp) -> Vec<String> {
@@ -532,5 +533,42 @@ async fn a_profile_requiring_two_step_verification_holds_up_password_sign_ins_bu
         location(&home).starts_with("/account/two-step/setup"),
         "{}",
         location(&home)
+    );
+}
+
+async fn an_id_token_of_an_earlier_sign_in_is_refused_for_its_nonce(app: TestApp) {
+    set_clock_to_real_time(&app);
+    let Some(provider) = start_provider(
+        &app,
+        &[Account {
+            login: "bob-sub",
+            email: "bob@example.com",
+            email_verified: true,
+        }],
+        3600,
+    ) else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    adds_bob(&app, &organization.org_id).await;
+    configure_sso(&app, &provider, false).await;
+    // A genuine sign-in: the provider keeps its ID token.
+    let first = sign_in_through_provider(&app, &app.new_client(), "bob-sub").await;
+    assert_eq!(location(&first), "/");
+
+    // The same genuine, unexpired, well-signed token replayed into a later sign-in.
+    provider.tamper("replay").await;
+    let browser = app.new_client();
+    let response = sign_in_through_provider(&app, &browser, "bob-sub").await;
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(set_cookie_value(&response, "onestop_session").is_none());
+    let reasons = refusals(&app).await;
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(reasons[0].contains("nonce"), "{reasons:?}");
+    assert_eq!(
+        app.number("SELECT COUNT(*) FROM audit_events WHERE action = 'sso_signed_in'")
+            .await,
+        1
     );
 }
