@@ -131,8 +131,9 @@ pub enum FinishOutcome {
 impl Store {
     /// Does a sign-in of this user, whose password was just checked, owe a second step? It does
     /// when they have a method or an unused recovery code, unless this browser was remembered
-    /// (`remembered`: the SHA-256 of its cookie's token) after an earlier second step and that
-    /// has not expired.
+    /// (`remembered`: the SHA-256 of its cookie's token) after an earlier second step, that has
+    /// not expired, and the company still allows remembering (turning the option off stops every
+    /// remembered browser at once).
     pub async fn second_step_owed(
         &self,
         user_id: &UserId,
@@ -144,8 +145,11 @@ impl Store {
                 "SELECT \
                    (SELECT COUNT(*) FROM two_step_methods WHERE user_id = $1), \
                    (SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL), \
-                   (SELECT COUNT(*) FROM remembered_browsers \
-                     WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3)",
+                   (SELECT COUNT(*) FROM remembered_browsers b \
+                      JOIN users u ON u.id = b.user_id \
+                      JOIN organizations o ON o.id = u.org_id \
+                     WHERE b.user_id = $1 AND b.token_hash = $2 AND b.expires_at > $3 \
+                       AND o.remember_two_step_browsers = 1)",
             )
             .bind(user_id)
             .bind(remembered.unwrap_or(""))

@@ -112,7 +112,9 @@ async fn try_accept_invitation(
         other => return Err(JoinError::NotLive(other)),
     };
     let mut errors = FieldErrors::default();
-    if let Some(provider) = super::sso::sso_only_provider_for(services, &invitation.email).await? {
+    if let Some(provider) =
+        super::sso::sso_only_provider_for(services, &invitation.org_id, &invitation.email).await?
+    {
         errors.add(
             "password",
             format!("Your company signs you in with {provider}, not with a password. Use \"Join with {provider}\" above."),

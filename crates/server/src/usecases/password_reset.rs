@@ -49,7 +49,7 @@ pub async fn request_password_reset(
         return Ok(());
     }
     // Only single sign-on for this domain: there is no password to reset (the same answer).
-    if super::sso::sso_only_provider_for(services, &candidate.email)
+    if super::sso::sso_only_provider_for(services, &candidate.org_id, &candidate.email)
         .await?
         .is_some()
     {
@@ -195,7 +195,9 @@ pub async fn reset_password(
         .with("company name", &reset.company_name)
         .with("account name", &reset.account_name);
     let mut errors = FieldErrors::default();
-    if let Some(provider) = super::sso::sso_only_provider_for(services, &reset.email).await? {
+    if let Some(provider) =
+        super::sso::sso_only_provider_for(services, &reset.org_id, &reset.email).await?
+    {
         errors.add(
             "password",
             format!("Your company signs you in with {provider}, not with a password. Use \"Sign in with {provider}\" on the sign-in page."),

@@ -99,16 +99,14 @@ async fn attempt_sign_in(
             .await
             .map_err(anyhow::Error::from)?
     };
-    // A domain where only single sign-on is allowed: said at once, before any password check
-    // (the domain's rule is no secret; for a username it tells that the account is there).
-    let email = match &candidate {
-        Some(user) => Some(user.email.as_str()),
-        None => login.contains('@').then_some(login.as_str()),
-    };
-    if let Some(email) = email
-        && let Some(provider) = super::sso::sso_only_provider_for(services, email)
-            .await
-            .map_err(anyhow::Error::from)?
+    // A domain where only single sign-on is allowed for the account's company: said at once,
+    // before any password check (the domain's rule is no secret; for a username it tells that
+    // the account is there). Unknown logins take the ordinary path.
+    if let Some(user) = &candidate
+        && let Some(provider) =
+            super::sso::sso_only_provider_for(services, &user.org_id, &user.email)
+                .await
+                .map_err(anyhow::Error::from)?
     {
         return Err(SignInError::SingleSignOnOnly(provider));
     }

@@ -93,10 +93,12 @@ pub async fn provider_name_of(
         .map(|(provider, _)| provider.display_name))
 }
 
-/// Whether password sign-in, reset and join are refused for this email (its domain's provider
-/// is the only way in); `Some(provider name)` then.
+/// Whether password sign-in, reset and join are refused for this email of an account of this
+/// company (its domain's provider is the company's only way in); `Some(provider name)` then.
+/// Another company's claim on the domain never locks this company's people out.
 pub async fn sso_only_provider_for(
     services: &Services,
+    org_id: &OrganizationId,
     email: &str,
 ) -> Result<Option<String>, StoreError> {
     let Some(domain) = email_domain(email) else {
@@ -106,7 +108,7 @@ pub async fn sso_only_provider_for(
         .store
         .sso_provider_for_domain(&domain)
         .await?
-        .filter(|provider| provider.sso_only)
+        .filter(|provider| provider.sso_only && provider.org_id == *org_id)
         .map(|provider| provider.display_name))
 }
 

@@ -82,6 +82,14 @@ async fn send(
     request: HttpRequest,
 ) -> Result<HttpResponse, ProviderError> {
     let (parts, body) = request.into_parts();
+    // Every address the provider's discovery document names (token endpoint, keys) follows the
+    // issuer's rule: the client secret and the signing keys never travel in clear.
+    let target = parts.uri.to_string();
+    if !Url::parse(&target).is_ok_and(|url| issuer_is_allowed(&url)) {
+        return Err(ProviderError(format!(
+            "the provider's address {target} is not https"
+        )));
+    }
     let request = axum::http::Request::from_parts(parts, Full::new(Bytes::from(body)));
     let exchange = async {
         let response = client

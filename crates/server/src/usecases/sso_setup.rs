@@ -128,10 +128,20 @@ pub async fn save_sso_settings(
         errors.add("client_id", "Shorten the client id.");
     }
     let secret = input.client_secret.trim();
+    // The saved secret is kept only for the same provider and client: it must never be sent to
+    // an issuer it was not given for.
+    let same_client = stored.as_ref().is_some_and(|(provider, _)| {
+        provider.issuer_url == issuer_text && provider.client_id == client_id
+    });
     if secret.is_empty() && stored.is_none() {
         errors.add(
             "client_secret",
             "Enter the client secret the provider gave this application.",
+        );
+    } else if secret.is_empty() && !same_client {
+        errors.add(
+            "client_secret",
+            "Enter the client secret again: the issuer URL or client id changed, and the saved secret is kept only for the provider and client it was given for.",
         );
     } else if secret.chars().count() > MAX_VALUE_CHARS {
         errors.add("client_secret", "Shorten the client secret.");

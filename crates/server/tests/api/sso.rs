@@ -22,6 +22,8 @@ on_both_databases!(
     setup_refuses_plain_http_issuers_and_ones_whose_discovery_fails,
     a_profile_requiring_two_step_verification_holds_up_password_sign_ins_but_not_the_providers,
     an_id_token_of_an_earlier_sign_in_is_refused_for_its_nonce,
+    another_companys_sso_only_domain_locks_nobody_of_this_company_out,
+    the_saved_client_secret_is_kept_only_for_the_same_issuer_and_client,
 );
 
 async fn refusals(app: &TestApp) -> Vec<String> {
@@ -571,4 +573,102 @@ async fn an_id_token_of_an_earlier_sign_in_is_refused_for_its_nonce(app: TestApp
             .await,
         1
     );
+}
+
+async fn another_companys_sso_only_domain_locks_nobody_of_this_company_out(app: TestApp) {
+    set_clock_to_real_time(&app);
+    let Some(provider) = start_provider(&app, &[], 3600) else {
+        return;
+    };
+    // Company A covers example.com, single sign-on only.
+    let first = app.create_organization().await;
+    app.sign_in_as_admin(&first).await;
+    configure_sso(&app, &provider, true).await;
+    adds_bob(&app, &first.org_id).await;
+    // Company B's people have example.com addresses too, and passwords.
+    let second = app
+        .create_organization_named("Other Installers", "olga", "olga@example.com")
+        .await;
+    app.add_active_user(
+        &second.org_id,
+        "standard",
+        "manager",
+        ("Carol", "Clark"),
+        "carol",
+        MEMBER_PASSWORD,
+    )
+    .await;
+
+    let response = app
+        .sign_in_with(&app.new_client(), "carol", MEMBER_PASSWORD)
+        .await;
+    assert_eq!(location(&response), "/", "company B's rule is its own");
+    let response = app
+        .sign_in_with(&app.new_client(), "bob", MEMBER_PASSWORD)
+        .await;
+    assert_eq!(response.status().as_u16(), 403, "company A's is refused");
+    assert!(
+        response.text().await.unwrap().contains(PROVIDER_NAME),
+        "the refusal names the provider"
+    );
+}
+
+async fn the_saved_client_secret_is_kept_only_for_the_same_issuer_and_client(app: TestApp) {
+    set_clock_to_real_time(&app);
+    let Some(provider) = start_provider(&app, &[], 3600) else {
+        return;
+    };
+    let Some(other_provider) = start_provider(&app, &[], 3600) else {
+        return;
+    };
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    configure_sso(&app, &provider, false).await;
+    let sealed = "SELECT client_secret_sealed FROM sso_providers";
+    let before = app.text_values(sealed).await;
+
+    let save = |issuer: String| {
+        let app = &app;
+        async move {
+            let page = app.get_text("/setup/sso").await;
+            let token = csrf_token_in(&page);
+            app.post_form(
+                "/setup/sso",
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("display_name", PROVIDER_NAME),
+                    ("issuer_url", issuer.as_str()),
+                    ("client_id", crate::sso_helpers::CLIENT_ID),
+                    ("client_secret", ""),
+                    ("domains", "example.com"),
+                ],
+            )
+            .await
+        }
+    };
+    // The same provider with the secret left empty: kept.
+    let response = save(provider.issuer.clone()).await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Single sign-on saved.")
+    );
+    // Another issuer with the secret left empty: refused, nothing changed.
+    let response = save(other_provider.issuer.clone()).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Enter the client secret again"),
+    );
+    assert_eq!(
+        app.text_values("SELECT issuer_url FROM sso_providers")
+            .await,
+        [provider.issuer.as_str()]
+    );
+    assert_eq!(app.text_values(sealed).await, before);
 }

@@ -429,6 +429,27 @@ async fn remembering_a_browser_is_off_by_default_and_lasts_thirty_days_when_on(a
     let response = app.sign_in_with(&other, "ada", ADMIN_PASSWORD).await;
     assert_eq!(location(&response), "/login/two-step");
 
+    // The company turns the option off: every remembered browser is asked again at once.
+    let option = |on: bool| {
+        format!(
+            "UPDATE organizations SET remember_two_step_browsers = {} WHERE id = '{}'",
+            i32::from(on),
+            organization.org_id
+        )
+    };
+    app.execute(&option(false)).await;
+    sign_out(&app, &app.client).await;
+    let response = app.sign_in("ada", ADMIN_PASSWORD).await;
+    assert_eq!(
+        location(&response),
+        "/login/two-step",
+        "the company no longer allows remembering"
+    );
+    app.execute(&option(true)).await;
+    sign_out(&app, &app.client).await;
+    let response = app.sign_in("ada", ADMIN_PASSWORD).await;
+    assert_eq!(location(&response), "/", "allowed again, still remembered");
+
     sign_out(&app, &app.client).await;
     app.clock.advance(Duration::from_secs(30 * 24 * 60 * 60));
     let response = app.sign_in("ada", ADMIN_PASSWORD).await;
