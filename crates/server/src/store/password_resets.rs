@@ -159,6 +159,12 @@ impl Store {
                 .bind(&reset.user_id)
                 .execute(&mut *transaction)
                 .await?;
+            // A browser remembered after a second step is asked again: the reset may follow a
+            // stolen password.
+            sqlx::query("DELETE FROM remembered_browsers WHERE user_id = $1")
+                .bind(&reset.user_id)
+                .execute(&mut *transaction)
+                .await?;
             // The sign-in count of the account starts again with its new password.
             sqlx::query("DELETE FROM throttle_counters WHERE key_hash = $1")
                 .bind(&super::ThrottleKey::sign_in_account(&reset.user_id).0)

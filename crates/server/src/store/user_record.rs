@@ -207,7 +207,8 @@ impl Store {
     }
 
     /// "Sign out everywhere": ends every session of the user except `keep` (the administrator's
-    /// own, when they sign themselves out elsewhere), and records it; returns how many ended.
+    /// own, when they sign themselves out elsewhere), forgets the browsers remembered after a
+    /// second step, and records it; returns how many sessions ended.
     pub async fn end_user_sessions(
         &self,
         actor: Actor<'_>,
@@ -224,6 +225,15 @@ impl Store {
             .execute(&mut *transaction)
             .await?
             .rows_affected();
+            // Every browser, remembered ones too: their next sign-in asks for the second step.
+            sqlx::query(
+                "DELETE FROM remembered_browsers WHERE user_id IN \
+                   (SELECT id FROM users WHERE id = $1 AND org_id = $2)",
+            )
+            .bind(user_id)
+            .bind(actor.scope.id())
+            .execute(&mut *transaction)
+            .await?;
             let details = match ended {
                 1 => "1 session ended".to_owned(),
                 count => format!("{count} sessions ended"),

@@ -118,6 +118,12 @@ async fn an_active_user_resets_their_password_and_every_old_session_ends(app: Te
     let link = reset_link(&app, "ada@example.com").await;
     assert!(link.starts_with(&format!("{}/password/reset/", app.address)));
 
+    app.execute(&format!(
+        "INSERT INTO remembered_browsers (token_hash, user_id, created_at, expires_at) \
+         VALUES ('remembered', '{}', 0, 9999999999999)",
+        organization.admin_id
+    ))
+    .await;
     let (browser, page) = open_reset_link(&app, &link).await;
     assert!(page.contains("For the account <strong>ada</strong>") && page.contains("New Password"));
     let weak = choose(&app, &browser, &page, "lovelace forever and ever").await;
@@ -138,6 +144,11 @@ async fn an_active_user_resets_their_password_and_every_old_session_ends(app: Te
             .unwrap(),
         0,
         "every old session ended"
+    );
+    assert_eq!(
+        app.count("remembered_browsers").await,
+        0,
+        "a browser remembered after a second step is asked again"
     );
     assert_eq!(location(&app.get("/").await), "/login");
     assert_eq!(

@@ -322,6 +322,17 @@ async fn sign_out_everywhere_ends_the_users_sessions_but_not_the_administrators_
     let admin_elsewhere = signed_in_browser(&app, "ada", ADMIN_PASSWORD).await;
     assert_eq!(home_of(&app, &phone).await, "");
     assert_eq!(app.store.session_count(&sam).await.unwrap(), 2);
+    // A browser of Sam's remembered after a second step, and one of Ada's.
+    for (user, token_hash) in [
+        (sam.as_str(), "sam-remembered"),
+        (organization.admin_id.as_str(), "ada-remembered"),
+    ] {
+        app.execute(&format!(
+            "INSERT INTO remembered_browsers (token_hash, user_id, created_at, expires_at) \
+             VALUES ('{token_hash}', '{user}', 0, 9999999999999)"
+        ))
+        .await;
+    }
 
     let page = press_and_read(&app, &sam, "sign_out_everywhere").await;
     assert!(
@@ -343,6 +354,12 @@ async fn sign_out_everywhere_ends_the_users_sessions_but_not_the_administrators_
         )
         .await;
     assert_eq!(ended, 1, "audited");
+    assert_eq!(
+        app.text_values("SELECT token_hash FROM remembered_browsers")
+            .await,
+        ["ada-remembered"],
+        "Sam's remembered browser is forgotten, Ada's is not"
+    );
     // Sam can sign in again.
     assert_eq!(
         app.sign_in_with(&phone, "sam", MEMBER_PASSWORD)
