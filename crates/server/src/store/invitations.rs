@@ -127,11 +127,20 @@ pub struct InvitationRecord {
     pub inviter_last_name: Option<String>,
 }
 
-/// The new account's credentials, chosen on the join page.
+/// The new account's credentials, chosen on the join page or given by the provider.
 pub struct JoinCredentials<'a> {
     pub username: &'a Username,
-    pub password_hash: String,
+    pub proof: JoinProof<'a>,
     pub time_zone: &'a TimeZoneName,
+}
+
+/// How the new account signs in from now on.
+pub enum JoinProof<'a> {
+    /// With the password chosen on the join page (its hash).
+    Password(String),
+    /// Through the company's identity provider, which knows the person by this `sub`; the
+    /// account has no password.
+    Provider { subject: &'a str },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,8 +156,8 @@ pub enum JoinStoreError {
 
 impl From<sqlx::Error> for JoinStoreError {
     fn from(error: sqlx::Error) -> Self {
-        match classify(error, &["username_normalized"]) {
-            StoreError::Duplicate(_) => Self::UsernameTaken,
+        match classify(error, &["username_normalized", "sso_subject"]) {
+            StoreError::Duplicate("username_normalized") => Self::UsernameTaken,
             other => Self::Store(other),
         }
     }
@@ -231,6 +240,7 @@ impl Store {
 
     /// Consumes the invitation and activates its user, atomically: of many concurrent attempts
     /// exactly one succeeds. A taken username rolls everything back, so the invitation stays live.
+    /// Joining through the provider stores its `sub` and no password, and is audited as such.
     pub async fn join(
         &self,
         invitation: &InvitationRecord,
@@ -254,17 +264,23 @@ impl Store {
             if consumed != 1 {
                 return Err(JoinStoreError::NotLive);
             }
+            let (password_hash, subject, action) = match &credentials.proof {
+                JoinProof::Password(hash) => (Some(hash.as_str()), None, AuditAction::Joined),
+                JoinProof::Provider { subject } => (None, Some(*subject), AuditAction::SsoJoined),
+            };
             let activated = sqlx::query(
                 "UPDATE users SET status = 'active', username = $1, username_normalized = $2, password_hash = $3, \
-                        joined_at = $4, time_zone = $7 WHERE id = $5 AND org_id = $6 AND status = 'unconfirmed'",
+                        sso_subject = $8, joined_at = $4, time_zone = $7 \
+                 WHERE id = $5 AND org_id = $6 AND status = 'unconfirmed'",
             )
             .bind(credentials.username.as_str())
             .bind(credentials.username.normalized())
-            .bind(&credentials.password_hash)
+            .bind(password_hash)
             .bind(now.unix_millis())
             .bind(&invitation.user_id)
             .bind(&invitation.org_id)
             .bind(credentials.time_zone.as_str())
+            .bind(subject)
             .execute(&mut *transaction)
             .await?
             .rows_affected();
@@ -276,7 +292,7 @@ impl Store {
                 &AuditEvent {
                     org_id: &invitation.org_id,
                     actor_user_id: Some(invitation.user_id.as_str()),
-                    action: AuditAction::Joined,
+                    action,
                     target_user_id: Some(invitation.user_id.as_str()),
                     details: "",
                     ip: Some(ip),

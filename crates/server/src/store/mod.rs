@@ -48,7 +48,7 @@ pub use directory::{ADMINISTRATOR_PROFILE, ProfileRow, RoleRow};
 pub use first_steps::FirstStep;
 pub use idempotency::{IdempotencyClaim, StoredResponse};
 pub use invitations::{
-    InvitationRecord, InviteStoreError, JoinCredentials, JoinStoreError, NewInvitedUser,
+    InvitationRecord, InviteStoreError, JoinCredentials, JoinProof, JoinStoreError, NewInvitedUser,
 };
 pub use organizations::{
     CreateOrganizationError, FirstAdministrator, NewOrganization, OrganizationSummary,

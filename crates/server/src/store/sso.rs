@@ -4,13 +4,8 @@
 use super::audit::insert_audit_event;
 use super::invitations::InvitationRecord;
 use super::user_admin::Actor;
-use super::{
-    AuditEvent, JoinStoreError, LockOrganization, Store, StoreError, classify, in_transaction,
-    on_pool, on_writer,
-};
-use onestop_domain::{
-    AuditAction, OrganizationId, TimeZoneName, Timestamp, TokenHash, UserId, Username,
-};
+use super::{AuditEvent, Store, StoreError, classify, in_transaction, on_pool, on_writer};
+use onestop_domain::{AuditAction, OrganizationId, Timestamp, TokenHash, UserId};
 
 /// A company's provider as stored; the secret stays sealed.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -284,71 +279,6 @@ impl Store {
                 }
             )?;
             Ok::<_, StoreError>(())
-        })
-    }
-
-    /// Joins through the provider: consumes the invitation and activates its user without a
-    /// password, with the provider's `sub`, atomically (as [`Store::join`] does).
-    pub async fn join_with_sso(
-        &self,
-        invitation: &InvitationRecord,
-        username: &Username,
-        time_zone: &TimeZoneName,
-        subject: &str,
-        ip: &str,
-        now: Timestamp,
-    ) -> Result<(), JoinStoreError> {
-        in_transaction!(self, |transaction| {
-            transaction.lock_organization(&invitation.org_id).await?;
-            let consumed = sqlx::query(
-                "UPDATE invitations SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL \
-                    AND superseded_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
-            )
-            .bind(now.unix_millis())
-            .bind(&invitation.id)
-            .execute(&mut *transaction)
-            .await?
-            .rows_affected();
-            if consumed != 1 {
-                return Err(JoinStoreError::NotLive);
-            }
-            let activated = sqlx::query(
-                "UPDATE users SET status = 'active', username = $1, username_normalized = $2, \
-                        password_hash = NULL, sso_subject = $3, joined_at = $4, time_zone = $5 \
-                 WHERE id = $6 AND org_id = $7 AND status = 'unconfirmed'",
-            )
-            .bind(username.as_str())
-            .bind(username.normalized())
-            .bind(subject)
-            .bind(now.unix_millis())
-            .bind(time_zone.as_str())
-            .bind(&invitation.user_id)
-            .bind(&invitation.org_id)
-            .execute(&mut *transaction)
-            .await
-            .map_err(
-                |error| match classify(error, &["username_normalized", "sso_subject"]) {
-                    StoreError::Duplicate("username_normalized") => JoinStoreError::UsernameTaken,
-                    other => JoinStoreError::Store(other),
-                },
-            )?
-            .rows_affected();
-            if activated != 1 {
-                return Err(JoinStoreError::NotLive);
-            }
-            insert_audit_event!(
-                &mut *transaction,
-                &AuditEvent {
-                    org_id: &invitation.org_id,
-                    actor_user_id: Some(invitation.user_id.as_str()),
-                    action: AuditAction::SsoJoined,
-                    target_user_id: Some(invitation.user_id.as_str()),
-                    details: "",
-                    ip: Some(ip),
-                    at: now,
-                }
-            )?;
-            Ok(())
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use super::sessions::{SecondStep, SessionTokens, start_session};
 use super::{FieldErrors, Services};
-use crate::store::{InvitationRecord, JoinCredentials, JoinStoreError, StoreError};
+use crate::store::{InvitationRecord, JoinCredentials, JoinProof, JoinStoreError, StoreError};
 use onestop_domain::{
     Password, PasswordError, PersonalWords, SecretToken, TimeZoneName, Timestamp, Username,
 };
@@ -171,7 +171,7 @@ async fn try_accept_invitation(
         .map_err(anyhow::Error::from)?;
     let credentials = JoinCredentials {
         username: &username,
-        password_hash,
+        proof: JoinProof::Password(password_hash),
         time_zone: &time_zone,
     };
     match services

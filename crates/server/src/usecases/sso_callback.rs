@@ -7,7 +7,9 @@ use super::Services;
 use super::join::{InvitationState, classify};
 use super::sessions::{SecondStep, SessionTokens, start_session};
 use super::sso_client::{ProviderError, chain, client_for, http_client};
-use crate::store::{AuditEvent, JoinStoreError, SsoUser, StoreError, TakenSsoAttempt};
+use crate::store::{
+    AuditEvent, JoinCredentials, JoinProof, JoinStoreError, SsoUser, StoreError, TakenSsoAttempt,
+};
 use onestop_domain::{
     AuditAction, OrganizationId, SecretToken, TimeZoneName, Timestamp, TokenHash, UserStatus,
     Username, sha256_hex,
@@ -370,7 +372,16 @@ async fn join(
         }
         match services
             .store
-            .join_with_sso(&invitation, &username, &time_zone, subject, ip, now)
+            .join(
+                &invitation,
+                &JoinCredentials {
+                    username: &username,
+                    proof: JoinProof::Provider { subject },
+                    time_zone: &time_zone,
+                },
+                ip,
+                now,
+            )
             .await
         {
             Ok(()) => {
