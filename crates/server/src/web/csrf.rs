@@ -118,6 +118,12 @@ async fn read_form<T: DeserializeOwned>(request: Request, state: &AppState) -> R
     if !is_well_formed(&body) {
         return Err(malformed(&"not UTF-8, or a stray %"));
     }
+    if let Some(field) = super::nul_text::urlencoded_name_with_nul(&body) {
+        return Err(WebError::BadRequest(format!(
+            "The field “{field}” {}",
+            super::nul_text::REFUSAL
+        )));
+    }
     serde_html_form::from_bytes(&body).map_err(|error| malformed(&error))
 }
 

@@ -13,6 +13,7 @@ mod flash;
 pub mod form_bodies;
 pub mod local_time;
 pub mod metrics_endpoint;
+mod nul_text;
 mod operations;
 mod pages;
 pub mod scim;
@@ -650,6 +651,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             security::reject_cross_origin_writes,
         ))
+        .layer(axum::middleware::from_fn(nul_text::refuse_nul_in_query))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -593,7 +593,7 @@ async fn invalid_emails_on_new_user_get_their_field_message_and_write_nothing(ap
     assert_eq!(too_long.chars().count(), 255);
     let one_at = "Enter one email address, like name@example.com, with a single @.";
     let no_spaces = "An email address cannot contain spaces or control characters.";
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 6] = [
         ("no @", "grace.example.com", one_at),
         ("two @", "grace@hopper@example.com", one_at),
         ("an inner space", "grace hopper@example.com", no_spaces),
@@ -602,7 +602,6 @@ async fn invalid_emails_on_new_user_get_their_field_message_and_write_nothing(ap
             "grace@example.com\r\nBcc: x@evil.example",
             no_spaces,
         ),
-        ("a NUL", "grace\0@example.com", no_spaces),
         ("a tab", "grace\t@example.com", no_spaces),
         (
             "255 characters",
@@ -956,7 +955,6 @@ async fn bad_usernames_on_the_join_form_are_refused_and_the_invitation_stays_liv
             "grace..hopper".to_owned(),
             "Do not put two of . _ - next to each other.".to_owned(),
         ),
-        ("a NUL", "grace\0x".to_owned(), only_ascii("'\\0'")),
         ("a bell", "grace\u{7}x".to_owned(), only_ascii("'\\u{7}'")),
         ("CR LF", "grace\r\nx".to_owned(), only_ascii("'\\r'")),
     ];

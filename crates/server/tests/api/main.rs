@@ -23,6 +23,7 @@ mod invitations;
 mod json_api;
 mod load;
 mod metrics;
+mod nul_characters;
 mod openapi;
 mod operations;
 mod outbox;

@@ -3,6 +3,7 @@
 //! the times and cursors every resource shares.
 
 use super::Problem;
+use crate::web::nul_text;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -60,6 +61,15 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     deserializer
         .end()
         .map_err(|error| body_problem(".", error))?;
+    if nul_text::json_may_hold_nul(bytes)
+        && let Ok(document) = serde_json::from_slice(bytes)
+        && let Some(field) = nul_text::json_path_with_nul(&document)
+    {
+        return Err(Problem::invalid_fields(vec![super::FieldProblem {
+            field,
+            message: format!("The value {}", nul_text::REFUSAL),
+        }]));
+    }
     Ok(value)
 }
 

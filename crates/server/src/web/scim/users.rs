@@ -6,7 +6,7 @@ use super::errors::{ScimResponse, scim_json};
 use super::resource::{LIST_SCHEMA, etag, project, user_input, user_json};
 use super::{ScimCaller, base_url, patch};
 use crate::usecases::scim::{create_user, delete_user, get_user, list_users, replace_user};
-use crate::web::AppState;
+use crate::web::{AppState, nul_text};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,11 +15,18 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 fn parse_body(body: &Bytes) -> Result<Value, ScimResponse> {
-    serde_json::from_slice(body).map_err(|error| {
+    let document: Value = serde_json::from_slice(body).map_err(|error| {
         ScimResponse::invalid_syntax(format!(
             "The body is not valid JSON ({error}). Send a SCIM resource with Content-Type: application/scim+json."
         ))
-    })
+    })?;
+    match nul_text::json_path_with_nul(&document) {
+        Some(attribute) => Err(ScimResponse::invalid_value(format!(
+            "The attribute `{attribute}` {}",
+            nul_text::REFUSAL
+        ))),
+        None => Ok(document),
+    }
 }
 
 /// A single user with its `ETag` (and `Location` when created).
