@@ -222,8 +222,9 @@ async fn a_worker_alone_serves_its_delivery_counts_on_the_metrics_listener(backe
     let client = app.new_client();
     let url = format!("http://{listen}/metrics");
     let sent = "onestop_email_deliveries_total{outcome=\"sent\"}";
+    // Generous: on a loaded two-core machine the worker binary may take a while to start.
     wait_until(
-        Duration::from_secs(20),
+        Duration::from_secs(60),
         Duration::from_millis(100),
         "the worker sends the invitation and its metrics count it",
         || {
