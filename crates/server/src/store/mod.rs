@@ -64,7 +64,9 @@ pub use roles::{NewStep, RoleDetails, RoleStoreError, StepItem};
 pub use scim::{ScimUserQuery, ScimUserRow};
 pub use seed::{SeedPlan, SeededUser};
 pub use sessions::{NewSession, SessionRecord};
-pub use sso::{NewSsoProvider, SsoAttempt, SsoProviderRecord, SsoUser, TakenSsoAttempt};
+pub use sso::{
+    NewSsoProvider, SsoAttempt, SsoAttemptTaken, SsoProviderRecord, SsoUser, TakenSsoAttempt,
+};
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{ThrottleKey, ThrottleLimit};
 pub use two_step::{

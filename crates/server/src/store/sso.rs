@@ -40,11 +40,21 @@ pub struct SsoAttempt<'a> {
     pub expires_at: Timestamp,
 }
 
+/// What became of the attempt a callback's `state` names.
+#[derive(Debug, Clone)]
+pub enum SsoAttemptTaken {
+    /// Taken by the browser it was started in: it cannot be used again.
+    Taken(TakenSsoAttempt),
+    /// Started in another browser (this company's): left for that one.
+    OtherBrowser(OrganizationId),
+    /// No such attempt: forged, used, or purged.
+    Unknown,
+}
+
 /// The attempt a callback's `state` names, taken (it cannot be used again).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TakenSsoAttempt {
     pub org_id: OrganizationId,
-    pub browser_hash: String,
     pub nonce_hash: String,
     pub pkce_verifier_sealed: String,
     pub invitation_token_hash: Option<String>,
@@ -205,20 +215,38 @@ impl Store {
         })
     }
 
-    /// Takes the attempt `state` names: of two callbacks with one `state`, one gets it.
+    /// Takes the attempt `state` names if `browser_hash` is the browser's it was started in: of
+    /// two callbacks with one `state`, one gets it. From another browser the attempt is left as
+    /// it is, so that whoever learns a `state` cannot spoil the sign-in it belongs to.
     pub async fn take_sso_attempt(
         &self,
         state_hash: &TokenHash,
-    ) -> Result<Option<TakenSsoAttempt>, StoreError> {
-        Ok(on_writer!(self, |pool| {
-            sqlx::query_as::<_, TakenSsoAttempt>(
-                "DELETE FROM sso_attempts WHERE state_hash = $1 RETURNING org_id, browser_hash, \
-                     nonce_hash, pkce_verifier_sealed, invitation_token_hash, expires_at",
-            )
-            .bind(state_hash.as_str())
-            .fetch_optional(pool)
-            .await
-        })?)
+        browser_hash: Option<&TokenHash>,
+    ) -> Result<SsoAttemptTaken, StoreError> {
+        let taken = match browser_hash {
+            Some(browser_hash) => on_writer!(self, |pool| {
+                sqlx::query_as::<_, TakenSsoAttempt>(
+                    "DELETE FROM sso_attempts WHERE state_hash = $1 AND browser_hash = $2 \
+                     RETURNING org_id, nonce_hash, pkce_verifier_sealed, invitation_token_hash, \
+                     expires_at",
+                )
+                .bind(state_hash.as_str())
+                .bind(browser_hash.as_str())
+                .fetch_optional(pool)
+                .await
+            })?,
+            None => None,
+        };
+        if let Some(attempt) = taken {
+            return Ok(SsoAttemptTaken::Taken(attempt));
+        }
+        let org_id: Option<OrganizationId> = on_pool!(self, |pool| {
+            sqlx::query_scalar("SELECT org_id FROM sso_attempts WHERE state_hash = $1")
+                .bind(state_hash.as_str())
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(org_id.map_or(SsoAttemptTaken::Unknown, SsoAttemptTaken::OtherBrowser))
     }
 
     /// The invitation an attempt to join names (by its token's hash, as stored).

@@ -8,7 +8,8 @@ use super::join::{InvitationState, classify};
 use super::sessions::{SecondStep, SessionTokens, start_session};
 use super::sso_client::{ProviderError, chain, client_for, http_client};
 use crate::store::{
-    AuditEvent, JoinCredentials, JoinProof, JoinStoreError, SsoUser, StoreError, TakenSsoAttempt,
+    AuditEvent, JoinCredentials, JoinProof, JoinStoreError, SsoAttemptTaken, SsoUser, StoreError,
+    TakenSsoAttempt,
 };
 use onestop_domain::{
     AuditAction, OrganizationId, SecretToken, TimeZoneName, Timestamp, TokenHash, UserStatus,
@@ -131,16 +132,29 @@ pub async fn finish_sso(
         );
         return Err(SsoCallbackError::Refused(SsoRefusal::UnknownState));
     };
-    let Some(attempt) = services.store.take_sso_attempt(&state.hash()).await? else {
-        tracing::info!(
-            ip = callback.ip,
-            "single sign-on with an unknown state refused"
-        );
-        return Err(SsoCallbackError::Refused(SsoRefusal::UnknownState));
-    };
-    let org_id = attempt.org_id.clone();
+    let browser = callback.browser_token.as_ref().map(SecretToken::hash);
     let mut target: Option<String> = None;
-    let result = verify_and_finish(services, &callback, attempt, &mut target).await;
+    let (org_id, result) = match services
+        .store
+        .take_sso_attempt(&state.hash(), browser.as_ref())
+        .await?
+    {
+        SsoAttemptTaken::Unknown => {
+            tracing::info!(
+                ip = callback.ip,
+                "single sign-on with an unknown state refused"
+            );
+            return Err(SsoCallbackError::Refused(SsoRefusal::UnknownState));
+        }
+        SsoAttemptTaken::OtherBrowser(org_id) => (org_id, Err(refused(SsoRefusal::OtherBrowser))),
+        SsoAttemptTaken::Taken(attempt) => {
+            let org_id = attempt.org_id.clone();
+            (
+                org_id,
+                verify_and_finish(services, &callback, attempt, &mut target).await,
+            )
+        }
+    };
     if let Err(SsoCallbackError::Refused(refusal)) = &result {
         let reason = refusal.reason();
         tracing::info!(ip = callback.ip, %reason, "single sign-on refused");
@@ -170,13 +184,6 @@ async fn verify_and_finish(
     attempt: TakenSsoAttempt,
     target: &mut Option<String>,
 ) -> Result<SsoOutcome, SsoCallbackError> {
-    let bound = callback
-        .browser_token
-        .as_ref()
-        .is_some_and(|token| token.hash().as_str() == attempt.browser_hash);
-    if !bound {
-        return Err(refused(SsoRefusal::OtherBrowser));
-    }
     let now = services.clock.now();
     if now >= Timestamp::from_unix_millis(attempt.expires_at) {
         return Err(refused(SsoRefusal::Expired));

@@ -222,11 +222,19 @@ async fn a_forged_state_is_refused_and_a_used_one_cannot_be_replayed(app: TestAp
         1
     );
 
-    // The provider's answer opened in another browser (no binding cookie) is refused too.
-    let callback = callback_url_for_sign_in(&app, &app.new_client(), "bob-sub").await;
+    // The provider's answer opened in another browser (no binding cookie) is refused too, and
+    // spoils nothing: the browser that started it still finishes it.
+    let started_in = app.new_client();
+    let callback = callback_url_for_sign_in(&app, &started_in, "bob-sub").await;
     let response = app.new_client().get(&callback).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 403);
     assert_eq!(refusals(&app).await, ["started in another browser"]);
+    let response = started_in.get(&callback).send().await.unwrap();
+    assert_eq!(
+        location(&response),
+        "/",
+        "the browser it was started in signs in"
+    );
 }
 
 async fn id_tokens_for_another_audience_or_with_a_wrong_signature_are_refused(app: TestApp) {
