@@ -8,7 +8,7 @@
 use super::Services;
 use super::join::{InvitationState, look_up_invitation};
 use super::sso_client::{ProviderError, client_for};
-use crate::store::{SsoAttempt, SsoProviderRecord, StoreError};
+use crate::store::{SsoAttempt, SsoProviderRecord, StoreError, ThrottleKey, ThrottleLimit};
 use onestop_domain::{OrganizationId, SecretToken};
 use openidconnect::core::CoreAuthenticationFlow;
 use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge, Scope};
@@ -17,6 +17,14 @@ use url::Url;
 
 /// How long a sign-in sent to the provider may take to come back.
 pub const ATTEMPT_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// Single sign-ons one client address may start in a window. Each start keeps a row and asks
+/// the provider for its discovery document and keys, so a flood must stop somewhere; an office
+/// behind one address signing in at nine still fits.
+pub const START_LIMIT: ThrottleLimit = ThrottleLimit {
+    attempts: 60,
+    window: Duration::from_secs(15 * 60),
+};
 
 /// Which provider a sign-in goes to.
 pub enum ProviderChoice<'a> {
@@ -46,6 +54,12 @@ pub enum SsoStartError {
         "The single sign-on provider could not be reached ({0}). Try again later, or ask your administrator."
     )]
     Provider(ProviderError),
+    /// The address started more than [`START_LIMIT`] allows; the wait before the next.
+    #[error(
+        "Too many single sign-ons were started from your network. Try again in {} seconds.",
+        .0.as_secs().max(1)
+    )]
+    TooMany(Duration),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -117,12 +131,22 @@ fn email_domain(email: &str) -> Option<String> {
     (!domain.is_empty()).then(|| domain.to_lowercase())
 }
 
-/// Chooses the provider, keeps the attempt (hashes of `state`, nonce and browser cookie; the
+/// Counts the start against the address ([`START_LIMIT`]), chooses the provider, keeps the attempt (hashes of `state`, nonce and browser cookie; the
 /// PKCE verifier sealed) and answers with the provider's authorization URL.
 pub async fn begin_sso(
     services: &Services,
     choice: ProviderChoice<'_>,
+    ip: &str,
 ) -> Result<SsoRedirect, SsoStartError> {
+    let key = ThrottleKey::new("single sign-on start address", ip);
+    let waits = services
+        .store
+        .register_attempt(&[(&key, START_LIMIT)], services.clock.now())
+        .await?;
+    if let Some(wait) = waits.into_iter().flatten().next() {
+        tracing::info!(ip, "single sign-on starts from this address throttled");
+        return Err(SsoStartError::TooMany(wait));
+    }
     let (provider, invitation_hash) = match choice {
         ProviderChoice::SignIn { email } => (choose_for_sign_in(services, email).await?, None),
         ProviderChoice::Join { invitation } => {

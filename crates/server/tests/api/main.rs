@@ -42,6 +42,7 @@ mod setup_admin;
 mod sign_in;
 mod sso;
 mod sso_helpers;
+mod sso_start;
 mod terms;
 mod time_zones;
 mod timing;

@@ -118,6 +118,10 @@ fn start_failed(error: SsoStartError, joining: bool) -> Result<Response, WebErro
             "This invitation can no longer be accepted. Open the link in your newest invitation email, or ask your administrator for a new one.".into(),
             joining,
         )),
+        error @ SsoStartError::TooMany(wait) => Err(WebError::TooManyRequests {
+            message: error.to_string(),
+            retry_after: wait,
+        }),
         SsoStartError::Internal(error) => Err(WebError::Internal(error)),
     }
 }
@@ -125,12 +129,14 @@ fn start_failed(error: SsoStartError, joining: bool) -> Result<Response, WebErro
 /// `POST /sso/start`: "Sign in with {provider}".
 pub async fn start(
     State(state): State<AppState>,
+    client: Client,
     jar: CookieJar,
     CsrfForm(form): CsrfForm<StartForm>,
 ) -> Result<Response, WebError> {
     match begin_sso(
         &state.services,
         ProviderChoice::SignIn { email: &form.email },
+        &client.ip,
     )
     .await
     {
@@ -142,6 +148,7 @@ pub async fn start(
 /// `POST /join/sso`: "Join with {provider}", for the invitation in the join cookie.
 pub async fn join(
     State(state): State<AppState>,
+    client: Client,
     jar: CookieJar,
     CsrfForm(_form): CsrfForm<crate::web::csrf::TokenOnly>,
 ) -> Result<Response, WebError> {
@@ -160,6 +167,7 @@ pub async fn join(
         ProviderChoice::Join {
             invitation: &invitation,
         },
+        &client.ip,
     )
     .await
     {
