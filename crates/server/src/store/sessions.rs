@@ -213,7 +213,7 @@ impl Store {
     }
 
     /// Sessions of every organization that expire after `now` and were seen after
-    /// `seen_after` (the idle cut-off): for `/metrics`.
+    /// `seen_after` (the idle cut-off), not waiting for a second step: for `/metrics`.
     pub async fn live_session_count(
         &self,
         now: Timestamp,
@@ -221,7 +221,8 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let count = on_pool!(self, |pool| {
             sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sessions WHERE expires_at > $1 AND last_seen_at > $2",
+                "SELECT COUNT(*) FROM sessions \
+                 WHERE expires_at > $1 AND last_seen_at > $2 AND second_step_pending = 0",
             )
             .bind(now.unix_millis())
             .bind(seen_after.unix_millis())

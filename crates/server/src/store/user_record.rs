@@ -76,6 +76,8 @@ pub struct SessionSummary {
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub ip: Option<String>,
+    /// The password was given but the second step is still owed: somebody knows the password.
+    pub second_step_pending: i64,
 }
 
 /// The user with their profile, role and inviter: `$1` organization, `$2` user.
@@ -104,7 +106,8 @@ pub const RESET_EMAIL_HISTORY: &str = "SELECT created_at, state, attempts, last_
      ORDER BY created_at DESC, id DESC LIMIT $3";
 
 /// The user's sessions: `$1` organization, `$2` user.
-pub const USER_SESSIONS: &str = "SELECT id_hash, created_at, last_seen_at, expires_at, ip FROM sessions \
+pub const USER_SESSIONS: &str = "SELECT id_hash, created_at, last_seen_at, expires_at, ip, \
+     CAST(second_step_pending AS BIGINT) AS second_step_pending FROM sessions \
      WHERE user_id = $2 AND org_id = $1 ORDER BY last_seen_at DESC, id_hash";
 
 /// What the user did or had done to them, newest first: `$1` organization, `$2` user, `$3` limit.

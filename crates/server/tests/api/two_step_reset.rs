@@ -10,6 +10,7 @@ use crate::two_step_rows::{
     two_step_rows,
 };
 use onestop_domain::Permission;
+use onestop_server::metrics::ScrapeGauges;
 
 on_both_databases!(
     a_users_page_lists_their_methods_and_codes_but_never_a_secret,
@@ -59,6 +60,22 @@ async fn a_users_page_lists_their_methods_and_codes_but_never_a_secret(app: Test
     for secret in [SEALED_SECRET, CREDENTIAL_ID, "passkey-public-key", "hash-3"] {
         assert!(!page.contains(secret), "{secret} never reaches the page");
     }
+
+    // Somebody gives Sam's password but not the second step: the administrator sees that
+    // session for what it is, and /metrics does not count it as signed in.
+    let pending = app.new_client();
+    let response = app.sign_in_with(&pending, "sam", MEMBER_PASSWORD).await;
+    assert_eq!(location(&response), "/login/two-step");
+    let page = app.get_text(&format!("/setup/users/{sam}")).await;
+    assert!(
+        page.contains("(password given, second step not yet)"),
+        "{page}"
+    );
+    let gauges = ScrapeGauges::read(&app.services).await.unwrap();
+    assert_eq!(
+        gauges.active_sessions, 1,
+        "the administrator's session only"
+    );
 
     // Their profile's requirement shows.
     app.execute(&format!(

@@ -143,6 +143,8 @@ pub struct SessionLine {
     pub address: String,
     /// The session the administrator is using now.
     pub this_browser: bool,
+    /// Signed in with the password, the second step still owed.
+    pub second_step_pending: bool,
 }
 
 fn session_line(
@@ -155,6 +157,7 @@ fn session_line(
         last_seen: time(times, session.last_seen_at),
         address: session.ip.unwrap_or_else(|| "not recorded".to_owned()),
         this_browser: session.id_hash == admin.id_hash.as_str(),
+        second_step_pending: session.second_step_pending != 0,
     }
 }
 
