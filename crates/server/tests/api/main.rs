@@ -41,6 +41,7 @@ mod sessions;
 mod setup_admin;
 mod sign_in;
 mod sso;
+mod sso_bindings;
 mod sso_helpers;
 mod sso_start;
 mod terms;

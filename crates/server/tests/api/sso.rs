@@ -6,8 +6,9 @@ use crate::helpers::{
 };
 use crate::invitations::{invite_grace, open_join_link, submit_join};
 use crate::sso_helpers::{
-    Account, PROVIDER_NAME, callback_url_for_sign_in, configure_sso, join_through_provider,
-    save_sso_setup, set_clock_to_real_time, sign_in_through_provider, start_provider,
+    Account, BobsCompany, PROVIDER_NAME, adds_bob, bobs_company, callback_url_for_sign_in,
+    configure_sso, join_through_provider, save_sso_setup, set_clock_to_real_time,
+    sign_in_through_provider, start_provider,
 };
 use onestop_domain::SecretToken;
 
@@ -29,18 +30,6 @@ on_both_databases!(
 async fn refusals(app: &TestApp) -> Vec<String> {
     app.text_values("SELECT details FROM audit_events WHERE action = 'sso_refused' ORDER BY at")
         .await
-}
-
-async fn adds_bob(app: &TestApp, org_id: &str) -> String {
-    app.add_active_user(
-        org_id,
-        "standard",
-        "manager",
-        ("Bob", "Babbage"),
-        "bob",
-        MEMBER_PASSWORD,
-    )
-    .await
 }
 
 async fn an_invitee_joins_through_the_provider_and_signs_in_with_it_afterwards(app: TestApp) {
@@ -164,22 +153,13 @@ async fn joining_is_refused_when_the_providers_email_differs_or_is_not_verified(
 }
 
 async fn a_forged_state_is_refused_and_a_used_one_cannot_be_replayed(app: TestApp) {
-    set_clock_to_real_time(&app);
-    let Some(provider) = start_provider(
-        &app,
-        &[Account {
-            login: "bob-sub",
-            email: "bob@example.com",
-            email_verified: true,
-        }],
-        3600,
-    ) else {
+    let Some(BobsCompany {
+        provider: _provider,
+        ..
+    }) = bobs_company(&app, 3600).await
+    else {
         return;
     };
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    adds_bob(&app, &organization.org_id).await;
-    configure_sso(&app, &provider, false).await;
 
     let browser = app.new_client();
     let callback = callback_url_for_sign_in(&app, &browser, "bob-sub").await;
@@ -238,22 +218,9 @@ async fn a_forged_state_is_refused_and_a_used_one_cannot_be_replayed(app: TestAp
 }
 
 async fn id_tokens_for_another_audience_or_with_a_wrong_signature_are_refused(app: TestApp) {
-    set_clock_to_real_time(&app);
-    let Some(provider) = start_provider(
-        &app,
-        &[Account {
-            login: "bob-sub",
-            email: "bob@example.com",
-            email_verified: true,
-        }],
-        3600,
-    ) else {
+    let Some(BobsCompany { provider, .. }) = bobs_company(&app, 3600).await else {
         return;
     };
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    adds_bob(&app, &organization.org_id).await;
-    configure_sso(&app, &provider, false).await;
 
     for mode in ["audience", "signature"] {
         provider.tamper(mode).await;
@@ -288,22 +255,13 @@ async fn id_tokens_for_another_audience_or_with_a_wrong_signature_are_refused(ap
 }
 
 async fn an_id_token_that_expired_by_our_clock_is_refused(app: TestApp) {
-    set_clock_to_real_time(&app);
-    let Some(provider) = start_provider(
-        &app,
-        &[Account {
-            login: "bob-sub",
-            email: "bob@example.com",
-            email_verified: true,
-        }],
-        60,
-    ) else {
+    let Some(BobsCompany {
+        provider: _provider,
+        ..
+    }) = bobs_company(&app, 60).await
+    else {
         return;
     };
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    adds_bob(&app, &organization.org_id).await;
-    configure_sso(&app, &provider, false).await;
 
     let browser = app.new_client();
     let callback = callback_url_for_sign_in(&app, &browser, "bob-sub").await;
@@ -495,22 +453,13 @@ async fn setup_refuses_plain_http_issuers_and_ones_whose_discovery_fails(app: Te
 async fn a_profile_requiring_two_step_verification_holds_up_password_sign_ins_but_not_the_providers(
     app: TestApp,
 ) {
-    set_clock_to_real_time(&app);
-    let Some(provider) = start_provider(
-        &app,
-        &[Account {
-            login: "bob-sub",
-            email: "bob@example.com",
-            email_verified: true,
-        }],
-        3600,
-    ) else {
+    let Some(BobsCompany {
+        provider: _provider,
+        ..
+    }) = bobs_company(&app, 3600).await
+    else {
         return;
     };
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    adds_bob(&app, &organization.org_id).await;
-    configure_sso(&app, &provider, false).await;
     app.execute("UPDATE profiles SET require_two_step = 1")
         .await;
 
@@ -547,22 +496,9 @@ async fn a_profile_requiring_two_step_verification_holds_up_password_sign_ins_bu
 }
 
 async fn an_id_token_of_an_earlier_sign_in_is_refused_for_its_nonce(app: TestApp) {
-    set_clock_to_real_time(&app);
-    let Some(provider) = start_provider(
-        &app,
-        &[Account {
-            login: "bob-sub",
-            email: "bob@example.com",
-            email_verified: true,
-        }],
-        3600,
-    ) else {
+    let Some(BobsCompany { provider, .. }) = bobs_company(&app, 3600).await else {
         return;
     };
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    adds_bob(&app, &organization.org_id).await;
-    configure_sso(&app, &provider, false).await;
     // A genuine sign-in: the provider keeps its ID token.
     let first = sign_in_through_provider(&app, &app.new_client(), "bob-sub").await;
     assert_eq!(location(&first), "/");

@@ -1,7 +1,7 @@
 //! A real OpenID Connect provider for the single sign-on tests (`scripts/oidc-provider.mjs`, the
 //! certified `oidc-provider` package run with Node), and a browser-like walk through it.
 
-use crate::helpers::{TestApp, csrf_token_in, location};
+use crate::helpers::{MEMBER_PASSWORD, Organization, TestApp, csrf_token_in, location};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -107,6 +107,51 @@ pub fn start_provider(
         issuer: started["issuer"].as_str().unwrap().to_owned(),
         child,
         _output: output,
+    })
+}
+
+/// Bob: an Active user of the company `org_id`, with the Standard profile; his id.
+pub async fn adds_bob(app: &TestApp, org_id: &str) -> String {
+    app.add_active_user(
+        org_id,
+        "standard",
+        "manager",
+        ("Bob", "Babbage"),
+        "bob",
+        MEMBER_PASSWORD,
+    )
+    .await
+}
+
+/// A company whose single sign-on goes to a provider that knows its user Bob.
+pub struct BobsCompany {
+    pub provider: TestProvider,
+    pub organization: Organization,
+    pub bob: String,
+}
+
+/// Bob's company, its administrator signed in on `app.client`, its single sign-on set up for
+/// example.com with a provider that knows Bob as `bob-sub` (ID tokens valid
+/// `id_token_ttl_seconds`), the clock at real time. `None` as [`start_provider`] says.
+pub async fn bobs_company(app: &TestApp, id_token_ttl_seconds: u64) -> Option<BobsCompany> {
+    set_clock_to_real_time(app);
+    let provider = start_provider(
+        app,
+        &[Account {
+            login: "bob-sub",
+            email: "bob@example.com",
+            email_verified: true,
+        }],
+        id_token_ttl_seconds,
+    )?;
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let bob = adds_bob(app, &organization.org_id).await;
+    configure_sso(app, &provider, false).await;
+    Some(BobsCompany {
+        provider,
+        organization,
+        bob,
     })
 }
 
