@@ -70,8 +70,8 @@ pub use sso::{
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{ThrottleKey, ThrottleLimit};
 pub use two_step::{
-    FinishOutcome, FinishSecondStep, MethodOwner, NewTotpMethod, RemoveOutcome, SecondStepProof,
-    TotpMethodRow, TwoStepMethodRow,
+    AddedMethod, FinishOutcome, FinishSecondStep, MethodOwner, NewTotpMethod, RemoveOutcome,
+    SecondStepProof, TotpMethodRow, TwoStepMethodRow,
 };
 pub use two_step_admin::{TwoStepCoverage, TwoStepMethodSummary, TwoStepResetCounts};
 pub use user_admin::{

@@ -3,8 +3,9 @@
 //! webauthn-rs serialises it (`passkey_json`: public key and signature counter); the use case
 //! (`usecases::passkeys`) is the only one that reads or writes that JSON.
 
+use super::LockOrganization;
 use super::audit::insert_audit_event;
-use super::two_step::{MethodOwner, replace_codes};
+use super::two_step::{AddedMethod, MethodOwner, is_first_method, replace_codes};
 use super::{Store, StoreError, classify, in_transaction, new_id, on_pool, on_writer};
 use onestop_domain::{AuditAction, Timestamp, UserId};
 
@@ -135,19 +136,20 @@ impl Store {
         Ok(purged)
     }
 
-    /// Adds a passkey to the owner's methods, audited in the same transaction; with
-    /// `recovery_code_hashes`, replaces their recovery codes too (the first method comes with
-    /// codes). A credential id already registered (by anyone) is
-    /// [`StoreError::Duplicate`]`("credential_id")`. Returns the new method's id.
+    /// Adds a passkey to the owner's methods, audited in the same transaction. If it is the
+    /// user's first method, `recovery_code_hashes` (when given) become their recovery codes. A
+    /// credential id already registered (by anyone) is
+    /// [`StoreError::Duplicate`]`("credential_id")`.
     pub async fn add_passkey(
         &self,
         owner: MethodOwner<'_>,
         passkey: &NewPasskey<'_>,
         recovery_code_hashes: Option<&[String]>,
-    ) -> Result<String, StoreError> {
+    ) -> Result<AddedMethod, StoreError> {
         let id = new_id();
         let details = format!("Passkey \u{201c}{}\u{201d}", passkey.name);
-        in_transaction!(self, |transaction| {
+        let recovery_codes_stored = in_transaction!(self, |transaction| {
+            let first = is_first_method!(transaction, &owner);
             sqlx::query(
                 "INSERT INTO two_step_methods \
                  (id, org_id, user_id, kind, name, credential_id, passkey_json, created_at) \
@@ -167,12 +169,19 @@ impl Store {
                 &mut *transaction,
                 &owner.event(AuditAction::TwoStepEnrolled, &details)
             )?;
-            if let Some(hashes) = recovery_code_hashes {
-                replace_codes!(transaction, &owner, hashes);
-            }
-            Ok::<_, StoreError>(())
+            let stored = match recovery_code_hashes {
+                Some(hashes) if first => {
+                    replace_codes!(transaction, &owner, hashes);
+                    true
+                }
+                _ => false,
+            };
+            Ok::<bool, StoreError>(stored)
         })?;
-        Ok(id)
+        Ok(AddedMethod {
+            id,
+            recovery_codes_stored,
+        })
     }
 
     /// Records a use of passkey `method_id` of `user_id`: its updated credential (signature

@@ -38,6 +38,30 @@ macro_rules! replace_codes {
 }
 pub(crate) use replace_codes;
 
+/// Whether the owner has no method yet, asked inside an [`in_transaction!`] with the
+/// organization locked: of two first enrolments at once, the second waits for the first and
+/// sees its method, so only one of them makes recovery codes (and shows them).
+macro_rules! is_first_method {
+    ($transaction:ident, $owner:expr) => {{
+        let owner: &MethodOwner<'_> = $owner;
+        $transaction.lock_organization(owner.org_id).await?;
+        let methods: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM two_step_methods WHERE user_id = $1")
+                .bind(owner.user_id)
+                .fetch_one(&mut *$transaction)
+                .await?;
+        methods == 0
+    }};
+}
+pub(crate) use is_first_method;
+
+/// A method just added, and whether it was the user's first, whose recovery codes were stored.
+#[derive(Debug, Clone)]
+pub struct AddedMethod {
+    pub id: String,
+    pub recovery_codes_stored: bool,
+}
+
 /// One method as the user's page lists it (never its secret).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TwoStepMethodRow {
@@ -231,17 +255,18 @@ impl Store {
         Ok(rows)
     }
 
-    /// Saves a confirmed authenticator app; with `recovery_code_hashes`, replaces the user's
-    /// recovery codes too (the first method comes with codes). Audited in the same transaction.
+    /// Saves a confirmed authenticator app, audited in the same transaction. If it is the
+    /// user's first method, `recovery_code_hashes` (when given) become their recovery codes.
     pub async fn add_totp_method(
         &self,
         owner: MethodOwner<'_>,
         method: &NewTotpMethod<'_>,
         recovery_code_hashes: Option<&[String]>,
-    ) -> Result<String, StoreError> {
+    ) -> Result<AddedMethod, StoreError> {
         let id = new_id();
         let details = format!("Authenticator app \u{201c}{}\u{201d}", method.name);
-        in_transaction!(self, |transaction| {
+        let recovery_codes_stored = in_transaction!(self, |transaction| {
+            let first = is_first_method!(transaction, &owner);
             sqlx::query(
                 "INSERT INTO two_step_methods \
                    (id, org_id, user_id, kind, name, totp_secret_sealed, totp_last_step, created_at) \
@@ -260,12 +285,19 @@ impl Store {
                 &mut *transaction,
                 &owner.event(AuditAction::TwoStepEnrolled, &details)
             )?;
-            if let Some(hashes) = recovery_code_hashes {
-                replace_codes!(transaction, &owner, hashes);
-            }
-            Ok::<(), StoreError>(())
+            let stored = match recovery_code_hashes {
+                Some(hashes) if first => {
+                    replace_codes!(transaction, &owner, hashes);
+                    true
+                }
+                _ => false,
+            };
+            Ok::<bool, StoreError>(stored)
         })?;
-        Ok(id)
+        Ok(AddedMethod {
+            id,
+            recovery_codes_stored,
+        })
     }
 
     /// Renames one of the user's methods; false when they have no such method.

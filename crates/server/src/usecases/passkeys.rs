@@ -178,9 +178,9 @@ pub async fn finish_registration(
     match added {
         Err(StoreError::Duplicate("credential_id")) => Err(PasskeyError::AlreadyAdded),
         Err(error) => Err(error.into()),
-        Ok(_) => {
+        Ok(added) => {
             tracing::info!(user_id = %owner.user_id, "passkey added");
-            Ok(codes)
+            Ok(codes.filter(|_| added.recovery_codes_stored))
         }
     }
 }

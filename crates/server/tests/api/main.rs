@@ -49,6 +49,7 @@ mod time_zones;
 mod timing;
 mod tokens;
 mod two_step;
+mod two_step_first_enrolment;
 mod two_step_gate;
 mod two_step_helpers;
 mod two_step_reset;

@@ -194,7 +194,7 @@ pub async fn confirm_authenticator(
         .is_empty();
     let codes = if first { Some(new_codes()?) } else { None };
     let hashes = codes.as_ref().map(|codes| hashes_of(codes));
-    services
+    let added = services
         .store
         .add_totp_method(
             owner(services, user, ip),
@@ -207,7 +207,7 @@ pub async fn confirm_authenticator(
         )
         .await?;
     tracing::info!(user_id = %user.user_id, "authenticator app added");
-    Ok(codes)
+    Ok(codes.filter(|_| added.recovery_codes_stored))
 }
 
 fn check_name(errors: &mut FieldErrors, typed: &str) -> Option<String> {
