@@ -137,3 +137,50 @@ impl PasswordResetEmail {
         })
     }
 }
+
+/// To a user whose password was given with too many wrong second steps: somebody may know it.
+#[derive(Debug, Clone)]
+pub struct SecondStepAlertEmail {
+    pub first_name: Option<String>,
+    pub account_name: String,
+    /// How many wrong second steps were given in a row.
+    pub wrong_answers: i64,
+    /// The client address they came from.
+    pub address: String,
+    /// Already formatted in the user's time zone.
+    pub at: String,
+    /// "Forgot password?", where a new password is chosen.
+    pub new_password_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "emails/second_step_alert.txt")]
+struct SecondStepAlertText<'a> {
+    email: &'a SecondStepAlertEmail,
+}
+
+#[derive(Template)]
+#[template(path = "emails/second_step_alert.html")]
+struct SecondStepAlertHtml<'a> {
+    email: &'a SecondStepAlertEmail,
+}
+
+impl SecondStepAlertEmail {
+    pub fn subject(&self) -> String {
+        format!(
+            "Someone used your 1Stop password for the {} account",
+            self.account_name
+        )
+    }
+
+    pub fn render(&self, recipient: &str) -> Result<NewEmail, askama::Error> {
+        Ok(NewEmail {
+            kind: "second_step_alert",
+            recipient: recipient.to_owned(),
+            subject: self.subject(),
+            body_text: SecondStepAlertText { email: self }.render()?,
+            body_html: SecondStepAlertHtml { email: self }.render()?,
+            action_url: None,
+        })
+    }
+}

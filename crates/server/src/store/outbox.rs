@@ -323,6 +323,23 @@ impl Store {
         })
     }
 
+    /// Queues one email of the organization that belongs to no invitation (a notice to a user).
+    pub async fn queue_email(
+        &self,
+        org_id: &OrganizationId,
+        email: &SealedEmail,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        on_writer!(self, |pool| insert_outbox_message!(
+            pool,
+            org_id,
+            None::<&str>,
+            email,
+            now
+        ))?;
+        Ok(())
+    }
+
     /// Every message to `recipient`, oldest first.
     pub async fn emails_to(&self, recipient: &str) -> Result<Vec<OutboxStatus>, StoreError> {
         let emails = on_pool!(self, |pool| {

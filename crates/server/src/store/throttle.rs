@@ -113,6 +113,24 @@ impl Store {
         Ok(waits)
     }
 
+    /// The attempts counted against `key` in its current window (0 when it has ended).
+    pub async fn throttle_attempts(
+        &self,
+        key: &ThrottleKey,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let attempts: Option<i64> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT attempts FROM throttle_counters WHERE key_hash = $1 AND window_ends_at > $2",
+            )
+            .bind(&key.0)
+            .bind(now.unix_millis())
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(attempts.unwrap_or(0))
+    }
+
     /// How long `key` must still wait, without counting anything.
     pub async fn throttle_wait(
         &self,

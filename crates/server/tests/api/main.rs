@@ -55,6 +55,7 @@ mod two_step_helpers;
 mod two_step_reset;
 mod two_step_rows;
 mod two_step_settings;
+mod two_step_throttle;
 mod user_import;
 mod user_page;
 mod users_export;

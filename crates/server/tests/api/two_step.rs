@@ -1,12 +1,10 @@
 //! Two-step verification: adding an authenticator app, the second step at sign-in (codes,
 //! replays, clock skew, throttling), recovery codes, remembered browsers, and removing methods.
 
-use crate::helpers::{
-    ADMIN_PASSWORD, Organization, TestApp, csrf_token_in, location, on_both_databases,
-};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, csrf_token_in, location, on_both_databases};
 use crate::two_step_helpers::{
-    STEP, add_authenticator, audited, code_at, get_text, give_second_step, post, recovery_codes_in,
-    require_two_step, secret_in,
+    STEP, add_authenticator, admin_with_authenticator, audited, code_at, give_second_step, post,
+    recovery_codes_in, require_two_step, secret_in, sign_out,
 };
 use std::time::Duration;
 
@@ -14,41 +12,11 @@ on_both_databases!(
     an_authenticator_app_is_saved_only_with_its_right_code_and_its_secret_is_sealed,
     sign_in_asks_for_the_second_step_and_the_right_code_signs_in_once,
     codes_of_the_step_before_and_after_are_accepted_and_two_steps_away_are_not,
-    wrong_codes_are_throttled_like_passwords_and_audited,
     each_recovery_code_works_once_and_regenerating_replaces_them,
     remembering_a_browser_is_off_by_default_and_lasts_thirty_days_when_on,
     the_last_method_cannot_be_removed_while_the_profile_requires_one,
     methods_can_be_renamed_and_names_are_checked,
 );
-
-/// The administrator signed in (Terms accepted) with an authenticator app added; returns its
-/// secret and recovery codes, with the clock moved past the step the app was confirmed in.
-async fn admin_with_authenticator(app: &TestApp) -> (Organization, String, Vec<String>) {
-    let organization = app.create_organization().await;
-    app.sign_in_as_admin(&organization).await;
-    let enrolled =
-        add_authenticator(app, &app.client, "/account/two-step/authenticator", "Phone").await;
-    assert_eq!(enrolled.status, 200, "the recovery codes are shown");
-    app.clock.advance(STEP);
-    (organization, enrolled.secret, enrolled.recovery_codes)
-}
-
-async fn sign_out(app: &TestApp, browser: &reqwest::Client) {
-    let page = get_text(app, browser, "/login/two-step").await;
-    let page = if page.contains("csrf_token") {
-        page
-    } else {
-        get_text(app, browser, "/account").await
-    };
-    let response = post(
-        app,
-        browser,
-        "/logout",
-        &[("csrf_token", &csrf_token_in(&page))],
-    )
-    .await;
-    assert_eq!(location(&response), "/login?signed_out=1");
-}
 
 async fn an_authenticator_app_is_saved_only_with_its_right_code_and_its_secret_is_sealed(
     app: TestApp,
@@ -262,61 +230,6 @@ async fn codes_of_the_step_before_and_after_are_accepted_and_two_steps_away_are_
             if offset < 0 { "before" } else { "after" }
         );
     }
-}
-
-async fn wrong_codes_are_throttled_like_passwords_and_audited(app: TestApp) {
-    let (_, secret, _) = admin_with_authenticator(&app).await;
-    sign_out(&app, &app.client).await;
-    app.sign_in("ada", ADMIN_PASSWORD).await;
-    let right = code_at(&secret, app.now());
-    let wrong = if right == "123456" {
-        "654321"
-    } else {
-        "123456"
-    };
-    for attempt in 1..=10 {
-        let response = give_second_step(&app, &app.client, wrong, false, false).await;
-        assert_eq!(response.status().as_u16(), 422, "wrong code {attempt}");
-    }
-    let response = give_second_step(&app, &app.client, &right, false, false).await;
-    assert_eq!(
-        response.status().as_u16(),
-        429,
-        "the 11th code is refused, even a right one"
-    );
-    let page = response.text().await.unwrap();
-    assert!(
-        page.contains("Too many wrong codes. Try again in 15 minutes."),
-        "{page}"
-    );
-    assert_eq!(audited(&app, "second_step_failed").await, 10);
-    assert_eq!(
-        location(&app.get("/").await),
-        "/login/two-step",
-        "still not signed in"
-    );
-
-    // The window ends; the pending session has expired meanwhile (10 minutes): sign in again.
-    app.clock.advance(Duration::from_secs(15 * 60));
-    assert_eq!(
-        location(&app.get("/").await),
-        "/login",
-        "a pending session lasts 10 minutes"
-    );
-    app.sign_in("ada", ADMIN_PASSWORD).await;
-    let response = give_second_step(
-        &app,
-        &app.client,
-        &code_at(&secret, app.now()),
-        false,
-        false,
-    )
-    .await;
-    assert_eq!(
-        location(&response),
-        "/",
-        "after the wait a right code signs in"
-    );
 }
 
 async fn each_recovery_code_works_once_and_regenerating_replaces_them(app: TestApp) {

@@ -1,7 +1,7 @@
 //! Helpers of the two-step verification tests: an authenticator app computed with totp-rs from
 //! the secret a page shows, and the steps a person takes.
 
-use crate::helpers::{TestApp, csrf_token_in, hidden_field, location};
+use crate::helpers::{Organization, TestApp, csrf_token_in, hidden_field, location};
 use onestop_domain::Timestamp;
 use std::time::Duration;
 
@@ -153,4 +153,34 @@ pub async fn audited(app: &TestApp, action: &str) -> i64 {
         action,
     )
     .await
+}
+
+/// The administrator signed in (Terms accepted) with an authenticator app added; returns its
+/// secret and recovery codes, with the clock moved past the step the app was confirmed in.
+pub async fn admin_with_authenticator(app: &TestApp) -> (Organization, String, Vec<String>) {
+    let organization = app.create_organization().await;
+    app.sign_in_as_admin(&organization).await;
+    let enrolled =
+        add_authenticator(app, &app.client, "/account/two-step/authenticator", "Phone").await;
+    assert_eq!(enrolled.status, 200, "the recovery codes are shown");
+    app.clock.advance(STEP);
+    (organization, enrolled.secret, enrolled.recovery_codes)
+}
+
+/// Signs `browser` out, from the second step's page or from My Account.
+pub async fn sign_out(app: &TestApp, browser: &reqwest::Client) {
+    let page = get_text(app, browser, "/login/two-step").await;
+    let page = if page.contains("csrf_token") {
+        page
+    } else {
+        get_text(app, browser, "/account").await
+    };
+    let response = post(
+        app,
+        browser,
+        "/logout",
+        &[("csrf_token", &csrf_token_in(&page))],
+    )
+    .await;
+    assert_eq!(location(&response), "/login?signed_out=1");
 }

@@ -1,12 +1,17 @@
 //! The second step of a sign-in: a code from an authenticator app or a recovery code, given by
 //! a session whose password was checked. Wrong codes count against the account like wrong
-//! passwords, and are audited; the right one replaces the pending session with a fresh one.
+//! passwords ([`ACCOUNT_LIMIT`]), and a day's wrong codes have a limit of their own
+//! ([`DAILY_LIMIT`]); each is audited, and the one that fills a window emails the user, since
+//! whoever gave it knows their password. The right code replaces the pending session with a
+//! fresh one.
 
 use super::super::Services;
 use super::super::sessions::{ABSOLUTE_TIMEOUT, SessionTokens, SignedInSession};
 use super::{recovery_codes, totp};
+use crate::mail::templates::SecondStepAlertEmail;
 use crate::store::{
     AuditEvent, FinishOutcome, FinishSecondStep, NewSession, SecondStepProof, ThrottleKey,
+    ThrottleLimit,
 };
 use crate::usecases::FieldErrors;
 use crate::usecases::passkeys::{self, PasskeyError};
@@ -16,6 +21,14 @@ use std::time::Duration;
 
 /// How long a remembered browser skips the second step.
 pub const REMEMBER_BROWSER_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Second steps one account may give in a day, over however many windows of [`ACCOUNT_LIMIT`]:
+/// whoever knows the password cannot go on guessing six-digit codes ten every quarter of an hour
+/// (nearly a thousand a day) for weeks. A right answer clears it.
+pub const DAILY_LIMIT: ThrottleLimit = ThrottleLimit {
+    attempts: 30,
+    window: Duration::from_secs(24 * 60 * 60),
+};
 
 /// What the user gave.
 #[derive(Debug, Clone, Copy)]
@@ -60,7 +73,7 @@ pub enum SecondStepError {
     /// The passkey's answer was refused (the reason is the passkey use case's).
     #[error("{0}")]
     PasskeyRefused(String),
-    #[error("Too many wrong codes. Try again in {} minutes.", .0.as_secs().div_ceil(60))]
+    #[error("Too many wrong codes. Try again in {}.", wait_in_words(*.0))]
     TooManyAttempts(Duration),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -70,9 +83,24 @@ fn internal(error: impl Into<anyhow::Error>) -> SecondStepError {
     SecondStepError::Internal(error.into())
 }
 
-/// Second-step attempts against one user.
+/// Second-step attempts against one user, in windows of [`ACCOUNT_LIMIT`].
 pub fn throttle_key(user_id: &str) -> ThrottleKey {
     ThrottleKey::new("second step account", user_id)
+}
+
+/// Second-step attempts against one user, in windows of [`DAILY_LIMIT`].
+fn daily_throttle_key(user_id: &str) -> ThrottleKey {
+    ThrottleKey::new("second step account day", user_id)
+}
+
+/// "15 minutes", "1 minute", "23 hours".
+fn wait_in_words(wait: Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    match minutes {
+        1 => "1 minute".to_owned(),
+        2..=90 => format!("{minutes} minutes"),
+        _ => format!("{} hours", minutes.div_ceil(60)),
+    }
 }
 
 /// Whether the second-step page offers "Remember this browser for 30 days".
@@ -120,12 +148,16 @@ pub async fn finish_second_step(
 
     let store = &services.store;
     let key = throttle_key(session.user_id.as_str());
+    let daily_key = daily_throttle_key(session.user_id.as_str());
     let now = services.clock.now();
-    if let Some(wait) = store
-        .register_attempt(&[(&key, ACCOUNT_LIMIT)], now)
+    let longest_wait = store
+        .register_attempt(&[(&key, ACCOUNT_LIMIT), (&daily_key, DAILY_LIMIT)], now)
         .await
-        .map_err(internal)?[0]
-    {
+        .map_err(internal)?
+        .into_iter()
+        .flatten()
+        .max();
+    if let Some(wait) = longest_wait {
         return Err(SecondStepError::TooManyAttempts(wait));
     }
 
@@ -226,6 +258,10 @@ pub async fn finish_second_step(
                 .map_err(internal)?;
             if outcome == FinishOutcome::SignedIn {
                 store.forgive_attempt(&key, true).await.map_err(internal)?;
+                store
+                    .forgive_attempt(&daily_key, true)
+                    .await
+                    .map_err(internal)?;
                 tracing::info!(user_id = %session.user_id, "second step passed; signed in");
                 return Ok(SecondStepPassed { tokens, remembered });
             }
@@ -255,6 +291,9 @@ pub async fn finish_second_step(
         .await
         .map_err(internal)?;
     tracing::info!(ip = request.ip, "second step failed");
+    if store.throttle_attempts(&key, now).await.map_err(internal)? == ACCOUNT_LIMIT.attempts {
+        alert_the_user(services, session, request.ip).await?;
+    }
     Err(match answer {
         Normalized::Code(_) => SecondStepError::WrongCode,
         Normalized::RecoveryCode(_) => SecondStepError::WrongRecoveryCode,
@@ -273,4 +312,47 @@ enum Normalized<'a> {
         ceremony: &'a str,
         credential: &'a str,
     },
+}
+
+/// Emails the user that their password was given with a window's worth of wrong second steps.
+async fn alert_the_user(
+    services: &Services,
+    session: &SignedInSession,
+    ip: &str,
+) -> Result<(), SecondStepError> {
+    let now = services.clock.now();
+    let email = SecondStepAlertEmail {
+        first_name: session.first_name.clone(),
+        account_name: session.account_name.clone(),
+        wrong_answers: ACCOUNT_LIMIT.attempts,
+        address: ip.to_owned(),
+        at: session.time_zone.format(now),
+        new_password_url: format!("{}password/forgot", services.public_url),
+    }
+    .render(&session.email)
+    .map_err(internal)?;
+    let sealed = services.seal(email).map_err(internal)?;
+    services
+        .store
+        .queue_email(session.scope.id(), &sealed, now)
+        .await
+        .map_err(internal)?;
+    services.outbox_signal.notify_one();
+    tracing::info!(user_id = %session.user_id, "too many wrong second steps; the user was told by email");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wait_in_words;
+    use std::time::Duration;
+
+    #[test]
+    fn waits_are_said_in_minutes_up_to_an_hour_and_a_half_then_in_hours() {
+        assert_eq!(wait_in_words(Duration::from_secs(1)), "1 minute");
+        assert_eq!(wait_in_words(Duration::from_secs(15 * 60)), "15 minutes");
+        assert_eq!(wait_in_words(Duration::from_secs(90 * 60)), "90 minutes");
+        assert_eq!(wait_in_words(Duration::from_secs(90 * 60 + 1)), "2 hours");
+        assert_eq!(wait_in_words(Duration::from_secs(24 * 3600)), "24 hours");
+    }
 }
