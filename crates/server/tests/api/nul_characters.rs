@@ -2,7 +2,7 @@
 //! cannot hold it, so it must be refused at the edge with a message naming where it is, on both
 //! databases alike: never a 500 from the database, never a partial write.
 
-use crate::helpers::{Organization, TestApp, csrf_token_in, location, on_both_databases};
+use crate::helpers::{Organization, TestApp, location, on_both_databases, save_new_user};
 use crate::invitations::{GRACE_PASSWORD, open_join_link, submit_join};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -94,28 +94,17 @@ async fn a_nul_in_a_query_string_is_refused_naming_the_parameter(app: TestApp) {
 }
 
 async fn a_nul_in_a_form_is_refused_naming_the_field_and_writes_nothing(app: TestApp) {
-    let organization = signed_in_company(&app).await;
+    signed_in_company(&app).await;
     let before = written(&app).await;
-    let page = app.get_text("/setup/users/new").await;
-    let response = app
-        .post_form(
-            "/setup/users/new",
-            &[
-                ("csrf_token", &csrf_token_in(&page)),
-                ("first_name", "Gr\0ace"),
-                ("last_name", "Hopper"),
-                ("email", "grace@example.com"),
-                (
-                    "profile_id",
-                    &app.profile_id(&organization.org_id, "Standard").await,
-                ),
-                (
-                    "role_id",
-                    &app.role_id(&organization.org_id, "Manager").await,
-                ),
-            ],
-        )
-        .await;
+    let response = save_new_user(
+        &app,
+        "Gr\0ace",
+        "Hopper",
+        "grace@example.com",
+        "Standard",
+        "Manager",
+    )
+    .await;
     assert_eq!(response.status().as_u16(), 400);
     let page = response.text().await.unwrap();
     assert!(
@@ -138,26 +127,9 @@ async fn a_nul_in_a_form_is_refused_naming_the_field_and_writes_nothing(app: Tes
     assert_eq!(location(&response), "/", "the same invitation still works");
 
     // Before sign-in too: the sign-in form.
-    let browser = app.new_client();
-    let form = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let response = browser
-        .post(app.url("/login"))
-        .header(reqwest::header::ORIGIN, &app.address)
-        .form(&[
-            ("csrf_token", csrf_token_in(&form).as_str()),
-            ("username", "ada\0"),
-            ("password", "whatever it is"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app
+        .sign_in_with(&app.new_client(), "ada\0", "whatever it is")
+        .await;
     assert_eq!(response.status().as_u16(), 400);
     let page = response.text().await.unwrap();
     assert!(page.contains("username"), "{page}");

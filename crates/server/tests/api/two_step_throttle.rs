@@ -29,6 +29,12 @@ async fn alerts_to_ada(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Signs Ada in with her password, then gives the code of now; the answer to the code.
+async fn signs_in_with_the_right_code(app: &TestApp, secret: &str) -> reqwest::Response {
+    app.sign_in("ada", ADMIN_PASSWORD).await;
+    give_second_step(app, &app.client, &code_at(secret, app.now()), false, false).await
+}
+
 /// A code that is not the one of now.
 fn wrong_code(secret: &str, app: &TestApp) -> &'static str {
     if code_at(secret, app.now()) == "123456" {
@@ -87,17 +93,8 @@ async fn wrong_codes_are_throttled_like_passwords_audited_and_the_user_is_told(a
         "/login",
         "a pending session lasts 10 minutes"
     );
-    app.sign_in("ada", ADMIN_PASSWORD).await;
-    let response = give_second_step(
-        &app,
-        &app.client,
-        &code_at(&secret, app.now()),
-        false,
-        false,
-    )
-    .await;
     assert_eq!(
-        location(&response),
+        location(&signs_in_with_the_right_code(&app, &secret).await),
         "/",
         "after the wait a right code signs in"
     );
@@ -145,17 +142,8 @@ async fn a_days_wrong_codes_have_a_limit_of_their_own(app: TestApp) {
     assert_eq!(location(&app.get("/").await), "/login/two-step");
 
     app.clock.advance(DAILY_LIMIT.window);
-    app.sign_in("ada", ADMIN_PASSWORD).await;
-    let response = give_second_step(
-        &app,
-        &app.client,
-        &code_at(&secret, app.now()),
-        false,
-        false,
-    )
-    .await;
     assert_eq!(
-        location(&response),
+        location(&signs_in_with_the_right_code(&app, &secret).await),
         "/",
         "a day later the right code signs in"
     );
