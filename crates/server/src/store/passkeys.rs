@@ -5,7 +5,7 @@
 
 use super::LockOrganization;
 use super::audit::insert_audit_event;
-use super::two_step::{AddedMethod, MethodOwner, is_first_method, replace_codes};
+use super::two_step::{AddedMethod, MethodOwner, first_codes, is_first_method, replace_codes};
 use super::{Store, StoreError, classify, in_transaction, new_id, on_pool, on_writer};
 use onestop_domain::{AuditAction, Timestamp, UserId};
 
@@ -169,14 +169,12 @@ impl Store {
                 &mut *transaction,
                 &owner.event(AuditAction::TwoStepEnrolled, &details)
             )?;
-            let stored = match recovery_code_hashes {
-                Some(hashes) if first => {
-                    replace_codes!(transaction, &owner, hashes);
-                    true
-                }
-                _ => false,
-            };
-            Ok::<bool, StoreError>(stored)
+            Ok::<bool, StoreError>(first_codes!(
+                transaction,
+                &owner,
+                first,
+                recovery_code_hashes
+            ))
         })?;
         Ok(AddedMethod {
             id,

@@ -55,6 +55,22 @@ macro_rules! is_first_method {
 }
 pub(crate) use is_first_method;
 
+/// For the first method ([`is_first_method!`]), `$hashes` (when given) become the user's
+/// recovery codes ([`replace_codes!`]); whether they did.
+macro_rules! first_codes {
+    ($transaction:ident, $owner:expr, $first:expr, $hashes:expr) => {{
+        let hashes: Option<&[String]> = $hashes;
+        match hashes {
+            Some(hashes) if $first => {
+                replace_codes!($transaction, $owner, hashes);
+                true
+            }
+            _ => false,
+        }
+    }};
+}
+pub(crate) use first_codes;
+
 /// A method just added, and whether it was the user's first, whose recovery codes were stored.
 #[derive(Debug, Clone)]
 pub struct AddedMethod {
@@ -285,14 +301,12 @@ impl Store {
                 &mut *transaction,
                 &owner.event(AuditAction::TwoStepEnrolled, &details)
             )?;
-            let stored = match recovery_code_hashes {
-                Some(hashes) if first => {
-                    replace_codes!(transaction, &owner, hashes);
-                    true
-                }
-                _ => false,
-            };
-            Ok::<bool, StoreError>(stored)
+            Ok::<bool, StoreError>(first_codes!(
+                transaction,
+                &owner,
+                first,
+                recovery_code_hashes
+            ))
         })?;
         Ok(AddedMethod {
             id,

@@ -7,7 +7,7 @@ use crate::helpers::{
 use crate::invitations::{invite_grace, open_join_link, submit_join};
 use crate::sso_helpers::{
     Account, BobsCompany, PROVIDER_NAME, adds_bob, bobs_company, callback_url_for_sign_in,
-    configure_sso, join_through_provider, save_sso_setup, set_clock_to_real_time,
+    configure_sso, join_through_provider, refusals, save_sso_setup, set_clock_to_real_time,
     sign_in_through_provider, start_provider,
 };
 use onestop_domain::SecretToken;
@@ -26,11 +26,6 @@ on_both_databases!(
     another_companys_sso_only_domain_locks_nobody_of_this_company_out,
     the_saved_client_secret_is_kept_only_for_the_same_issuer_and_client,
 );
-
-async fn refusals(app: &TestApp) -> Vec<String> {
-    app.text_values("SELECT details FROM audit_events WHERE action = 'sso_refused' ORDER BY at")
-        .await
-}
 
 async fn an_invitee_joins_through_the_provider_and_signs_in_with_it_afterwards(app: TestApp) {
     set_clock_to_real_time(&app);

@@ -4,18 +4,13 @@
 
 use crate::helpers::{TestApp, location, on_both_databases, set_cookie_value};
 use crate::sso_helpers::{
-    BobsCompany, bobs_company, callback_url_for_sign_in, sign_in_through_provider,
+    BobsCompany, bobs_company, callback_url_for_sign_in, refusals, sign_in_through_provider,
 };
 
 on_both_databases!(
     a_provider_account_other_than_the_one_first_linked_is_refused,
     a_code_exchanged_without_its_pkce_verifier_signs_nobody_in,
 );
-
-async fn refusals(app: &TestApp) -> Vec<String> {
-    app.text_values("SELECT details FROM audit_events WHERE action = 'sso_refused' ORDER BY at")
-        .await
-}
 
 async fn a_provider_account_other_than_the_one_first_linked_is_refused(app: TestApp) {
     let Some(BobsCompany {

@@ -110,6 +110,12 @@ pub fn start_provider(
     })
 }
 
+/// The reasons of the audited refusals, oldest first.
+pub async fn refusals(app: &TestApp) -> Vec<String> {
+    app.text_values("SELECT details FROM audit_events WHERE action = 'sso_refused' ORDER BY at")
+        .await
+}
+
 /// Bob: an Active user of the company `org_id`, with the Standard profile; his id.
 pub async fn adds_bob(app: &TestApp, org_id: &str) -> String {
     app.add_active_user(
