@@ -643,6 +643,7 @@ pub fn router(state: AppState) -> Router {
     routes()
         .router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::load_session,
@@ -667,14 +668,55 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Who reads the answers under an address, and so in which form a refusal must be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Face {
+    /// `/api/...`: problem documents (`application/problem+json`).
+    Api,
+    /// `/scim/...`: SCIM error documents.
+    Scim,
+    /// Everything else: pages.
+    Pages,
+}
+
+impl Face {
+    pub(crate) fn of(path: &str) -> Self {
+        if path == "/api" || path.starts_with("/api/") {
+            Self::Api
+        } else if path.starts_with("/scim/") {
+            Self::Scim
+        } else {
+            Self::Pages
+        }
+    }
+}
+
 /// An address nobody serves: a problem document under `/api/`, the page elsewhere.
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let path = uri.path();
-    if path == "/api" || path.starts_with("/api/") {
-        api::not_found().await.into_response()
-    } else {
-        pages::not_found().await.into_response()
+    match Face::of(uri.path()) {
+        Face::Api => api::not_found().await.into_response(),
+        Face::Scim | Face::Pages => pages::not_found().await.into_response(),
+    }
+}
+
+/// A method the address does not take (axum adds the `Allow` header): said in the face's form,
+/// never an empty answer.
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let message = format!(
+        "This address does not take {method} requests; the Allow header says which it takes."
+    );
+    match Face::of(uri.path()) {
+        Face::Api => api::Problem::new(StatusCode::METHOD_NOT_ALLOWED, message).into_response(),
+        Face::Scim => {
+            scim::ScimResponse::new(StatusCode::METHOD_NOT_ALLOWED, None, message).into_response()
+        }
+        Face::Pages => error::render_error(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", &message),
     }
 }
 

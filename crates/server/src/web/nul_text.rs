@@ -7,6 +7,7 @@
 //!
 //! Uploaded files have their own rule: a CSV with a NUL is not text (`usecases::user_import`).
 
+use super::Face;
 use super::api::Problem;
 use super::error::WebError;
 use super::scim::ScimResponse;
@@ -80,13 +81,13 @@ pub async fn refuse_nul_in_query(request: Request, next: Next) -> Response {
     let Some(name) = urlencoded_name_with_nul(query.as_bytes()) else {
         return next.run(request).await;
     };
-    let path = request.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
-        Problem::bad_parameter(&name, format!("The value {REFUSAL}")).into_response()
-    } else if path.starts_with("/scim/") {
-        ScimResponse::invalid_value(format!("The parameter `{name}` {REFUSAL}")).into_response()
-    } else {
-        WebError::BadRequest(format!("The address’s parameter “{name}” {REFUSAL}")).into_response()
+    match Face::of(request.uri().path()) {
+        Face::Api => Problem::bad_parameter(&name, format!("The value {REFUSAL}")).into_response(),
+        Face::Scim => {
+            ScimResponse::invalid_value(format!("The parameter `{name}` {REFUSAL}")).into_response()
+        }
+        Face::Pages => WebError::BadRequest(format!("The address’s parameter “{name}” {REFUSAL}"))
+            .into_response(),
     }
 }
 

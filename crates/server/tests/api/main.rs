@@ -61,3 +61,4 @@ mod user_page;
 mod users_export;
 mod users_list;
 mod users_page;
+mod wrong_methods;
