@@ -143,7 +143,7 @@ impl PasswordResetEmail {
 pub struct SecondStepAlertEmail {
     pub first_name: Option<String>,
     pub account_name: String,
-    /// How many wrong second steps were given in a row.
+    /// How many wrong second steps filled the quarter hour's window.
     pub wrong_answers: i64,
     /// The client address they came from.
     pub address: String,

@@ -68,7 +68,7 @@ pub use sso::{
     NewSsoProvider, SsoAttempt, SsoAttemptTaken, SsoProviderRecord, SsoUser, TakenSsoAttempt,
 };
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
-pub use throttle::{ThrottleKey, ThrottleLimit};
+pub use throttle::{CountedAttempt, ThrottleKey, ThrottleLimit};
 pub use two_step::{
     AddedMethod, FinishOutcome, FinishSecondStep, MethodOwner, NewTotpMethod, RemoveOutcome,
     SecondStepProof, TotpMethodRow, TwoStepMethodRow,

@@ -11,6 +11,16 @@ use super::{AuditEvent, Store, StoreError, in_transaction, on_pool, on_writer};
 use onestop_domain::Timestamp;
 use std::time::Duration;
 
+/// One attempt as a key counted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountedAttempt {
+    /// How long the key must still wait, when it is over its limit.
+    pub wait: Option<Duration>,
+    /// The attempt's number in the key's window; `None` when nothing was counted (a key was
+    /// already blocked).
+    pub number: Option<i64>,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottleLimit {
     pub attempts: i64,
@@ -90,12 +100,31 @@ impl Store {
         keys: &[(&ThrottleKey, ThrottleLimit)],
         now: Timestamp,
     ) -> Result<Vec<Option<Duration>>, StoreError> {
-        let mut waits = self.throttle_waits(keys, now).await?;
-        if waits.iter().any(Option::is_some) {
-            return Ok(waits);
+        Ok(self
+            .register_numbered_attempt(keys, now)
+            .await?
+            .into_iter()
+            .map(|counted| counted.wait)
+            .collect())
+    }
+
+    /// As [`Store::register_attempt`], with the number this attempt got in each key's window:
+    /// of parallel attempts each gets its own, so exactly one is the `n`th.
+    pub async fn register_numbered_attempt(
+        &self,
+        keys: &[(&ThrottleKey, ThrottleLimit)],
+        now: Timestamp,
+    ) -> Result<Vec<CountedAttempt>, StoreError> {
+        let waits = self.throttle_waits(keys, now).await?;
+        let mut counted: Vec<CountedAttempt> = waits
+            .into_iter()
+            .map(|wait| CountedAttempt { wait, number: None })
+            .collect();
+        if counted.iter().any(|attempt| attempt.wait.is_some()) {
+            return Ok(counted);
         }
         in_transaction!(self, |transaction| {
-            for ((key, limit), wait) in keys.iter().zip(waits.iter_mut()) {
+            for ((key, limit), attempt) in keys.iter().zip(counted.iter_mut()) {
                 let window_end = now.plus(limit.window).unix_millis();
                 let (attempts, window_ends_at): (i64, i64) = sqlx::query_as(COUNT_ATTEMPT)
                     .bind(&key.0)
@@ -103,32 +132,15 @@ impl Store {
                     .bind(now.unix_millis())
                     .fetch_one(&mut *transaction)
                     .await?;
+                attempt.number = Some(attempts);
                 if attempts > limit.attempts {
                     let window_end = Timestamp::from_unix_millis(window_ends_at);
-                    *wait = Some(now.until(window_end).max(Duration::from_secs(1)));
+                    attempt.wait = Some(now.until(window_end).max(Duration::from_secs(1)));
                 }
             }
             Ok::<_, StoreError>(())
         })?;
-        Ok(waits)
-    }
-
-    /// The attempts counted against `key` in its current window (0 when it has ended).
-    pub async fn throttle_attempts(
-        &self,
-        key: &ThrottleKey,
-        now: Timestamp,
-    ) -> Result<i64, StoreError> {
-        let attempts: Option<i64> = on_pool!(self, |pool| {
-            sqlx::query_scalar(
-                "SELECT attempts FROM throttle_counters WHERE key_hash = $1 AND window_ends_at > $2",
-            )
-            .bind(&key.0)
-            .bind(now.unix_millis())
-            .fetch_optional(pool)
-            .await
-        })?;
-        Ok(attempts.unwrap_or(0))
+        Ok(counted)
     }
 
     /// How long `key` must still wait, without counting anything.

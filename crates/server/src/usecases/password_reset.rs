@@ -226,5 +226,6 @@ pub async fn reset_password(
     {
         return Err(ResetError::NotLive(ResetState::NotValid));
     }
+    super::two_step::second_step::lift_second_step_limits(services, &reset.user_id).await?;
     Ok(())
 }

@@ -96,6 +96,7 @@ pub async fn reset_two_step(
         now: services.clock.now(),
     };
     let counts = services.store.reset_two_step(actor, &target.id).await?;
+    super::two_step::second_step::lift_second_step_limits(services, target.id.as_str()).await?;
     Ok(TwoStepResetDone {
         name: target.full_name(),
         counts,

@@ -93,6 +93,20 @@ fn daily_throttle_key(user_id: &str) -> ThrottleKey {
     ThrottleKey::new("second step account day", user_id)
 }
 
+/// Lifts the pause of wrong second steps (both windows): the user chose a new password, so
+/// whoever guessed with the old one has nothing left to guess with, or an administrator reset
+/// their two-step verification. Without it, whoever knows the password could keep the user out
+/// a day at a time.
+pub async fn lift_second_step_limits(
+    services: &Services,
+    user_id: &str,
+) -> Result<(), crate::store::StoreError> {
+    for key in [throttle_key(user_id), daily_throttle_key(user_id)] {
+        services.store.forgive_attempt(&key, true).await?;
+    }
+    Ok(())
+}
+
 /// "15 minutes", "1 minute", "23 hours".
 fn wait_in_words(wait: Duration) -> String {
     let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -150,16 +164,16 @@ pub async fn finish_second_step(
     let key = throttle_key(session.user_id.as_str());
     let daily_key = daily_throttle_key(session.user_id.as_str());
     let now = services.clock.now();
-    let longest_wait = store
-        .register_attempt(&[(&key, ACCOUNT_LIMIT), (&daily_key, DAILY_LIMIT)], now)
+    let counted = store
+        .register_numbered_attempt(&[(&key, ACCOUNT_LIMIT), (&daily_key, DAILY_LIMIT)], now)
         .await
-        .map_err(internal)?
-        .into_iter()
-        .flatten()
-        .max();
-    if let Some(wait) = longest_wait {
+        .map_err(internal)?;
+    if let Some(wait) = counted.iter().filter_map(|attempt| attempt.wait).max() {
         return Err(SecondStepError::TooManyAttempts(wait));
     }
+    // This attempt's own number in the quarter hour: of parallel guesses exactly one is the last
+    // the window allows, and that one, if wrong, tells the user.
+    let fills_the_window = counted[0].number == Some(ACCOUNT_LIMIT.attempts);
 
     // Why a passkey's answer was refused, to tell the user.
     let mut passkey_refusal = None;
@@ -291,8 +305,12 @@ pub async fn finish_second_step(
         .await
         .map_err(internal)?;
     tracing::info!(ip = request.ip, "second step failed");
-    if store.throttle_attempts(&key, now).await.map_err(internal)? == ACCOUNT_LIMIT.attempts {
-        alert_the_user(services, session, request.ip).await?;
+    if fills_the_window && let Err(error) = alert_the_user(services, session, request.ip).await {
+        // The refusal stands either way; a missing alert must not turn it into an error page.
+        tracing::error!(
+            error = format!("{error:#}"),
+            "the second-step alert could not be queued"
+        );
     }
     Err(match answer {
         Normalized::Code(_) => SecondStepError::WrongCode,
@@ -319,7 +337,7 @@ async fn alert_the_user(
     services: &Services,
     session: &SignedInSession,
     ip: &str,
-) -> Result<(), SecondStepError> {
+) -> anyhow::Result<()> {
     let now = services.clock.now();
     let email = SecondStepAlertEmail {
         first_name: session.first_name.clone(),
@@ -329,14 +347,12 @@ async fn alert_the_user(
         at: session.time_zone.format(now),
         new_password_url: format!("{}password/forgot", services.public_url),
     }
-    .render(&session.email)
-    .map_err(internal)?;
-    let sealed = services.seal(email).map_err(internal)?;
+    .render(&session.email)?;
+    let sealed = services.seal(email)?;
     services
         .store
         .queue_email(session.scope.id(), &sealed, now)
-        .await
-        .map_err(internal)?;
+        .await?;
     services.outbox_signal.notify_one();
     tracing::info!(user_id = %session.user_id, "too many wrong second steps; the user was told by email");
     Ok(())
