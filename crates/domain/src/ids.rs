@@ -95,6 +95,8 @@ id_type! {
     InvitationId,
     /// An API or SCIM token (its id, never its secret).
     ApiTokenId,
+    /// An upload of the CSV import and the job it becomes.
+    ImportId,
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@ pub use client_address::{TrustedProxies, TrustedProxiesError};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use email::{EmailAddress, EmailAddressError};
 pub use grant::{Grantor, ProfileGrant};
-pub use ids::{ApiTokenId, InvitationId, OrganizationId, ProfileId, RoleId, TypedId, UserId};
+pub use ids::{
+    ApiTokenId, ImportId, InvitationId, OrganizationId, ProfileId, RoleId, TypedId, UserId,
+};
 pub use names::{AccountName, CompanyName, FirstName, LastName, NameError};
 pub use password::{Password, PasswordError, PersonalWords};
 pub use permission::{Permission, PermissionSet};

@@ -243,6 +243,11 @@ async fn verify_and_finish(
         .email()
         .map(|email| email.as_str().trim().to_owned())
         .unwrap_or_default();
+    if subject.contains('\0') || email.contains('\0') {
+        return Err(refused(SsoRefusal::NotVerified(
+            "the ID token's sub or email holds a NUL character".into(),
+        )));
+    }
     if email.is_empty() || claims.email_verified() != Some(true) {
         return Err(refused(SsoRefusal::EmailNotVerified));
     }

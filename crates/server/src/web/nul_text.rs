@@ -5,7 +5,11 @@
 //! - form bodies: `csrf::read_form` through [`urlencoded_name_with_nul`];
 //! - JSON bodies (the API and SCIM): [`json_path_with_nul`].
 //!
-//! Uploaded files have their own rule: a CSV with a NUL is not text (`usecases::user_import`).
+//! Elsewhere text is parsed before it is used: ids in paths are UUIDs or "not found"
+//! (`session::IdPath`), one-time tokens in paths are only hashed, an API cursor holding a NUL is
+//! no cursor (`api::json::decode_cursor`), an ID token whose `sub` or email holds one is refused
+//! (`usecases::sso_callback`), header values cannot hold one (the `http` crate refuses them), and
+//! an uploaded CSV with a NUL is not text (`usecases::user_import`).
 
 use super::Face;
 use super::api::Problem;

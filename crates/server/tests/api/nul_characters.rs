@@ -11,6 +11,7 @@ on_both_databases!(
     a_nul_in_a_query_string_is_refused_naming_the_parameter,
     a_nul_in_a_form_is_refused_naming_the_field_and_writes_nothing,
     a_nul_in_a_json_or_scim_body_is_refused_naming_the_field_and_writes_nothing,
+    a_nul_inside_a_cursor_or_a_path_id_is_no_cursor_and_no_id,
 );
 
 /// What an administrator would see changed: people, emails queued, audit events (but the
@@ -190,4 +191,42 @@ async fn a_nul_in_a_json_or_scim_body_is_refused_naming_the_field_and_writes_not
         "the SCIM error names the attribute: {error}"
     );
     assert_eq!(written(&app).await, before, "nothing is written");
+}
+
+/// A cursor as the API writes them: hex-encoded JSON.
+fn cursor_of(position: &Value) -> String {
+    position
+        .to_string()
+        .bytes()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+async fn a_nul_inside_a_cursor_or_a_path_id_is_no_cursor_and_no_id(app: TestApp) {
+    let organization = signed_in_company(&app).await;
+    let token = app.api_token(&organization, &[]).await;
+    let users = cursor_of(&json!({
+        "sort": "name", "descending": false, "text": null, "time": null,
+        "last_name": "Love\u{0}lace", "id": "x",
+    }));
+    let events = cursor_of(&json!({"at": 1, "id": "\u{0}"}));
+    for (path, parameter) in [
+        (format!("/api/v1/users?cursor={users}"), "cursor"),
+        (format!("/api/v1/audit-events?cursor={events}"), "cursor"),
+    ] {
+        let response = app
+            .with_token(Method::GET, &path, &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400, "{path}");
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], parameter, "{problem}");
+    }
+    let response = app.get("/setup/users/import/0192f3a4%00").await;
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "a malformed id is not found"
+    );
 }

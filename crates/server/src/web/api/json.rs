@@ -173,7 +173,8 @@ pub fn encode_cursor<T: Serialize>(position: &T) -> String {
         .collect()
 }
 
-/// The position a cursor of [`encode_cursor`] holds; `None` for anything else.
+/// The position a cursor of [`encode_cursor`] holds; `None` for anything else, a cursor whose
+/// text holds a NUL among them (none of ours does, and its text goes to the database).
 pub fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> Option<T> {
     if !cursor.len().is_multiple_of(2) || cursor.len() > 4096 {
         return None;
@@ -182,6 +183,9 @@ pub fn decode_cursor<T: DeserializeOwned>(cursor: &str) -> Option<T> {
         .step_by(2)
         .map(|index| u8::from_str_radix(cursor.get(index..index + 2)?, 16).ok())
         .collect::<Option<Vec<u8>>>()?;
+    if nul_text::json_may_hold_nul(&bytes) {
+        return None;
+    }
     serde_json::from_slice(&bytes).ok()
 }
 

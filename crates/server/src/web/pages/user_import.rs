@@ -18,13 +18,14 @@ use crate::web::client::Client;
 use crate::web::csrf::{CarriesCsrfToken, CsrfForm};
 use crate::web::error::WebError;
 use crate::web::local_time::{LocalTime, LocalTimes};
-use crate::web::session::{ManageUsers, RequirePermission};
+use crate::web::session::{IdPath, ManageUsers, RequirePermission};
 use crate::web::uploads::{CsrfCsvUpload, Upload};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use onestop_domain::ImportId;
 
 /// How often the progress page reloads itself while the import runs.
 const REFRESH_SECONDS: &str = "3";
@@ -321,9 +322,10 @@ impl ProgressPage {
 pub async fn show(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
-    Path(import_id): Path<String>,
+    IdPath(import_id): IdPath<ImportId>,
 ) -> Result<Response, WebError> {
-    let Some((job, draft)) = user_import::job(&state.services, &user.scope, &import_id).await?
+    let Some((job, draft)) =
+        user_import::job(&state.services, &user.scope, import_id.as_str()).await?
     else {
         return Err(WebError::NotFound);
     };
@@ -331,7 +333,7 @@ pub async fn show(
         let page = mapping_page(
             &state,
             &user,
-            &import_id,
+            import_id.as_str(),
             &draft.table,
             None,
             FieldErrors::default(),
@@ -423,10 +425,10 @@ async fn draft_table(
 pub async fn preview(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
-    Path(import_id): Path<String>,
+    IdPath(import_id): IdPath<ImportId>,
     CsrfForm(form): CsrfForm<MappingForm>,
 ) -> Result<Response, WebError> {
-    let table = match draft_table(&state, &user, &import_id).await? {
+    let table = match draft_table(&state, &user, import_id.as_str()).await? {
         Ok(table) => table,
         Err(started) => return Ok(started),
     };
@@ -439,10 +441,17 @@ pub async fn preview(
     )
     .await
     {
-        Ok(preview) => Ok(preview_page(&user, &import_id, form, preview).into_response()),
+        Ok(preview) => Ok(preview_page(&user, import_id.as_str(), form, preview).into_response()),
         Err(PreviewError::Invalid(errors)) => {
-            let page =
-                mapping_page(&state, &user, &import_id, &table, Some(choices), errors).await?;
+            let page = mapping_page(
+                &state,
+                &user,
+                import_id.as_str(),
+                &table,
+                Some(choices),
+                errors,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(PreviewError::Store(error)) => Err(error.into()),
@@ -454,10 +463,10 @@ pub async fn start(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
     client: Client,
-    Path(import_id): Path<String>,
+    IdPath(import_id): IdPath<ImportId>,
     CsrfForm(form): CsrfForm<MappingForm>,
 ) -> Result<Response, WebError> {
-    let table = match draft_table(&state, &user, &import_id).await? {
+    let table = match draft_table(&state, &user, import_id.as_str()).await? {
         Ok(table) => table,
         Err(started) => return Ok(started),
     };
@@ -466,7 +475,7 @@ pub async fn start(
     match user_import::start(
         &state.services,
         Importer::Administrator(&user),
-        &import_id,
+        import_id.as_str(),
         &table,
         &choices,
         Some(&client.ip),
@@ -475,12 +484,19 @@ pub async fn start(
     {
         Ok(_) | Err(StartError::AlreadyStarted) => Ok(progress),
         Err(StartError::NothingToImport(preview)) => {
-            let page = preview_page(&user, &import_id, form, *preview);
+            let page = preview_page(&user, import_id.as_str(), form, *preview);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(StartError::Preview(PreviewError::Invalid(errors))) => {
-            let page =
-                mapping_page(&state, &user, &import_id, &table, Some(choices), errors).await?;
+            let page = mapping_page(
+                &state,
+                &user,
+                import_id.as_str(),
+                &table,
+                Some(choices),
+                errors,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(StartError::Preview(PreviewError::Store(error)) | StartError::Store(error)) => {
@@ -493,9 +509,11 @@ pub async fn start(
 pub async fn result_csv(
     State(state): State<AppState>,
     user: RequirePermission<ManageUsers>,
-    Path(import_id): Path<String>,
+    IdPath(import_id): IdPath<ImportId>,
 ) -> Result<Response, WebError> {
-    let Some(csv) = user_import::result_csv(&state.services, &user.scope, &import_id).await? else {
+    let Some(csv) =
+        user_import::result_csv(&state.services, &user.scope, import_id.as_str()).await?
+    else {
         return Err(WebError::NotFound);
     };
     Ok((
