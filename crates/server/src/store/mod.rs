@@ -65,7 +65,7 @@ pub use scim::{ScimUserQuery, ScimUserRow};
 pub use seed::{SeedPlan, SeededUser};
 pub use sessions::{NewSession, SessionRecord};
 pub use sso::{
-    NewSsoProvider, SsoAttempt, SsoAttemptTaken, SsoProviderRecord, SsoUser, TakenSsoAttempt,
+    NewSsoProvider, SsoAttempt, SsoAttemptLookup, SsoProviderRecord, SsoUser, TakenSsoAttempt,
 };
 pub use terms::{AcceptanceRecord, TermsHistoryEntry, TermsVersion};
 pub use throttle::{CountedAttempt, ThrottleKey, ThrottleLimit};

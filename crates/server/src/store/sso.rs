@@ -40,14 +40,15 @@ pub struct SsoAttempt<'a> {
     pub expires_at: Timestamp,
 }
 
-/// What became of the attempt a callback's `state` names.
+/// What a callback found under its `state`.
 #[derive(Debug, Clone)]
-pub enum SsoAttemptTaken {
-    /// Taken by the browser it was started in: it cannot be used again.
+pub enum SsoAttemptLookup {
+    /// The attempt, taken by the browser it was started in: it cannot be used again.
     Taken(TakenSsoAttempt),
-    /// Started in another browser (this company's): left for that one.
-    OtherBrowser(OrganizationId),
-    /// No such attempt: forged, used, or purged.
+    /// A live attempt of this company started in another browser, and left for that one;
+    /// `first` for the first such callback of the attempt (the one that is audited).
+    OtherBrowser { org_id: OrganizationId, first: bool },
+    /// No live attempt: forged, used or expired.
     Unknown,
 }
 
@@ -216,13 +217,15 @@ impl Store {
     }
 
     /// Takes the attempt `state` names if `browser_hash` is the browser's it was started in: of
-    /// two callbacks with one `state`, one gets it. From another browser the attempt is left as
-    /// it is, so that whoever learns a `state` cannot spoil the sign-in it belongs to.
+    /// two callbacks with one `state`, one gets it. From another browser a live attempt is left
+    /// as it is, so that whoever learns a `state` cannot spoil the sign-in it belongs to, and
+    /// marked, so that only the first such callback is audited.
     pub async fn take_sso_attempt(
         &self,
         state_hash: &TokenHash,
         browser_hash: Option<&TokenHash>,
-    ) -> Result<SsoAttemptTaken, StoreError> {
+        now: Timestamp,
+    ) -> Result<SsoAttemptLookup, StoreError> {
         let taken = match browser_hash {
             Some(browser_hash) => on_writer!(self, |pool| {
                 sqlx::query_as::<_, TakenSsoAttempt>(
@@ -238,15 +241,40 @@ impl Store {
             None => None,
         };
         if let Some(attempt) = taken {
-            return Ok(SsoAttemptTaken::Taken(attempt));
+            return Ok(SsoAttemptLookup::Taken(attempt));
         }
-        let org_id: Option<OrganizationId> = on_pool!(self, |pool| {
-            sqlx::query_scalar("SELECT org_id FROM sso_attempts WHERE state_hash = $1")
-                .bind(state_hash.as_str())
-                .fetch_optional(pool)
-                .await
+        let first: Option<OrganizationId> = on_writer!(self, |pool| {
+            sqlx::query_scalar(
+                "UPDATE sso_attempts SET other_browser_refused = 1 \
+                 WHERE state_hash = $1 AND expires_at > $2 AND other_browser_refused = 0 \
+                 RETURNING org_id",
+            )
+            .bind(state_hash.as_str())
+            .bind(now.unix_millis())
+            .fetch_optional(pool)
+            .await
         })?;
-        Ok(org_id.map_or(SsoAttemptTaken::Unknown, SsoAttemptTaken::OtherBrowser))
+        if let Some(org_id) = first {
+            return Ok(SsoAttemptLookup::OtherBrowser {
+                org_id,
+                first: true,
+            });
+        }
+        let again: Option<OrganizationId> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT org_id FROM sso_attempts WHERE state_hash = $1 AND expires_at > $2",
+            )
+            .bind(state_hash.as_str())
+            .bind(now.unix_millis())
+            .fetch_optional(pool)
+            .await
+        })?;
+        Ok(again.map_or(SsoAttemptLookup::Unknown, |org_id| {
+            SsoAttemptLookup::OtherBrowser {
+                org_id,
+                first: false,
+            }
+        }))
     }
 
     /// The invitation an attempt to join names (by its token's hash, as stored).

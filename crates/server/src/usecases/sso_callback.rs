@@ -8,7 +8,7 @@ use super::join::{InvitationState, classify};
 use super::sessions::{SecondStep, SessionTokens, start_session};
 use super::sso_client::{ProviderError, chain, client_for, http_client};
 use crate::store::{
-    AuditEvent, JoinCredentials, JoinProof, JoinStoreError, SsoAttemptTaken, SsoUser, StoreError,
+    AuditEvent, JoinCredentials, JoinProof, JoinStoreError, SsoAttemptLookup, SsoUser, StoreError,
     TakenSsoAttempt,
 };
 use onestop_domain::{
@@ -136,18 +136,29 @@ pub async fn finish_sso(
     let mut target: Option<String> = None;
     let (org_id, result) = match services
         .store
-        .take_sso_attempt(&state.hash(), browser.as_ref())
+        .take_sso_attempt(&state.hash(), browser.as_ref(), services.clock.now())
         .await?
     {
-        SsoAttemptTaken::Unknown => {
+        SsoAttemptLookup::Unknown => {
             tracing::info!(
                 ip = callback.ip,
                 "single sign-on with an unknown state refused"
             );
             return Err(SsoCallbackError::Refused(SsoRefusal::UnknownState));
         }
-        SsoAttemptTaken::OtherBrowser(org_id) => (org_id, Err(refused(SsoRefusal::OtherBrowser))),
-        SsoAttemptTaken::Taken(attempt) => {
+        SsoAttemptLookup::OtherBrowser { first: false, .. } => {
+            // Audited the first time only: a replayed `state` must not fill the audit log.
+            tracing::info!(
+                ip = callback.ip,
+                "single sign-on from another browser refused again"
+            );
+            return Err(SsoCallbackError::Refused(SsoRefusal::OtherBrowser));
+        }
+        SsoAttemptLookup::OtherBrowser {
+            org_id,
+            first: true,
+        } => (org_id, Err(refused(SsoRefusal::OtherBrowser))),
+        SsoAttemptLookup::Taken(attempt) => {
             let org_id = attempt.org_id.clone();
             (
                 org_id,

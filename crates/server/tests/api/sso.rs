@@ -201,9 +201,15 @@ async fn a_forged_state_is_refused_and_a_used_one_cannot_be_replayed(app: TestAp
     // spoils nothing: the browser that started it still finishes it.
     let started_in = app.new_client();
     let callback = callback_url_for_sign_in(&app, &started_in, "bob-sub").await;
-    let response = app.new_client().get(&callback).send().await.unwrap();
-    assert_eq!(response.status().as_u16(), 403);
-    assert_eq!(refusals(&app).await, ["started in another browser"]);
+    for _ in 0..3 {
+        let response = app.new_client().get(&callback).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 403);
+    }
+    assert_eq!(
+        refusals(&app).await,
+        ["started in another browser"],
+        "audited once, however often it is replayed"
+    );
     let response = started_in.get(&callback).send().await.unwrap();
     assert_eq!(
         location(&response),
