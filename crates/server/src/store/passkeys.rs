@@ -5,7 +5,9 @@
 
 use super::LockOrganization;
 use super::audit::insert_audit_event;
-use super::two_step::{AddedMethod, MethodOwner, first_codes, is_first_method, replace_codes};
+use super::two_step::{
+    AddedMethod, MethodOwner, first_codes, lock_then_is_first_method, replace_codes,
+};
 use super::{Store, StoreError, classify, in_transaction, new_id, on_pool, on_writer};
 use onestop_domain::{AuditAction, Timestamp, UserId};
 
@@ -149,7 +151,7 @@ impl Store {
         let id = new_id();
         let details = format!("Passkey \u{201c}{}\u{201d}", passkey.name);
         let recovery_codes_stored = in_transaction!(self, |transaction| {
-            let first = is_first_method!(transaction, &owner);
+            let first = lock_then_is_first_method!(transaction, &owner);
             sqlx::query(
                 "INSERT INTO two_step_methods \
                  (id, org_id, user_id, kind, name, credential_id, passkey_json, created_at) \

@@ -41,7 +41,7 @@ pub(crate) use replace_codes;
 /// Whether the owner has no method yet, asked inside an [`in_transaction!`] with the
 /// organization locked: of two first enrolments at once, the second waits for the first and
 /// sees its method, so only one of them makes recovery codes (and shows them).
-macro_rules! is_first_method {
+macro_rules! lock_then_is_first_method {
     ($transaction:ident, $owner:expr) => {{
         let owner: &MethodOwner<'_> = $owner;
         $transaction.lock_organization(owner.org_id).await?;
@@ -53,9 +53,9 @@ macro_rules! is_first_method {
         methods == 0
     }};
 }
-pub(crate) use is_first_method;
+pub(crate) use lock_then_is_first_method;
 
-/// For the first method ([`is_first_method!`]), `$hashes` (when given) become the user's
+/// For the first method ([`lock_then_is_first_method!`]), `$hashes` (when given) become the user's
 /// recovery codes ([`replace_codes!`]); whether they did.
 macro_rules! first_codes {
     ($transaction:ident, $owner:expr, $first:expr, $hashes:expr) => {{
@@ -71,7 +71,8 @@ macro_rules! first_codes {
 }
 pub(crate) use first_codes;
 
-/// A method just added, and whether it was the user's first, whose recovery codes were stored.
+/// A method just added, and whether the recovery codes given with it were stored: only for
+/// the user's first method.
 #[derive(Debug, Clone)]
 pub struct AddedMethod {
     pub id: String,
@@ -282,7 +283,7 @@ impl Store {
         let id = new_id();
         let details = format!("Authenticator app \u{201c}{}\u{201d}", method.name);
         let recovery_codes_stored = in_transaction!(self, |transaction| {
-            let first = is_first_method!(transaction, &owner);
+            let first = lock_then_is_first_method!(transaction, &owner);
             sqlx::query(
                 "INSERT INTO two_step_methods \
                    (id, org_id, user_id, kind, name, totp_secret_sealed, totp_last_step, created_at) \

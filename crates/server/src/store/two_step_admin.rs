@@ -3,7 +3,7 @@
 //! verification".
 
 use super::audit::insert_audit_event;
-use super::{Actor, Store, StoreError, in_transaction, on_pool};
+use super::{Actor, LockOrganization, Store, StoreError, in_transaction, on_pool};
 use crate::tenancy::OrganizationScope;
 use onestop_domain::{AuditAction, UserId};
 
@@ -113,6 +113,8 @@ impl Store {
         user_id: &UserId,
     ) -> Result<TwoStepResetCounts, StoreError> {
         in_transaction!(self, |transaction| {
+            // In turn with enrolments, which decide "first method" under the same lock.
+            transaction.lock_organization(actor.scope.id()).await?;
             let methods =
                 sqlx::query("DELETE FROM two_step_methods WHERE user_id = $1 AND org_id = $2")
                     .bind(user_id)

@@ -152,17 +152,9 @@ pub async fn finish_registration(
         .map_err(PasskeyError::Refused)?;
     let passkey_json = to_json_text(&passkey)?;
     let credential_id = URL_SAFE_NO_PAD.encode(passkey.cred_id());
-    let first = services
-        .store
-        .two_step_methods(owner.user_id)
-        .await?
-        .is_empty();
-    let codes = if first {
-        Some(two_step::recovery_codes::generate().ok_or(PasskeyError::NoRandomness)?)
-    } else {
-        None
-    };
-    let hashes = codes.as_deref().map(two_step::hashes_of);
+    // Made every time; the store keeps them only for the user's first method.
+    let codes = two_step::recovery_codes::generate().ok_or(PasskeyError::NoRandomness)?;
+    let hashes = two_step::hashes_of(&codes);
     let added = services
         .store
         .add_passkey(
@@ -172,7 +164,7 @@ pub async fn finish_registration(
                 credential_id: &credential_id,
                 passkey_json: &passkey_json,
             },
-            hashes.as_deref(),
+            Some(&hashes),
         )
         .await;
     match added {
@@ -180,7 +172,7 @@ pub async fn finish_registration(
         Err(error) => Err(error.into()),
         Ok(added) => {
             tracing::info!(user_id = %owner.user_id, "passkey added");
-            Ok(codes.filter(|_| added.recovery_codes_stored))
+            Ok(added.recovery_codes_stored.then_some(codes))
         }
     }
 }

@@ -3,9 +3,14 @@
 
 use crate::helpers::{TestApp, on_both_databases};
 use crate::two_step_helpers::{Enrolled, add_authenticator};
+use onestop_domain::{OrganizationId, UserId};
+use onestop_server::store::{MethodOwner, NewTotpMethod};
 use onestop_server::usecases::two_step::recovery_codes;
 
-on_both_databases!(two_first_methods_added_at_once_show_only_the_codes_that_work);
+on_both_databases!(
+    two_first_methods_added_at_once_show_only_the_codes_that_work,
+    the_store_keeps_the_codes_given_with_the_first_method_only,
+);
 
 async fn two_first_methods_added_at_once_show_only_the_codes_that_work(app: TestApp) {
     let organization = app.create_organization().await;
@@ -43,4 +48,43 @@ async fn two_first_methods_added_at_once_show_only_the_codes_that_work(app: Test
             .await,
         1
     );
+}
+
+/// The pages' race depends on timing; the store's decision does not: whatever the use case
+/// believed, only the codes given with the first method are kept.
+async fn the_store_keeps_the_codes_given_with_the_first_method_only(app: TestApp) {
+    let organization = app.create_organization().await;
+    let org_id = OrganizationId::from_trusted(organization.org_id.clone());
+    let user_id = UserId::from_trusted(organization.admin_id.clone());
+    let add = |name: &'static str, hashes: Vec<String>| {
+        let (org_id, user_id, app) = (&org_id, &user_id, &app);
+        async move {
+            app.store
+                .add_totp_method(
+                    MethodOwner {
+                        org_id,
+                        user_id,
+                        ip: None,
+                        now: app.now(),
+                    },
+                    &NewTotpMethod {
+                        name,
+                        sealed_secret: "sealed",
+                        confirmed_step: 1,
+                    },
+                    Some(&hashes),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let hashes =
+        |prefix: &str| -> Vec<String> { (0..10).map(|n| format!("{prefix}-{n}")).collect() };
+
+    assert!(add("Phone", hashes("first")).await.recovery_codes_stored);
+    assert!(!add("Tablet", hashes("second")).await.recovery_codes_stored);
+    let stored = app
+        .text_values("SELECT code_hash FROM recovery_codes ORDER BY code_hash")
+        .await;
+    assert_eq!(stored, hashes("first"), "the first method's codes stay");
 }

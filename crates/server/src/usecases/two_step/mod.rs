@@ -187,13 +187,10 @@ pub async fn confirm_authenticator(
         .sealer
         .seal(&base32)
         .map_err(|_| anyhow::anyhow!("the secret could not be sealed"))?;
-    let first = services
-        .store
-        .two_step_methods(&user.user_id)
-        .await?
-        .is_empty();
-    let codes = if first { Some(new_codes()?) } else { None };
-    let hashes = codes.as_ref().map(|codes| hashes_of(codes));
+    // Made every time; the store keeps them only for the user's first method, decided inside
+    // its transaction.
+    let codes = new_codes()?;
+    let hashes = hashes_of(&codes);
     let added = services
         .store
         .add_totp_method(
@@ -203,11 +200,11 @@ pub async fn confirm_authenticator(
                 sealed_secret: &sealed_secret,
                 confirmed_step: step,
             },
-            hashes.as_deref(),
+            Some(&hashes),
         )
         .await?;
     tracing::info!(user_id = %user.user_id, "authenticator app added");
-    Ok(codes.filter(|_| added.recovery_codes_stored))
+    Ok(added.recovery_codes_stored.then_some(codes))
 }
 
 fn check_name(errors: &mut FieldErrors, typed: &str) -> Option<String> {
