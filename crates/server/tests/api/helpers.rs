@@ -288,13 +288,27 @@ async fn prepare_app(
 /// The sender of every test's email.
 pub const MAIL_FROM: &str = "1Stop <no-reply@1stop.example.com>";
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, for a server the test is about to start there. It is
+/// taken from below the range the system gives outgoing connections (`ip_local_port_range`):
+/// a port of that range can be taken by any client socket between this check and the server's
+/// bind, and under the load of a whole test run that happens. The start is random (process id
+/// and time), so that tests running side by side rarely try the same port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("an address")
-        .port()
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let last = ephemeral_low.saturating_sub(1).max(2048);
+    let first = last.saturating_sub(12_000).max(1024);
+    let span = u64::from(last - first) + 1;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| u64::from(since.subsec_nanos()));
+    let start = (u64::from(std::process::id()) * 7919 + nanos) % span;
+    (0..span)
+        .map(|step| first + u16::try_from((start + step) % span).unwrap_or(0))
+        .find(|port| std::net::TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port below the ephemeral range")
 }
 
 /// A port nobody answers on, held for the test: the socket is bound but never listens, so a

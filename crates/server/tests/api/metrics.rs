@@ -8,7 +8,7 @@
 
 use crate::helpers::{
     Backend, TestApp, app_for_binary, free_port, on_both_backends, on_both_databases,
-    spawn_app_with_options, wait_until,
+    spawn_app_with_options,
 };
 use crate::invitations::{open_join_link, submit_join};
 use std::time::Duration;
@@ -222,22 +222,24 @@ async fn a_worker_alone_serves_its_delivery_counts_on_the_metrics_listener(backe
     let client = app.new_client();
     let url = format!("http://{listen}/metrics");
     let sent = "onestop_email_deliveries_total{outcome=\"sent\"}";
-    // Generous: on a loaded two-core machine the worker binary may take a while to start.
-    wait_until(
-        Duration::from_secs(60),
-        Duration::from_millis(100),
-        "the worker sends the invitation and its metrics count it",
-        || {
-            let request = client.get(&url).send();
-            async move {
-                match request.await {
-                    Ok(response) => sample(&response.text().await.unwrap_or_default(), sent) >= 1.0,
-                    Err(_) => false,
-                }
-            }
-        },
-    )
-    .await;
+    // Generous: on a loaded two-core machine the worker binary may take a while to start. If it
+    // never counts the email, its log says why.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let counted = match client.get(&url).send().await {
+            Ok(response) => sample(&response.text().await.unwrap_or_default(), sent) >= 1.0,
+            Err(_) => false,
+        };
+        if counted {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker sends the invitation and its metrics count it; its log:\n{}",
+            worker.stop()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let text = client.get(&url).send().await.unwrap().text().await.unwrap();
     assert_eq!(sample(&text, "onestop_outbox_depth"), 0.0, "{text}");
     worker.stop();
