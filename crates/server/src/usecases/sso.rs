@@ -19,8 +19,8 @@ use url::Url;
 pub const ATTEMPT_LIFETIME: Duration = Duration::from_secs(10 * 60);
 
 /// Single sign-ons one client address may start in a window. Each start keeps a row and asks
-/// the provider for its discovery document and keys, so a flood must stop somewhere; an office
-/// behind one address signing in at nine still fits.
+/// the provider for its discovery document and keys, so a flood must stop somewhere; sixty
+/// people behind one office address signing in within a quarter of an hour still fit.
 pub const START_LIMIT: ThrottleLimit = ThrottleLimit {
     attempts: 60,
     window: Duration::from_secs(15 * 60),

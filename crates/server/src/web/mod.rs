@@ -104,7 +104,7 @@ impl Face {
     pub(crate) fn of(path: &str) -> Self {
         if path == "/api" || path.starts_with("/api/") {
             Self::Api
-        } else if path.starts_with("/scim/") {
+        } else if path == "/scim" || path.starts_with("/scim/") {
             Self::Scim
         } else {
             Self::Pages
@@ -112,12 +112,13 @@ impl Face {
     }
 }
 
-/// An address nobody serves: a problem document under `/api/`, the page elsewhere.
+/// An address nobody serves, said in its face's form.
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     use axum::response::IntoResponse;
     match Face::of(uri.path()) {
         Face::Api => api::not_found().await.into_response(),
-        Face::Scim | Face::Pages => pages::not_found().await.into_response(),
+        Face::Scim => scim::ScimResponse::not_found().into_response(),
+        Face::Pages => pages::not_found().await.into_response(),
     }
 }
 

@@ -5,7 +5,10 @@ use crate::helpers::{TestApp, on_both_databases};
 use reqwest::Method;
 use serde_json::Value;
 
-on_both_databases!(a_method_an_address_does_not_take_is_405_with_allow_and_a_message);
+on_both_databases!(
+    a_method_an_address_does_not_take_is_405_with_allow_and_a_message,
+    an_address_nobody_serves_under_scim_is_a_scim_404,
+);
 
 async fn a_method_an_address_does_not_take_is_405_with_allow_and_a_message(app: TestApp) {
     let organization = app.create_organization().await;
@@ -74,4 +77,17 @@ async fn a_method_an_address_does_not_take_is_405_with_allow_and_a_message(app: 
             .ends_with(":api:messages:2.0:Error"),
         "{error}"
     );
+}
+
+async fn an_address_nobody_serves_under_scim_is_a_scim_404(app: TestApp) {
+    let organization = app.create_organization().await;
+    let scim_token = app.scim_token(&organization).await;
+    let response = app
+        .with_token(Method::PUT, "/scim/v1/Users", &scim_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["status"], "404", "{error}");
 }
