@@ -131,8 +131,9 @@ fn email_domain(email: &str) -> Option<String> {
     (!domain.is_empty()).then(|| domain.to_lowercase())
 }
 
-/// Counts the start against the address ([`START_LIMIT`]), chooses the provider, keeps the attempt (hashes of `state`, nonce and browser cookie; the
-/// PKCE verifier sealed) and answers with the provider's authorization URL.
+/// Counts the start against the address ([`START_LIMIT`]), chooses the provider, keeps the
+/// attempt (hashes of `state`, nonce and browser cookie; the PKCE verifier sealed) and answers
+/// with the provider's authorization URL.
 pub async fn begin_sso(
     services: &Services,
     choice: ProviderChoice<'_>,
