@@ -767,6 +767,20 @@ impl TestApp {
         .await
     }
 
+    /// Sam Standard: an Active user (`sam`, [`MEMBER_PASSWORD`]) with the Standard profile and
+    /// the Manager role; their id.
+    pub async fn add_sam(&self, org_id: &str) -> String {
+        self.add_active_user(
+            org_id,
+            "standard",
+            "manager",
+            ("Sam", "Standard"),
+            "sam",
+            MEMBER_PASSWORD,
+        )
+        .await
+    }
+
     /// Adds an Active user with a built-in profile and role; returns their id.
     pub async fn add_active_user(
         &self,

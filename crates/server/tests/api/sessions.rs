@@ -185,16 +185,7 @@ async fn a_planted_session_id_is_replaced_at_join(app: TestApp) {
     .await;
     assert_eq!(saved.status().as_u16(), 303);
     let alan_link = queued_join_link(&app, "alan@example.com").await;
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     let sessions_with_hash = |value: &str| {
         let hash = SecretToken::parse(value).unwrap().hash();
         let app = &app;

@@ -95,15 +95,7 @@ async fn every_setup_route_answers_each_kind_of_visitor_as_it_should(app: TestAp
         )
         .await
         .unwrap();
-    app.add_active_user(
-        &organization.org_id,
-        "standard",
-        "manager",
-        ("Sam", "Standard"),
-        "sam",
-        MEMBER_PASSWORD,
-    )
-    .await;
+    app.add_sam(&organization.org_id).await;
     let (custom, _) = app
         .add_user_with_profile(
             &organization.org_id,
@@ -682,15 +674,7 @@ fn parent_choices(page: &str) -> String {
 async fn role_homepage_edits_show_for_that_roles_users(app: TestApp) {
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    app.add_active_user(
-        &organization.org_id,
-        "standard",
-        "manager",
-        ("Sam", "Standard"),
-        "sam",
-        MEMBER_PASSWORD,
-    )
-    .await;
+    app.add_sam(&organization.org_id).await;
     let sam = browser_for(&app, "sam", MEMBER_PASSWORD).await;
     let manager = app
         .store
@@ -775,15 +759,7 @@ async fn role_homepage_edits_show_for_that_roles_users(app: TestApp) {
 async fn publishing_new_terms_gates_everyone_and_records_the_acceptance(app: TestApp) {
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    app.add_active_user(
-        &organization.org_id,
-        "standard",
-        "manager",
-        ("Sam", "Standard"),
-        "sam",
-        MEMBER_PASSWORD,
-    )
-    .await;
+    app.add_sam(&organization.org_id).await;
     let sam = browser_for(&app, "sam", MEMBER_PASSWORD).await;
     assert_eq!(
         sam.get(app.url("/"))

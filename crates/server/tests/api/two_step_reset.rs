@@ -21,16 +21,7 @@ on_both_databases!(
 
 async fn a_users_page_lists_their_methods_and_codes_but_never_a_secret(app: TestApp) {
     let organization = app.create_organization().await;
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     app.sign_in_as_admin(&organization).await;
     let page = app.get_text(&format!("/setup/users/{sam}")).await;
     assert!(page.contains("Two-step verification</h2>"), "{page}");
@@ -130,16 +121,7 @@ async fn reset_removes_every_method_code_browser_and_session_of_the_user_and_is_
     app: TestApp,
 ) {
     let organization = app.create_organization().await;
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     let bob = app
         .add_active_user(
             &organization.org_id,
@@ -228,16 +210,7 @@ async fn reset_is_refused_without_the_permission_across_companies_by_the_grant_r
     )
     .await;
     // Sam may not manage users at all.
-    let sam = app
-        .add_active_user(
-            org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(org_id).await;
     let other = app
         .create_organization_named("Other Co", "otto", "otto@other.example")
         .await;
@@ -324,16 +297,7 @@ async fn reset_is_refused_without_the_permission_across_companies_by_the_grant_r
 
 async fn reset_is_refused_without_the_forms_token(app: TestApp) {
     let organization = app.create_organization().await;
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     give_methods(&app, &organization.org_id, &sam).await;
     app.sign_in_as_admin(&organization).await;
     let path = format!("/setup/users/{sam}/actions");

@@ -320,16 +320,7 @@ async fn company_details_count_active_users_without_two_step_verification(app: T
         .await;
     app.set_user_profile(&erin, &field_crew).await;
     give_methods(&app, org_id, &erin).await;
-    let sam = app
-        .add_active_user(
-            org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(org_id).await;
     give_methods(&app, org_id, &sam).await;
     // Bob has none and need not.
     app.add_active_user(

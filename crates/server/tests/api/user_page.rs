@@ -72,16 +72,7 @@ async fn press_and_read(app: &TestApp, user: &str, action: &str) -> String {
 /// Sam, an Active Standard user with a password, signed in (Terms accepted) in a browser of
 /// their own.
 async fn sam_signed_in(app: &TestApp, organization: &Organization) -> (String, reqwest::Client) {
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     (sam, signed_in_browser(app, "sam", MEMBER_PASSWORD).await)
 }
 

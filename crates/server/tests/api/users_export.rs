@@ -288,15 +288,7 @@ async fn another_companys_users_never_appear_in_an_export(app: TestApp) {
 
 async fn a_user_who_may_not_manage_users_cannot_export_them(app: TestApp) {
     let organization = app.create_organization().await;
-    app.add_active_user(
-        &organization.org_id,
-        "standard",
-        "manager",
-        ("Sam", "Standard"),
-        "sam",
-        MEMBER_PASSWORD,
-    )
-    .await;
+    app.add_sam(&organization.org_id).await;
     let anonymous = app.new_client();
     let response = anonymous
         .get(app.url("/setup/users/export.csv"))

@@ -605,16 +605,7 @@ async fn an_administrator_reads_a_users_history_signs_them_out_everywhere_and_se
     .await;
     assert_eq!(saved.status().as_u16(), 303);
     app.deliver_emails().await;
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            helpers::MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     let sams_phone = app.new_client();
     app.sign_in_with(&sams_phone, "sam", helpers::MEMBER_PASSWORD)
         .await;

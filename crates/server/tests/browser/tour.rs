@@ -64,15 +64,7 @@ async fn every_page_a_person_reaches_is_accessible_and_valid_html(backend: Backe
 
     let organization = app.create_organization().await;
     app.sign_in_as_admin(&organization).await;
-    app.add_active_user(
-        &organization.org_id,
-        "standard",
-        "manager",
-        ("Sam", "Standard"),
-        "sam",
-        MEMBER_PASSWORD,
-    )
-    .await;
+    app.add_sam(&organization.org_id).await;
 
     // Signed out: sign-in and its errors, forgot and reset password, help, a missing page.
     visit(&browser, &app, "/login", "Sign in to 1Stop").await;

@@ -20,16 +20,7 @@ async fn an_administrator_requires_two_step_verification_and_resets_a_users_meth
         return;
     };
     let organization = app.create_organization().await;
-    let sam = app
-        .add_active_user(
-            &organization.org_id,
-            "standard",
-            "manager",
-            ("Sam", "Standard"),
-            "sam",
-            MEMBER_PASSWORD,
-        )
-        .await;
+    let sam = app.add_sam(&organization.org_id).await;
     // Sam signs in before having methods, so that the sign-in owes no second step.
     let sams_phone = app.new_client();
     app.sign_in_with(&sams_phone, "sam", MEMBER_PASSWORD).await;
