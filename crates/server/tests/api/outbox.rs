@@ -594,11 +594,14 @@ const THOUSAND: usize = 1000;
 async fn wait_until_all_sent(app: &TestApp, within: Duration) -> i64 {
     let deadline = Instant::now() + within;
     loop {
-        let sent = app
-            .number("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")
-            .await;
+        // Unsent first: a row never leaves `sent`, so once none is unsent, the count of sent rows
+        // read after it is whole (read the other way round, the last row could turn `sent`
+        // between the two counts and be missed).
         let unsent = app
             .number("SELECT COUNT(*) FROM outbox WHERE state <> 'sent'")
+            .await;
+        let sent = app
+            .number("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")
             .await;
         if unsent == 0 || Instant::now() > deadline {
             return sent;
